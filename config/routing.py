@@ -1,0 +1,3 @@
+"""WebSocket routes; the chat and CTI channels add theirs here."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,51 @@
+"""The `herdesk` command: a readable front door to manage.py.
+
+`herdesk serve`, `herdesk demo load`, `herdesk user create`, `herdesk token create --user NAME`,
+`herdesk audit verify`, `herdesk calendar add|elapsed|import-holidays`, `herdesk compliance report`
+and everything `manage.py` offers (`herdesk migrate`, `herdesk shell`, ...).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+HELP = """\
+herdesk — 牧服 customer service & after-sales management
+
+Usage: herdesk COMMAND [ARGS...]      (herdesk COMMAND --help for details)
+
+Everyday commands / 常用命令:
+  serve [--host H] [--port P] [--workers N]   Serve web + API + WebSockets (uvicorn), with the
+                                              in-process scheduler on the embedded default
+  demo load                                   Load the demo company, staff, customers, tickets (idempotent)
+  user create USERNAME --role ROLE [--team T] Create a staff user (roles: agent, tech_engineer, ...)
+  token create --user USERNAME                Create an API token (shown once)
+  audit verify                                Check the hash chain of the audit log
+  calendar add CALENDAR START DURATION        Working-time arithmetic: due instant (e.g. 2h, 3wd)
+  calendar elapsed CALENDAR START END         Working seconds between two instants
+  calendar import-holidays FILE.json          Load a year's official holidays and make-up workdays
+  compliance report --month YYYY-MM           Clock compliance summary per clock kind
+  sweep                                       Run one clock sweep now
+  worker / beat                               Celery worker / beat (deployment with Redis)
+
+Everything manage.py offers works too: herdesk migrate, herdesk shell, herdesk help (full list).
+Settings: DJANGO_SETTINGS_MODULE (default config.settings.local), DATABASE_URL, REDIS_URL.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    if len(argv) < 2 or argv[1] in {"-h", "--help"}:
+        sys.stdout.write(HELP)
+        return 0
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    from django.core.management import execute_from_command_line
+
+    argv[0] = "herdesk"
+    execute_from_command_line(argv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

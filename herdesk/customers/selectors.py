@@ -1,0 +1,74 @@
+"""Reads for customers, permission-filtered (SEC-1, SEC-3). Unmasked reads are audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from herdesk.audit.services import audit_record
+from herdesk.common.pii import mask_email, mask_phone, mask_text
+
+from .models import Contact, Customer
+from .services import email_index, phone_index
+
+
+def can_view_personal_data(user: Any) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm("customers.view_personal_data"))
+
+
+def customers_visible_to(user: Any) -> QuerySet[Customer]:
+    qs = Customer.objects.select_related("organisation", "account_manager")
+    if getattr(user, "customer_id", None):
+        me = user.customer
+        if me.organisation_id:
+            return qs.filter(organisation_id=me.organisation_id)
+        return qs.filter(pk=me.pk)
+    return qs
+
+
+def customer_find_by_phone(*, user: Any, phone: str) -> QuerySet[Customer]:
+    """Exact look-up through the blind index: the plaintext number is never queried."""
+    bidx = phone_index(phone)
+    return customers_visible_to(user).filter(contacts__phone_bidx=bidx).distinct()
+
+
+def customer_search(*, user: Any, q: str = "", phone: str = "", email: str = "") -> QuerySet[Customer]:
+    qs = customers_visible_to(user)
+    if phone:
+        qs = qs.filter(contacts__phone_bidx=phone_index(phone))
+    if email:
+        qs = qs.filter(contacts__email_bidx=email_index(email))
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(organisation__name__icontains=q))
+    return qs.distinct().order_by("-id")
+
+
+@dataclass
+class ContactView:
+    name: str
+    phone: str
+    email: str
+    wechat_openid: str
+    masked: bool
+
+
+def contact_view(*, user: Any, contact: Contact, purpose: str = "view") -> ContactView:
+    """What `user` may see of a contact: masked unless they hold view_personal_data (then audited)."""
+    if can_view_personal_data(user) or (getattr(user, "customer_id", None) == contact.customer_id):
+        if not getattr(user, "customer_id", None):
+            audit_record(actor=user, action="pii.read", object_type="customer", object_id=contact.customer_id,
+                         data={"fields": ["phone", "email"], "purpose": purpose})
+        return ContactView(contact.name, contact.phone, contact.email, contact.wechat_openid, masked=False)
+    return ContactView(contact.name, mask_phone(contact.phone), mask_email(contact.email),
+                       contact.wechat_openid[:4] + "…" if contact.wechat_openid else "", masked=True)
+
+
+def address_view(*, user: Any, customer: Customer) -> str:
+    if can_view_personal_data(user):
+        if customer.address:
+            audit_record(actor=user, action="pii.read", object_type="customer", object_id=customer.pk,
+                         data={"fields": ["address"]})
+        return customer.address
+    return mask_text(customer.address)

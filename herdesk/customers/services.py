@@ -1,0 +1,85 @@
+"""Writes for customers and contacts. Personal data is normalised, encrypted and blind-indexed here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from herdesk.audit.services import audit_record
+from herdesk.common.crypto import blind_index
+from herdesk.common.pii import normalise_email, normalise_phone
+
+from .choices import CustomerKind, Lifecycle, Tier
+from .models import Contact, Customer, Organisation
+
+PHONE_CTX = "contact.phone"
+EMAIL_CTX = "contact.email"
+
+
+def phone_index(raw: str) -> str:
+    return blind_index(normalise_phone(raw), context=PHONE_CTX)
+
+
+def email_index(raw: str) -> str:
+    return blind_index(normalise_email(raw), context=EMAIL_CTX)
+
+
+@transaction.atomic
+def organisation_create(*, name: str, kind: str = "farm", region: str = "", tier: str = Tier.REGULAR,
+                        account_manager: Any = None, lifecycle_stage: str = Lifecycle.NEW,
+                        actor: Any = None) -> Organisation:
+    org = Organisation(name=name, kind=kind, region=region, tier=tier, account_manager=account_manager,
+                       lifecycle_stage=lifecycle_stage)
+    org.full_clean()
+    org.save()
+    audit_record(actor=actor, action="organisation.create", object_type="organisation", object_id=org.pk,
+                 data={"name": name})
+    return org
+
+
+@transaction.atomic
+def customer_create(*, name: str, kind: str = CustomerKind.PERSON, organisation: Organisation | None = None,
+                    region: str = "", tier: str | None = None, account_manager: Any = None,
+                    lifecycle_stage: str = Lifecycle.NEW, phone: str = "", email: str = "",
+                    wechat_openid: str = "", address: str = "", id_number: str = "",
+                    actor: Any = None, audit: bool = True) -> Customer:
+    """Create a customer with its primary contact.
+
+    Validates every field (raises ValidationError keyed by field); tier and account manager default
+    to the organisation's. Writes an audit entry without the personal data itself.
+    """
+    name = (name or "").strip()
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = _("Name is required.")
+    e164 = ""
+    try:
+        e164 = normalise_phone(phone)
+    except ValidationError as exc:
+        errors["phone"] = exc.messages[0]
+    email_n = normalise_email(email)
+    if email_n and ("@" not in email_n or len(email_n) > 254):
+        errors["email"] = _("“%(value)s” is not an email address.") % {"value": email[:60]}
+    if errors:
+        raise ValidationError(errors)
+    if organisation is not None:
+        tier = tier or organisation.tier
+        account_manager = account_manager or organisation.account_manager
+        region = region or organisation.region
+    customer = Customer(kind=kind, name=name, organisation=organisation, region=region,
+                        tier=tier or Tier.REGULAR, account_manager=account_manager,
+                        lifecycle_stage=lifecycle_stage, address=address, id_number=id_number)
+    customer.full_clean()
+    customer.save()
+    if e164 or email_n or wechat_openid:
+        Contact.objects.create(
+            customer=customer, name=name, phone=e164, phone_bidx=blind_index(e164, context=PHONE_CTX),
+            email=email_n, email_bidx=blind_index(email_n, context=EMAIL_CTX), wechat_openid=wechat_openid,
+        )
+    if audit:
+        audit_record(actor=actor, action="customer.create", object_type="customer", object_id=customer.pk,
+                     data={"organisation": organisation.pk if organisation else None})
+    return customer

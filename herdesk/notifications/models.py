@@ -1,0 +1,51 @@
+"""Transactional outbox: side effects are rows written in the same transaction as the change,
+sent after commit by a dispatcher with retries (nothing is sent from inside a request)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxMessage(models.Model):
+    # Unique key so a retried producer (e.g. two sweeps) cannot queue the same message twice.
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    channel = models.CharField(_("channel"), max_length=20)  # internal, email, sms, wechat, portal
+    recipient = models.CharField(_("recipient"), max_length=200, blank=True)
+    template = models.CharField(max_length=60)
+    payload = models.JSONField(default=dict)
+    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="outbox")
+    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [models.Index(fields=["next_attempt_at"], name="outbox_pending",
+                                condition=Q(status="pending"))]
+
+
+class Notification(models.Model):
+    """An in-app notice to a staff member (the 'internal' outbox channel delivers here)."""
+
+    user = models.ForeignKey("staff.User", on_delete=models.CASCADE, related_name="notifications")
+    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "read_at"], name="notif_user_unread")]

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from herdesk.staff.models import Team
+from herdesk.staff.roles import ROLES
+from herdesk.staff.services import user_create
+
+
+class Command(BaseCommand):
+    help = "Staff users. `herdesk user create USERNAME --role ROLE [--team CODE] [--password P]`."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        c = sub.add_parser("create", help="create a user with one role")
+        c.add_argument("username")
+        c.add_argument("--role", required=True, choices=sorted(ROLES))
+        c.add_argument("--team", help="team code, e.g. tech-support")
+        c.add_argument("--password", help="omit to create a user without a password (token/API only)")
+        c.add_argument("--name", default="", help="display name")
+
+    def handle(self, *args: Any, **o: Any) -> None:
+        team = None
+        if o.get("team"):
+            team = Team.objects.filter(code=o["team"]).first()
+            if team is None:
+                raise CommandError(f"unknown team {o['team']!r}", returncode=2)
+        try:
+            user = user_create(username=o["username"], password=o.get("password"), role=o["role"], team=team,
+                               display_name=o.get("name", ""))
+        except ValidationError as exc:
+            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), returncode=2)
+        self.stdout.write(f"created {user.username} ({o['role']})")

@@ -1,0 +1,55 @@
+"""Roles as permission groups (STF-1, least privilege — S3 §7.4).
+
+Each role lists exactly the model permissions it needs; `roles_sync()` makes the groups match.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+# Custom permissions declared in model Meta.permissions:
+#   tickets.view_all_tickets, tickets.reassign_ticket, customers.view_personal_data,
+#   policies.approve_policy, analytics via tickets.view_reports
+_HANDLER = [
+    "tickets.view_ticket", "tickets.add_ticket", "tickets.change_ticket", "tickets.add_interaction",
+    "customers.view_customer", "customers.add_customer", "customers.change_customer",
+    "catalog.view_product",
+]
+
+ROLES: dict[str, dict] = {
+    "agent": {"label": _("Service agent"), "perms": _HANDLER},
+    "tech_engineer": {"label": _("Technical support engineer"), "perms": _HANDLER},
+    "field_engineer": {"label": _("After-sales field engineer"), "perms": _HANDLER},
+    "account_manager": {
+        "label": _("Account manager"),
+        "perms": [*_HANDLER, "customers.view_personal_data"],
+    },
+    "supervisor": {
+        "label": _("Supervisor"),
+        "perms": [*_HANDLER, "tickets.view_all_tickets", "tickets.reassign_ticket",
+                  "customers.view_personal_data", "tickets.view_reports", "policies.view_servicepolicy"],
+    },
+    "qa": {
+        "label": _("Supervision group member"),
+        "perms": ["tickets.view_ticket", "tickets.view_all_tickets", "customers.view_customer",
+                  "tickets.view_reports", "policies.view_servicepolicy"],
+    },
+    "management": {
+        "label": _("Management"),
+        "perms": ["tickets.view_ticket", "tickets.view_all_tickets", "tickets.view_reports",
+                  "customers.view_customer", "policies.view_servicepolicy", "policies.approve_policy"],
+    },
+    "admin": {
+        "label": _("Administrator"),
+        "perms": ["staff.view_user", "staff.add_user", "staff.change_user", "staff.view_team",
+                  "staff.add_team", "staff.change_team", "auth.view_group", "auth.change_group",
+                  "catalog.view_product", "catalog.add_product", "catalog.change_product",
+                  "tickets.view_category", "tickets.add_category", "tickets.change_category",
+                  "policies.view_servicepolicy", "policies.add_servicepolicy", "policies.change_servicepolicy",
+                  "tickets.view_ticket", "tickets.view_all_tickets", "customers.view_customer",
+                  "audit.view_auditentry"],
+    },
+    "customer": {"label": _("Customer (portal)"), "perms": []},
+}
+
+STAFF_ROLES = [r for r in ROLES if r != "customer"]

@@ -1,0 +1,201 @@
+"""Tickets, their timeline (interactions), transfers and solution options."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import (
+    Channel,
+    ComplaintSeverity,
+    Complexity,
+    Direction,
+    InteractionKind,
+    Priority,
+    ProblemType,
+    SolutionStage,
+    Status,
+)
+
+
+class Category(models.Model):
+    """A configurable category tree below the six problem types (INT-4)."""
+
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    problem_type = models.CharField(_("problem type"), max_length=30, choices=ProblemType.choices)
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    name_en = models.CharField(_("English name"), max_length=80, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["problem_type", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.parent} / {self.name}" if self.parent_id else self.name
+
+
+class Ticket(models.Model):
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    problem_type = models.CharField(_("problem type"), max_length=30, choices=ProblemType.choices)
+    category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True,
+                                 on_delete=models.PROTECT)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    complexity = models.CharField(_("complexity"), max_length=10, choices=Complexity.choices,
+                                  default=Complexity.GENERAL)
+    complaint_severity = models.CharField(_("complaint severity"), max_length=10,
+                                          choices=ComplaintSeverity.choices, blank=True)
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
+                                 related_name="tickets")
+    contact = models.ForeignKey("customers.Contact", verbose_name=_("contact"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    # Denormalised from the customer so organisation-scoped queries need no join (SEC-3).
+    organisation = models.ForeignKey("customers.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="tickets")
+    product = models.ForeignKey("catalog.Product", verbose_name=_("product"), null=True, blank=True,
+                                on_delete=models.PROTECT)
+    order_number = models.CharField(_("order number"), max_length=40, blank=True)
+    region = models.CharField(_("region"), max_length=60, blank=True)
+    team = models.ForeignKey("staff.Team", verbose_name=_("team"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="tickets")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="assigned_tickets")
+    # 首问负责制 (HND-2): the first agent stays accountable and keeps seeing the ticket.
+    first_contact_owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("first-contact owner"),
+                                            null=True, blank=True, on_delete=models.PROTECT,
+                                            related_name="first_contact_tickets")
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    solution_stage = models.CharField(_("solution stage"), max_length=20, choices=SolutionStage.choices,
+                                      blank=True, default="")
+    policy_version = models.ForeignKey("policies.PolicyVersion", verbose_name=_("service policy version"),
+                                       null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="merged_from")
+    received_at = models.DateTimeField(_("received at"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        permissions = [
+            ("view_all_tickets", "Can see every ticket of every team"),
+            ("reassign_ticket", "Can reassign tickets across teams"),
+            ("view_reports", "Can read service reports and dashboards"),
+        ]
+        indexes = [
+            # Keyset pagination orders by -id inside each queue.
+            models.Index(fields=["status", "-id"], name="tkt_status_id"),
+            models.Index(fields=["team", "status", "-id"], name="tkt_team_status_id"),
+            models.Index(fields=["assignee", "status", "-id"], name="tkt_assignee_status_id"),
+            models.Index(fields=["organisation", "-id"], name="tkt_org_id"),
+            models.Index(fields=["customer", "-id"], name="tkt_customer_id"),
+            models.Index(fields=["first_contact_owner", "-id"], name="tkt_fco_id"),
+            models.Index(fields=["received_at"], name="tkt_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+
+class TicketCounter(models.Model):
+    """Per-day sequence for readable ticket numbers FW-YYYYMMDD-NNNN."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class Interaction(models.Model):
+    """One entry of the ticket timeline: a call, an email, a chat transcript, a visit, a note, an event."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="interactions")
+    kind = models.CharField(_("kind"), max_length=20, choices=InteractionKind.choices)
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    body = models.TextField(_("content"), blank=True)
+    # Internal notes and system events are never shown to customers.
+    is_public = models.BooleanField(_("visible to customer"), default=True)
+    # Automatic acknowledgements do not stop the first-response clock (INT-2).
+    is_automatic = models.BooleanField(default=False)
+    occurred_at = models.DateTimeField(_("time"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        indexes = [models.Index(fields=["ticket", "occurred_at"], name="int_ticket_time")]
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Transfer(models.Model):
+    """A routing or transfer of a ticket with its reason and requirement (HND-2, INT-5)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="transfers")
+    from_team = models.ForeignKey("staff.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    to_team = models.ForeignKey("staff.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    reason = models.TextField(_("reason"), blank=True)
+    requirement = models.TextField(_("handling requirement"), blank=True)
+    expected_response_minutes = models.PositiveIntegerField(_("expected response (minutes)"), null=True,
+                                                            blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class SolutionOption(models.Model):
+    """One of the 1–3 solution options offered to the customer (HND-3, S1 §三(二)2)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField()
+    summary = models.CharField(_("summary"), max_length=200)
+    pros = models.TextField(_("pros"), blank=True)
+    cons = models.TextField(_("cons"), blank=True)
+    steps = models.TextField(_("steps"), blank=True)
+    time_needed = models.CharField(_("time needed"), max_length=60, blank=True)
+    extra_cost = models.CharField(_("extra cost"), max_length=60, blank=True)
+    check_accuracy = models.BooleanField(_("accuracy checked"), default=False)
+    check_feasibility = models.BooleanField(_("feasibility checked"), default=False)
+    check_acceptance = models.BooleanField(_("customer acceptance checked"), default=False)
+    check_safety = models.BooleanField(_("safety checked"), default=False)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    chosen_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["ticket", "position"], name="option_ticket_position")]
+
+
+class IdempotencyRecord(models.Model):
+    """Same Idempotency-Key from the same user → same ticket; a different body → 422."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idem_user_key")]

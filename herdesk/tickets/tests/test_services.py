@@ -1,0 +1,92 @@
+"""The ticket services end to end: the seed-000 loop, numbering, first-contact visibility."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from herdesk.common.errors import DomainError
+from herdesk.tickets import selectors
+from herdesk.tickets import services as s
+from herdesk.tickets.models import Ticket
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def test_numbers_are_readable_and_per_day(customer, staff) -> None:  # noqa: ANN001
+    at = datetime(2026, 11, 23, 9, 0, tzinfo=SH)
+    a = s.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="product_inquiry",
+                        subject="酸奶保质期", received_at=at)
+    b = s.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="product_inquiry",
+                        subject="酸奶保质期", received_at=at)
+    assert (a.number, b.number) == ("FW-20261123-0001", "FW-20261123-0002")
+
+
+def test_full_loop_and_first_contact_owner_keeps_seeing(customer, staff) -> None:  # noqa: ANN001
+    agent, tech = staff["agent1"], staff["tech2"]
+    t = s.ticket_create(actor=agent, customer=customer, channel="phone", problem_type="technical_support",
+                        subject="挤奶机压力异常 ERR-123", description="真空压力低")
+    from herdesk.staff.models import Team
+
+    s.ticket_triage(ticket=t, actor=agent, complexity="general", team=Team.objects.get(code="tech-support"))
+    s.ticket_assign(ticket=t, actor=agent, assignee=tech, reason="技术问题", requirement="远程指导",
+                    expected_response_minutes=15)
+    with pytest.raises(DomainError):
+        s.ticket_acknowledge(ticket=t, actor=agent)  # only the assignee confirms receipt
+    s.ticket_acknowledge(ticket=t, actor=tech)
+    opts = [{"summary": f"方案{i}", "check_accuracy": True, "check_feasibility": True, "check_acceptance": True,
+             "check_safety": True} for i in (1, 2, 3)]
+    with pytest.raises(ValidationError):
+        s.solution_options_offer(ticket=t, actor=tech, options=[{"summary": "未勾选检查"}])
+    with pytest.raises(ValidationError):
+        s.solution_options_offer(ticket=t, actor=tech, options=opts + opts[:1])
+    s.solution_options_offer(ticket=t, actor=tech, options=opts)
+    s.solution_option_choose(ticket=t, actor=tech, position=2)
+    s.ticket_wait_customer(ticket=t, actor=tech, reason="等待客户提供照片")
+    s.interaction_add(ticket=t, actor=None, body="照片已发", kind="email", direction="inbound")
+    t.refresh_from_db()
+    assert t.status == "in_progress"
+    s.ticket_resolve(ticket=t, actor=tech, verification_method="remote_demo", summary="已远程处理")
+    s.interaction_add(ticket=t, actor=None, body="还是不行", kind="email", direction="inbound")
+    t.refresh_from_db()
+    assert t.status == "in_progress" and t.reopen_count == 1  # CLS-1: a reply reopens
+    s.ticket_resolve(ticket=t, actor=tech, verification_method="onsite_check")
+    with pytest.raises(ValidationError):
+        s.ticket_close(ticket=t, actor=tech, reason="handler_confirmed")  # evidence required
+    s.ticket_close(ticket=t, actor=tech, reason="customer_confirmed")
+    t.refresh_from_db()
+    assert t.status == "closed" and t.first_contact_owner == agent
+    # 首问负责制: the first agent (customer-service team) still sees the tech team's ticket.
+    assert selectors.tickets_visible_to(agent).filter(pk=t.pk).exists()
+    assert t.transfers.count() == 1
+
+
+def test_customer_sees_only_public_timeline_and_own_org(customer, other_customer, staff) -> None:  # noqa: ANN001
+    from herdesk.staff.services import user_create
+
+    t = s.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="complaint",
+                        subject="酸奶有异味")
+    s.interaction_add(ticket=t, actor=staff["agent1"], body="内部：疑似冷链问题")
+    other = s.ticket_create(actor=staff["agent1"], customer=other_customer, channel="phone",
+                            problem_type="complaint", subject="包装破损")
+    portal_user = user_create(username="c1", password="x" * 12, role="customer", customer=customer)
+    visible = selectors.tickets_visible_to(portal_user)
+    assert list(visible.values_list("number", flat=True)) == [t.number]
+    assert not visible.filter(pk=other.pk).exists()
+    bodies = [i.body for i in selectors.interactions_for(user=portal_user, ticket=t)]
+    assert "内部：疑似冷链问题" not in bodies and all(b for b in bodies)
+
+
+def test_merge_keeps_history(customer, staff) -> None:  # noqa: ANN001
+    a = s.ticket_create(actor=staff["agent1"], customer=customer, channel="email", problem_type="order_inquiry",
+                        subject="订单 DD123456 配送进度")
+    b = s.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="order_inquiry",
+                        subject="订单 DD123456 配送进度（重复）")
+    s.ticket_merge(ticket=b, into=a, actor=staff["agent1"])
+    b.refresh_from_db()
+    assert b.status == "merged" and b.merged_into == a
+    assert a.interactions.filter(body__contains=b.number).exists()
+    assert Ticket.objects.filter(pk=b.pk).exists()
