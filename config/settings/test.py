@@ -16,3 +16,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+# Several test runs may share one PostgreSQL server (developers in parallel, xdist workers):
+# HERDESK_TEST_DB_SUFFIX keeps their test databases apart.
+_suffix = env("HERDESK_TEST_DB_SUFFIX", default="")  # noqa: F405
+if _suffix and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": f"test_herdesk_{_suffix}"}  # noqa: F405

@@ -7,6 +7,7 @@ stderr with exit code 2, the usual code for a usage error, so scripts can tell i
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,10 @@ class Command(BaseCommand):
         add.add_argument("calendar", help="calendar code, e.g. office, hotline, 24x7")
         add.add_argument("start", help="ISO 8601 instant with offset, e.g. 2026-09-30T17:30:00+08:00")
         add.add_argument("duration", help="30m, 4h, 2h30m, 90s or 3wd (working days)")
+        # Let "-2h" reach parse_duration (which explains that targets cannot be negative) instead of
+        # argparse mistaking it for an unknown option. argparse consults this private pattern to decide
+        # whether a leading "-" starts a positional; if a future Python drops it, only the message changes.
+        add._negative_number_matcher = re.compile(r"^-\d")  # type: ignore[attr-defined]
         elapsed = sub.add_parser("elapsed", help="working seconds in [START, END)")
         elapsed.add_argument("calendar")
         elapsed.add_argument("start")
@@ -114,7 +119,7 @@ class Command(BaseCommand):
             created, updated = holidays_import(data=data, source=str(source))
         except ValueError as exc:
             raise _usage_error(f"{path}: {exc}")
-        n_holidays, n_workdays = len(data.get("holidays", [])), len(data.get("workdays", []))
+        n_holidays, n_workdays = len(set(data.get("holidays", []))), len(set(data.get("workdays", [])))
         years = sorted({d[:4] for d in [*data.get("holidays", []), *data.get("workdays", [])]})
         self.stdout.write(
             f"{path.name}: {n_holidays} holidays and {n_workdays} make-up workdays"
