@@ -128,6 +128,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "herdesk" / "static"]
+# Serve static files straight from the app folders (no collectstatic step for `make run`).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
 # Attachments live outside the web root and are only served through permission-checked views.
 MEDIA_ROOT = Path(env("HERDESK_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
