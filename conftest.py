@@ -15,13 +15,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "postgres" in item.keywords and not on_pg:
             if required and not os.environ.get("DATABASE_URL"):
                 # The SQLite pass of `make test`: the PostgreSQL pass runs these.
-                item.add_marker(pytest.mark.skip(reason="runs in the PostgreSQL pass (DATABASE_URL=postgres://…)"))
+                item.add_marker(
+                    pytest.mark.skip(reason="runs in the PostgreSQL pass (DATABASE_URL=postgres://…)")
+                )
             else:
                 item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…"))
 
 
 @pytest.fixture
-def reference(db):  # noqa: ANN001
+def reference(db):
     """Teams, roles, catalogue, categories, calendars and the seed-000 policy in force."""
     from herdesk.demo.services import reference_data_ensure
 
@@ -29,23 +31,28 @@ def reference(db):  # noqa: ANN001
 
 
 @pytest.fixture
-def staff(reference):  # noqa: ANN001
+def staff(reference):
     from herdesk.demo.services import _staff
 
     return _staff()
 
 
 @pytest.fixture
-def customer(reference):  # noqa: ANN001
+def customer(reference):
     from herdesk.customers.services import customer_create, organisation_create
 
     org = organisation_create(name="绿源牧场", region="内蒙古 呼和浩特", tier="key_account")
-    return customer_create(name="张三", organisation=org, phone="13812348000", email="zhang@example.cn",
-                           address="呼和浩特市赛罕区草原路 88 号")
+    return customer_create(
+        name="张三",
+        organisation=org,
+        phone="13812348000",
+        email="zhang@example.cn",
+        address="呼和浩特市赛罕区草原路 88 号",
+    )
 
 
 @pytest.fixture
-def other_customer(reference):  # noqa: ANN001
+def other_customer(reference):
     from herdesk.customers.services import customer_create, organisation_create
 
     org = organisation_create(name="丰泽乳业经销部", region="河北 石家庄")
@@ -53,7 +60,7 @@ def other_customer(reference):  # noqa: ANN001
 
 
 @pytest.fixture
-def api(staff):  # noqa: ANN001
+def api(staff):
     """A test client speaking to the API with agent1's token."""
     from django.test import Client
 

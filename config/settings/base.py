@@ -88,7 +88,8 @@ TEMPLATES = [
 ]
 
 _default_db = f"sqlite:///{VAR_DIR / 'herdesk.sqlite3'}"
-DATABASES = {"default": env.db("DATABASE_URL", default=_default_db)}
+# An empty DATABASE_URL (e.g. `DATABASE_URL= make test-sqlite`) means the embedded default.
+DATABASES = {"default": env.db_url_config(env("DATABASE_URL", default="") or _default_db)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so two
     # writers queue instead of failing with "database is locked" on upgrade.

@@ -51,9 +51,17 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(NinjaValidationError)
     def ninja_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         errors = [{"field": _loc(e.get("loc", ())), "message": _pydantic_message(e)} for e in exc.errors]
-        code = "invalid_json" if any(e.get("type") == "json_invalid" for e in exc.errors) else "validation_error"
-        msg = _("The request body is not valid JSON.") if code == "invalid_json" else _("Some fields are invalid.")
-        return api.create_response(request, _body(code, msg, errors), status=422 if code != "invalid_json" else 400)
+        code = (
+            "invalid_json" if any(e.get("type") == "json_invalid" for e in exc.errors) else "validation_error"
+        )
+        msg = (
+            _("The request body is not valid JSON.")
+            if code == "invalid_json"
+            else _("Some fields are invalid.")
+        )
+        return api.create_response(
+            request, _body(code, msg, errors), status=422 if code != "invalid_json" else 400
+        )
 
     @api.exception_handler(DjangoValidationError)
     def django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
@@ -61,8 +69,9 @@ def install(api: NinjaAPI) -> None:
             errors = [{"field": f, "message": str(m)} for f, msgs in exc.message_dict.items() for m in msgs]
         else:
             errors = [{"field": "body", "message": str(m)} for m in exc.messages]
-        return api.create_response(request, _body("validation_error", _("Some fields are invalid."), errors),
-                                   status=422)
+        return api.create_response(
+            request, _body("validation_error", _("Some fields are invalid."), errors), status=422
+        )
 
     @api.exception_handler(DomainError)
     def domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -75,19 +84,23 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
-        return api.create_response(request, _body("forbidden", _("You do not have permission to do that.")),
-                                   status=403)
+        return api.create_response(
+            request, _body("forbidden", _("You do not have permission to do that.")), status=403
+        )
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
         return api.create_response(
-            request, _body("unauthenticated", _("Send a valid API token: Authorization: Bearer <token>.")),
-            status=401)
+            request,
+            _body("unauthenticated", _("Send a valid API token: Authorization: Bearer <token>.")),
+            status=401,
+        )
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
             msg = _("The request body is not valid JSON.")
-            return api.create_response(request, _body("invalid_json", msg, [{"field": "body", "message": msg}]),
-                                       status=400)
+            return api.create_response(
+                request, _body("invalid_json", msg, [{"field": "body", "message": msg}]), status=400
+            )
         return api.create_response(request, _body("http_error", str(exc)), status=exc.status_code)

@@ -7,8 +7,9 @@ from ninja import Schema
 from pydantic import Field
 
 ChannelLit = Literal["phone", "email", "chat", "portal", "wechat", "social", "email_other"]
-ProblemLit = Literal["product_inquiry", "technical_support", "order_inquiry", "after_sales", "complaint",
-                     "suggestion"]
+ProblemLit = Literal[
+    "product_inquiry", "technical_support", "order_inquiry", "after_sales", "complaint", "suggestion"
+]
 PriorityLit = Literal["low", "normal", "high", "urgent"]
 ComplexityLit = Literal["simple", "general", "complex"]
 
@@ -104,8 +105,20 @@ class TicketPage(Schema):
 
 
 class TransitionIn(Schema):
-    action: Literal["triage", "assign", "acknowledge", "start", "wait_customer", "resolve", "close", "reopen",
-                    "cancel", "merge", "offer_options", "choose_option"]
+    action: Literal[
+        "triage",
+        "assign",
+        "acknowledge",
+        "start",
+        "wait_customer",
+        "resolve",
+        "close",
+        "reopen",
+        "cancel",
+        "merge",
+        "offer_options",
+        "choose_option",
+    ]
     problem_type: ProblemLit | None = None
     complexity: ComplexityLit | None = None
     priority: PriorityLit | None = None
@@ -124,8 +137,9 @@ class TransitionIn(Schema):
 
 class InteractionIn(Schema):
     body: str = Field(min_length=1, max_length=20000)
-    kind: Literal["phone_call", "email", "chat", "web_form", "wechat", "sms", "onsite_visit", "internal_note"] = (
-        "internal_note")
+    kind: Literal[
+        "phone_call", "email", "chat", "web_form", "wechat", "sms", "onsite_visit", "internal_note"
+    ] = "internal_note"
     direction: Literal["inbound", "outbound", "internal"] = "internal"
     occurred_at: datetime | None = None
 

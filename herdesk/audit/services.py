@@ -19,18 +19,35 @@ def _canonical(entry: dict[str, Any]) -> bytes:
     return json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
-def entry_hash(*, prev_hash: str, seq: int, occurred_at: str, actor_id: int | None, actor_name: str,
-               action: str, object_type: str, object_id: str, data: dict[str, Any]) -> str:
+def entry_hash(
+    *,
+    prev_hash: str,
+    seq: int,
+    occurred_at: str,
+    actor_id: int | None,
+    actor_name: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    data: dict[str, Any],
+) -> str:
     body = {
-        "seq": seq, "occurred_at": occurred_at, "actor_id": actor_id, "actor_name": actor_name,
-        "action": action, "object_type": object_type, "object_id": object_id, "data": data,
+        "seq": seq,
+        "occurred_at": occurred_at,
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "data": data,
     }
     return hashlib.sha256(prev_hash.encode() + _canonical(body)).hexdigest()
 
 
 @transaction.atomic
-def audit_record(*, actor: Any, action: str, object_type: str, object_id: Any,
-                 data: dict[str, Any] | None = None) -> AuditEntry:
+def audit_record(
+    *, actor: Any, action: str, object_type: str, object_id: Any, data: dict[str, Any] | None = None
+) -> AuditEntry:
     """Append one entry. Locks the chain head row (SELECT … FOR UPDATE) so appends serialise.
 
     Called inside the caller's transaction, so the entry commits or rolls back with the change it
@@ -44,12 +61,27 @@ def audit_record(*, actor: Any, action: str, object_type: str, object_id: Any,
     actor_id = getattr(actor, "pk", None)
     actor_name = str(getattr(actor, "username", "") or ("system" if actor is None else actor))
     digest = entry_hash(
-        prev_hash=head.last_hash, seq=seq, occurred_at=occurred_at.isoformat(), actor_id=actor_id,
-        actor_name=actor_name, action=action, object_type=object_type, object_id=str(object_id), data=clean,
+        prev_hash=head.last_hash,
+        seq=seq,
+        occurred_at=occurred_at.isoformat(),
+        actor_id=actor_id,
+        actor_name=actor_name,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        data=clean,
     )
     entry = AuditEntry.objects.create(
-        seq=seq, occurred_at=occurred_at, actor_id=actor_id, actor_name=actor_name, action=action,
-        object_type=object_type, object_id=str(object_id), data=clean, prev_hash=head.last_hash, hash=digest,
+        seq=seq,
+        occurred_at=occurred_at,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        data=clean,
+        prev_hash=head.last_hash,
+        hash=digest,
     )
     head.last_seq, head.last_hash = seq, digest
     head.save(update_fields=["last_seq", "last_hash"])
@@ -80,8 +112,14 @@ def audit_verify(*, batch: int = 5000) -> VerifyResult:
             if e.prev_hash != prev:
                 return VerifyResult(False, checked, e.seq, f"entry #{e.seq} does not link to #{e.seq - 1}")
             digest = entry_hash(
-                prev_hash=prev, seq=e.seq, occurred_at=e.occurred_at.isoformat(), actor_id=e.actor_id,
-                actor_name=e.actor_name, action=e.action, object_type=e.object_type, object_id=e.object_id,
+                prev_hash=prev,
+                seq=e.seq,
+                occurred_at=e.occurred_at.isoformat(),
+                actor_id=e.actor_id,
+                actor_name=e.actor_name,
+                action=e.action,
+                object_type=e.object_type,
+                object_id=e.object_id,
                 data=e.data,
             )
             if digest != e.hash:
@@ -92,5 +130,7 @@ def audit_verify(*, batch: int = 5000) -> VerifyResult:
             last = e.seq
     head = AuditChainHead.objects.filter(id=1).first()
     if head and (head.last_seq != last or head.last_hash != prev):
-        return VerifyResult(False, checked, last + 1, f"entries after #{last} are missing (head is #{head.last_seq})")
+        return VerifyResult(
+            False, checked, last + 1, f"entries after #{last} are missing (head is #{head.last_seq})"
+        )
     return VerifyResult(True, checked)

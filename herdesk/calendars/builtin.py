@@ -16,8 +16,10 @@ from .engine import WorkingCalendar
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 BUILTIN_HOLIDAYS_FILE = DATA_DIR / "cn_holidays_2025_2026.json"
+# Must stay identical to SOURCE in migrations/0002_builtin_calendars.py so reloading changes nothing.
 BUILTIN_HOLIDAYS_SOURCE = (
-    "State Council notices 国办发明电〔2024〕12号 (2025) and 国务院办公厅关于2026年部分节假日安排的通知 (2026)"
+    "State Council notices 国办发明电〔2024〕12号 (2025) and "
+    "国务院办公厅关于2026年部分节假日安排的通知 (2026)"
 )
 
 H = 3600
@@ -40,18 +42,31 @@ DEMO_CALENDARS: tuple[CalendarSpec, ...] = (
     # Office hours: Monday-Friday with a lunch break, closed on public holidays, open on every
     # make-up working day (调休上班) with the normal weekday hours.
     CalendarSpec(
-        code="office", name="办公时间", name_en="Office hours", tz="Asia/Shanghai",
-        weekly={d: [(9 * H, 12 * H), (13 * H, 18 * H)] for d in range(5)}, observes_holidays=True,
+        code="office",
+        name="办公时间",
+        name_en="Office hours",
+        tz="Asia/Shanghai",
+        weekly={d: [(9 * H, 12 * H), (13 * H, 18 * H)] for d in range(5)},
+        observes_holidays=True,
     ),
     # The service hotline answers every day of the year, weekends and public holidays included.
     CalendarSpec(
-        code="hotline", name="热线服务时间", name_en="Hotline hours", tz="Asia/Shanghai",
-        weekly={d: [(8 * H, 20 * H)] for d in range(7)}, observes_holidays=False,
+        code="hotline",
+        name="热线服务时间",
+        name_en="Hotline hours",
+        tz="Asia/Shanghai",
+        weekly={d: [(8 * H, 20 * H)] for d in range(7)},
+        observes_holidays=False,
     ),
     # Technical support around the clock.
     CalendarSpec(
-        code="24x7", name="7×24小时", name_en="24x7", tz="Asia/Shanghai",
-        weekly={d: [(0, 24 * H)] for d in range(7)}, observes_holidays=False, always_open=True,
+        code="24x7",
+        name="7×24小时",
+        name_en="24x7",
+        tz="Asia/Shanghai",
+        weekly={d: [(0, 24 * H)] for d in range(7)},
+        observes_holidays=False,
+        always_open=True,
     ),
 )
 
@@ -102,6 +117,11 @@ def builtin_calendar(code: str) -> WorkingCalendar:
         raise KeyError(code)
     holidays, workdays = builtin_schedule()
     return WorkingCalendar(
-        code=spec.code, tz=spec.tz, weekly=spec.weekly, observes_holidays=spec.observes_holidays,
-        holidays=holidays, workdays=workdays, always_open=spec.always_open,
+        code=spec.code,
+        tz=spec.tz,
+        weekly=spec.weekly,
+        observes_holidays=spec.observes_holidays,
+        holidays=holidays,
+        workdays=workdays,
+        always_open=spec.always_open,
     )

@@ -77,7 +77,11 @@ class Duration:
             return f"{self.working_days}wd"
         hours, rest = divmod(self.seconds, 3600)
         minutes, seconds = divmod(rest, 60)
-        text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "") + (f"{seconds}s" if seconds else "")
+        text = (
+            (f"{hours}h" if hours else "")
+            + (f"{minutes}m" if minutes else "")
+            + (f"{seconds}s" if seconds else "")
+        )
         return text or "0m"
 
 
@@ -107,13 +111,17 @@ def parse_duration(text: str) -> Duration:
     if wd:
         days = int(wd["wd"])
         if days == 0:
-            raise ValueError(f"invalid duration {text!r}: working days must be at least 1 (use '0m' for none)")
+            raise ValueError(
+                f"invalid duration {text!r}: working days must be at least 1 (use '0m' for none)"
+            )
         return Duration(working_days=days)
     match = _DURATION_RE.fullmatch(raw)
     if match is None or not any(match.groupdict().values()):
-        hint = " (plain days are ambiguous: use 'wd' for working days or hours such as '24h')" if (
-            raw.endswith("d")
-        ) else ""
+        hint = (
+            " (plain days are ambiguous: use 'wd' for working days or hours such as '24h')"
+            if (raw.endswith("d"))
+            else ""
+        )
         raise ValueError(
             f"invalid duration {text!r}: expected a number with a unit h, m, s (e.g. '30m', '4h', "
             f"'2h30m', '90s') or working days 'wd' (e.g. '3wd'){hint}"
@@ -190,7 +198,9 @@ class WorkingCalendar:
         # Make-up working days (调休上班) follow the normal weekday timetable; Monday's is the default
         # because the State Council notices say the day is worked "as a normal working day".
         self.workday_weekly: Intervals = (
-            self.weekly[0] if workday_weekly is None else _normalise(workday_weekly, f"calendar {code}, make-up")
+            self.weekly[0]
+            if workday_weekly is None
+            else _normalise(workday_weekly, f"calendar {code}, make-up")
         )
         self.holidays: frozenset[date] = frozenset(holidays)
         self.workdays: frozenset[date] = frozenset(workdays)
@@ -301,7 +311,11 @@ class WorkingCalendar:
         range_start = self._local_epoch(date(lo, 1, 1), 0)
         range_end = self._local_epoch(date(hi + 1, 1, 1), 0)
         (self._starts, self._ends, self._cum_end, self._wd_ordinals, self._wd_close) = (
-            starts, ends, cum_end, wd_ordinals, wd_close,
+            starts,
+            ends,
+            cum_end,
+            wd_ordinals,
+            wd_close,
         )
         self._lo, self._hi, self._range_start, self._range_end = lo, hi, range_start, range_end
 
@@ -326,7 +340,11 @@ class WorkingCalendar:
         wd_ordinals, wd_close = self._wd_ordinals + yo, self._wd_close + yc
         range_end = self._local_epoch(date(year + 1, 1, 1), 0)
         (self._starts, self._ends, self._cum_end, self._wd_ordinals, self._wd_close) = (
-            starts, ends, cum_end, wd_ordinals, wd_close,
+            starts,
+            ends,
+            cum_end,
+            wd_ordinals,
+            wd_close,
         )
         self._hi, self._range_end = year, range_end
 

@@ -33,7 +33,9 @@ class Calendar(models.Model):
         _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_timezone]
     )
     always_open = models.BooleanField(
-        _("always open"), default=False, help_text=_("Open around the clock (7×24); weekly hours are ignored.")
+        _("always open"),
+        default=False,
+        help_text=_("Open around the clock (7×24); weekly hours are ignored."),
     )
     observes_holidays = models.BooleanField(
         _("observes public holidays"),
@@ -61,8 +63,14 @@ class CalendarInterval(models.Model):
     """
 
     WEEKDAY_CHOICES = [
-        (0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
-        (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday")), (MAKEUP_WEEKDAY, _("Make-up working day")),
+        (0, _("Monday")),
+        (1, _("Tuesday")),
+        (2, _("Wednesday")),
+        (3, _("Thursday")),
+        (4, _("Friday")),
+        (5, _("Saturday")),
+        (6, _("Sunday")),
+        (MAKEUP_WEEKDAY, _("Make-up working day")),
     ]
 
     calendar = models.ForeignKey(
@@ -82,13 +90,17 @@ class CalendarInterval(models.Model):
         ordering = ["calendar", "weekday", "start"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(weekday__gte=0, weekday__lte=MAKEUP_WEEKDAY), name="calendars_interval_weekday"
+                condition=models.Q(weekday__gte=0, weekday__lte=MAKEUP_WEEKDAY),
+                name="calendars_interval_weekday",
             ),
             models.CheckConstraint(
                 condition=models.Q(end_seconds__gte=1, end_seconds__lte=DAY_SECONDS),
                 name="calendars_interval_end_seconds",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.calendar_id}:{self.weekday} {self.start:%H:%M}-{self.end_label}"
 
     @property
     def start_seconds(self) -> int:
@@ -101,13 +113,12 @@ class CalendarInterval(models.Model):
         return f"{hours:02d}:{minutes:02d}" + (f":{seconds:02d}" if seconds else "")
 
     def clean(self) -> None:
-        if isinstance(self.start, dt.time) and self.end_seconds is not None and (
-            self.end_seconds <= self.start_seconds
+        if (
+            isinstance(self.start, dt.time)
+            and self.end_seconds is not None
+            and (self.end_seconds <= self.start_seconds)
         ):
             raise ValidationError(_("The closing time must be after the opening time."))
-
-    def __str__(self) -> str:
-        return f"{self.calendar_id}:{self.weekday} {self.start:%H:%M}-{self.end_label}"
 
 
 class Holiday(models.Model):

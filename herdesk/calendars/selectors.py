@@ -60,9 +60,15 @@ def _load(code: str) -> WorkingCalendar:
     holidays, workdays = _national_schedule() if calendar.observes_holidays else (frozenset(), frozenset())
     closures = CalendarClosure.objects.filter(calendar=calendar).values_list("date", flat=True)
     return WorkingCalendar(
-        code=calendar.code, tz=calendar.timezone, weekly=dict(weekly),
-        observes_holidays=calendar.observes_holidays, holidays=holidays, workdays=workdays,
-        workday_weekly=makeup, closures=list(closures), always_open=calendar.always_open,
+        code=calendar.code,
+        tz=calendar.timezone,
+        weekly=dict(weekly),
+        observes_holidays=calendar.observes_holidays,
+        holidays=holidays,
+        workdays=workdays,
+        workday_weekly=makeup,
+        closures=list(closures),
+        always_open=calendar.always_open,
     )
 
 

@@ -17,7 +17,6 @@ from .builtin import BUILTIN_HOLIDAYS_FILE, BUILTIN_HOLIDAYS_SOURCE, DEMO_CALEND
 from .engine import DAY_SECONDS
 from .models import MAKEUP_WEEKDAY, Calendar, CalendarClosure, CalendarInterval, CalendarVersion, Holiday
 
-
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -90,16 +89,23 @@ def calendar_upsert(
     rows: list[tuple[int, int, int]] = []
     for weekday, pairs in intervals.items():
         if weekday not in range(MAKEUP_WEEKDAY + 1):
-            raise ValueError(f"weekday {weekday!r} must be 0 (Monday) .. 6 (Sunday) or 7 (make-up working day)")
+            raise ValueError(
+                f"weekday {weekday!r} must be 0 (Monday) .. 6 (Sunday) or 7 (make-up working day)"
+            )
         for start, end in pairs:
             if not 0 <= start < end <= DAY_SECONDS:
-                raise ValueError(f"interval ({start}, {end}) on weekday {weekday} must have 0 <= start < end <= 86400")
+                raise ValueError(
+                    f"interval ({start}, {end}) on weekday {weekday} must have 0 <= start < end <= 86400"
+                )
             rows.append((weekday, int(start), int(end)))
     calendar, _created = Calendar.objects.update_or_create(
         code=code,
         defaults={
-            "name": name, "name_en": name_en, "timezone": tz,
-            "observes_holidays": observes_holidays, "always_open": always_open,
+            "name": name,
+            "name_en": name_en,
+            "timezone": tz,
+            "observes_holidays": observes_holidays,
+            "always_open": always_open,
         },
     )
     CalendarInterval.objects.filter(calendar=calendar).delete()
@@ -141,7 +147,7 @@ def holidays_import(*, data: Mapping[str, Any], source: str) -> tuple[int, int]:
     once per date) or whose source changed.
     Raises ValueError on malformed data.
     """
-    holidays, workdays = parse_schedule(dict(data))
+    holidays, workdays = parse_schedule(data)
     created = updated = 0
     wanted = {day: Holiday.Kind.HOLIDAY for day in holidays} | {day: Holiday.Kind.WORKDAY for day in workdays}
     existing: dict[tuple[dt.date, str], Holiday] = {
@@ -195,8 +201,13 @@ def demo_calendars_ensure() -> list[Calendar]:
         result.append(
             existing
             or calendar_upsert(
-                code=spec.code, name=spec.name, name_en=spec.name_en, tz=spec.tz, intervals=spec.weekly,
-                observes_holidays=spec.observes_holidays, always_open=spec.always_open,
+                code=spec.code,
+                name=spec.name,
+                name_en=spec.name_en,
+                tz=spec.tz,
+                intervals=spec.weekly,
+                observes_holidays=spec.observes_holidays,
+                always_open=spec.always_open,
             )
         )
     return result

@@ -24,7 +24,9 @@ class Clock(models.Model):
     cycle = models.PositiveSmallIntegerField(default=1)
     target = models.CharField(_("target"), max_length=20)
     calendar_code = models.CharField(_("calendar"), max_length=40)
-    state = models.CharField(_("state"), max_length=10, choices=ClockState.choices, default=ClockState.RUNNING)
+    state = models.CharField(
+        _("state"), max_length=10, choices=ClockState.choices, default=ClockState.RUNNING
+    )
     started_at = models.DateTimeField(_("started"))
     due_at = models.DateTimeField(_("due"))
     warn_at = models.DateTimeField(_("warn at"))
@@ -47,8 +49,11 @@ class Clock(models.Model):
         indexes = [
             # The sweep's two queries: partial indexes hold only what can still warn or breach.
             models.Index(fields=["due_at"], name="clock_due_running", condition=Q(state="running")),
-            models.Index(fields=["warn_at"], name="clock_warn_running",
-                         condition=Q(state="running", warned_at__isnull=True)),
+            models.Index(
+                fields=["warn_at"],
+                name="clock_warn_running",
+                condition=Q(state="running", warned_at__isnull=True),
+            ),
             models.Index(fields=["ticket", "state"], name="clock_ticket_state"),
         ]
 
@@ -77,7 +82,9 @@ class Renegotiation(models.Model):
     previous_due_at = models.DateTimeField()
     new_due_at = models.DateTimeField()
     reason = models.TextField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField()
 
 

@@ -55,8 +55,9 @@ def applies(definition: ClockDefinition, ticket: Any) -> bool:
     return all(not rules.get(key) or value in rules[key] for key, value in checks.items())
 
 
-def compute_due(*, calendar_code: str, target: str, start: datetime,
-                warn_percent: int) -> tuple[datetime, datetime]:
+def compute_due(
+    *, calendar_code: str, target: str, start: datetime, warn_percent: int
+) -> tuple[datetime, datetime]:
     """(due, warn_at): warn_at is `warn_percent` of the target's working time after the start."""
     cal = working_calendar(calendar_code)
     due = cal.add(start, parse_duration(target))
@@ -67,18 +68,30 @@ def compute_due(*, calendar_code: str, target: str, start: datetime,
 
 def _start(ticket: Any, definition: ClockDefinition, at: datetime) -> Clock:
     last = Clock.objects.filter(ticket=ticket, kind=definition.kind).order_by("-cycle").first()
-    due, warn = compute_due(calendar_code=definition.calendar_code, target=definition.target, start=at,
-                            warn_percent=definition.warn_at_percent)
+    due, warn = compute_due(
+        calendar_code=definition.calendar_code,
+        target=definition.target,
+        start=at,
+        warn_percent=definition.warn_at_percent,
+    )
     return Clock.objects.create(
-        ticket=ticket, definition=definition, kind=definition.kind, cycle=(last.cycle + 1) if last else 1,
-        target=definition.target, calendar_code=definition.calendar_code, started_at=at, due_at=due,
-        warn_at=warn, original_due_at=due,
+        ticket=ticket,
+        definition=definition,
+        kind=definition.kind,
+        cycle=(last.cycle + 1) if last else 1,
+        target=definition.target,
+        calendar_code=definition.calendar_code,
+        started_at=at,
+        due_at=due,
+        warn_at=warn,
+        original_due_at=due,
     )
 
 
 def _record_incident(clock: Clock, kind: str, at: datetime) -> None:
-    ClockIncident.objects.bulk_create([ClockIncident(clock=clock, kind=kind, due_at=clock.due_at, recorded_at=at)],
-                                      ignore_conflicts=True)
+    ClockIncident.objects.bulk_create(
+        [ClockIncident(clock=clock, kind=kind, due_at=clock.due_at, recorded_at=at)], ignore_conflicts=True
+    )
 
 
 def _stop(clock: Clock, at: datetime) -> None:
@@ -99,8 +112,11 @@ def _cancel(clock: Clock, at: datetime) -> None:
 
 def _open_clocks(ticket: Any) -> list[Clock]:
     """Clocks not yet stopped (running, paused, or breached but still counting until stopped)."""
-    return list(Clock.objects.select_related("definition").filter(ticket=ticket, stopped_at__isnull=True)
-                .exclude(state=ClockState.CANCELLED))
+    return list(
+        Clock.objects.select_related("definition")
+        .filter(ticket=ticket, stopped_at__isnull=True)
+        .exclude(state=ClockState.CANCELLED)
+    )
 
 
 def clocks_on_event(*, ticket: Any, event: str, at: datetime, now: datetime | None = None) -> list[Clock]:
@@ -172,18 +188,27 @@ def clocks_reconcile(*, ticket: Any, at: datetime) -> None:
             _cancel(clock, at)
         else:
             kinds_open.add(clock.kind)
-    stopped_kinds = set(Clock.objects.filter(ticket=ticket).exclude(state=ClockState.CANCELLED)
-                        .filter(stopped_at__isnull=False).values_list("kind", flat=True))
+    stopped_kinds = set(
+        Clock.objects.filter(ticket=ticket)
+        .exclude(state=ClockState.CANCELLED)
+        .filter(stopped_at__isnull=False)
+        .values_list("kind", flat=True)
+    )
     for d in _definitions(ticket):
-        if d.start_event == Event.RECEIVED and applies(d, ticket) and d.kind not in kinds_open \
-                and d.kind not in stopped_kinds:
+        if (
+            d.start_event == Event.RECEIVED
+            and applies(d, ticket)
+            and d.kind not in kinds_open
+            and d.kind not in stopped_kinds
+        ):
             _start(ticket, d, ticket.received_at)
             kinds_open.add(d.kind)
 
 
 @transaction.atomic
-def clock_renegotiate(*, clock: Clock, actor: Any, new_due_at: datetime, reason: str,
-                      at: datetime | None = None) -> Renegotiation:
+def clock_renegotiate(
+    *, clock: Clock, actor: Any, new_due_at: datetime, reason: str, at: datetime | None = None
+) -> Renegotiation:
     """HND-5: before the due time, record a reason and a new expected time; tell the customer.
 
     The original due time stays in `original_due_at`; reports count both.
@@ -203,9 +228,17 @@ def clock_renegotiate(*, clock: Clock, actor: Any, new_due_at: datetime, reason:
     if errors:
         raise ValidationError(errors)
     if clock.state not in ACTIVE or at >= clock.due_at:
-        raise DomainError(_("A new time can only be agreed before the clock is due."), code="clock_not_renegotiable")
-    reneg = Renegotiation.objects.create(clock=clock, previous_due_at=clock.due_at, new_due_at=new_due_at,
-                                         reason=reason, created_by=actor, created_at=at)
+        raise DomainError(
+            _("A new time can only be agreed before the clock is due."), code="clock_not_renegotiable"
+        )
+    reneg = Renegotiation.objects.create(
+        clock=clock,
+        previous_due_at=clock.due_at,
+        new_due_at=new_due_at,
+        reason=reason,
+        created_by=actor,
+        created_at=at,
+    )
     shift = new_due_at - clock.due_at
     clock.due_at = new_due_at
     if clock.warned_at is None:
@@ -214,19 +247,44 @@ def clock_renegotiate(*, clock: Clock, actor: Any, new_due_at: datetime, reason:
     clock.save(update_fields=["due_at", "warn_at", "renegotiated"])
     local = timezone.localtime(new_due_at)
     text = _("We need more time: %(reason)s. New expected time: %(when)s.") % {
-        "reason": reason, "when": local.strftime("%Y-%m-%d %H:%M")}
-    Interaction.objects.create(ticket=clock.ticket, kind=InteractionKind.SYSTEM_EVENT,
-                               direction=Direction.OUTBOUND, author=actor, body=text, is_public=True,
-                               occurred_at=at, data={"clock": clock.kind, "new_due_at": new_due_at.isoformat()})
-    outbox_enqueue_many([{
-        "dedupe_key": f"reneg:{reneg.pk}", "channel": "customer", "template": "renegotiation",
-        "ticket_id": clock.ticket_id, "payload": {"text": text, "clock": clock.kind},
-    }])
+        "reason": reason,
+        "when": local.strftime("%Y-%m-%d %H:%M"),
+    }
+    Interaction.objects.create(
+        ticket=clock.ticket,
+        kind=InteractionKind.SYSTEM_EVENT,
+        direction=Direction.OUTBOUND,
+        author=actor,
+        body=text,
+        is_public=True,
+        occurred_at=at,
+        data={"clock": clock.kind, "new_due_at": new_due_at.isoformat()},
+    )
+    outbox_enqueue_many(
+        [
+            {
+                "dedupe_key": f"reneg:{reneg.pk}",
+                "channel": "customer",
+                "template": "renegotiation",
+                "ticket_id": clock.ticket_id,
+                "payload": {"text": text, "clock": clock.kind},
+            }
+        ]
+    )
     from herdesk.audit.services import audit_record
 
-    audit_record(actor=actor, action="clock.renegotiate", object_type="ticket", object_id=clock.ticket.number,
-                 data={"clock": clock.kind, "previous": reneg.previous_due_at.isoformat(),
-                       "new": new_due_at.isoformat(), "reason": reason})
+    audit_record(
+        actor=actor,
+        action="clock.renegotiate",
+        object_type="ticket",
+        object_id=clock.ticket.number,
+        data={
+            "clock": clock.kind,
+            "previous": reneg.previous_due_at.isoformat(),
+            "new": new_due_at.isoformat(),
+            "reason": reason,
+        },
+    )
     return reneg
 
 
@@ -249,33 +307,52 @@ def _sweep_batch(kind: str, now: datetime, batch: int) -> int:
         if kind == ClockIncident.BREACH:
             qs = Clock.objects.filter(state=ClockState.RUNNING, due_at__lte=now).order_by("due_at")
         else:
-            qs = Clock.objects.filter(state=ClockState.RUNNING, warned_at__isnull=True,
-                                      warn_at__lte=now).order_by("warn_at")
+            qs = Clock.objects.filter(
+                state=ClockState.RUNNING, warned_at__isnull=True, warn_at__lte=now
+            ).order_by("warn_at")
         qs = qs.select_related("definition", "ticket").only(
-            "id", "kind", "due_at", "ticket_id", "ticket__number", "ticket__assignee_id", "ticket__team_id",
-            "definition__breach_actions", "definition__warn_actions")
+            "id",
+            "kind",
+            "due_at",
+            "ticket_id",
+            "ticket__number",
+            "ticket__assignee_id",
+            "ticket__team_id",
+            "definition__breach_actions",
+            "definition__warn_actions",
+        )
         clocks = _claim(qs, batch)
         if not clocks:
             return 0
         ids = [c.pk for c in clocks]
         ClockIncident.objects.bulk_create(
             [ClockIncident(clock_id=c.pk, kind=kind, due_at=c.due_at, recorded_at=now) for c in clocks],
-            ignore_conflicts=True)
+            ignore_conflicts=True,
+        )
         if kind == ClockIncident.BREACH:
-            Clock.objects.filter(pk__in=ids).update(state=ClockState.BREACHED, breached_at=now,
-                                                    warned_at=now)
+            Clock.objects.filter(pk__in=ids).update(state=ClockState.BREACHED, breached_at=now, warned_at=now)
         else:
             Clock.objects.filter(pk__in=ids).update(warned_at=now)
         messages = []
         for c in clocks:
-            actions = c.definition.breach_actions if kind == ClockIncident.BREACH else c.definition.warn_actions
+            actions = (
+                c.definition.breach_actions if kind == ClockIncident.BREACH else c.definition.warn_actions
+            )
             for action in actions or []:
-                messages.append({
-                    "dedupe_key": f"clock:{c.pk}:{kind}:{action}", "channel": "action", "template": action,
-                    "ticket_id": c.ticket_id,
-                    "payload": {"clock": c.kind, "incident": kind, "ticket": c.ticket.number,
-                                "due_at": c.due_at.isoformat()},
-                })
+                messages.append(
+                    {
+                        "dedupe_key": f"clock:{c.pk}:{kind}:{action}",
+                        "channel": "action",
+                        "template": action,
+                        "ticket_id": c.ticket_id,
+                        "payload": {
+                            "clock": c.kind,
+                            "incident": kind,
+                            "ticket": c.ticket.number,
+                            "due_at": c.due_at.isoformat(),
+                        },
+                    }
+                )
         outbox_enqueue_many(messages)
         return len(clocks)
 
@@ -287,11 +364,16 @@ def clock_sweep(*, now: datetime | None = None, batch: int = 2000) -> SweepResul
     started = timezone.now()
     now = now or started
     result = SweepResult()
-    while (n := _sweep_batch(ClockIncident.BREACH, now, batch)):
+    while n := _sweep_batch(ClockIncident.BREACH, now, batch):
         result.breaches += n
-    while (n := _sweep_batch(ClockIncident.WARNING, now, batch)):
+    while n := _sweep_batch(ClockIncident.WARNING, now, batch):
         result.warnings += n
     result.duration_ms = (time.perf_counter() - t0) * 1000
-    SweepRun.objects.create(started_at=started, finished_at=timezone.now(), warnings=result.warnings,
-                            breaches=result.breaches, duration_ms=result.duration_ms)
+    SweepRun.objects.create(
+        started_at=started,
+        finished_at=timezone.now(),
+        warnings=result.warnings,
+        breaches=result.breaches,
+        duration_ms=result.duration_ms,
+    )
     return result

@@ -9,8 +9,9 @@ class DomainError(Exception):
     code = "domain_error"
     status = 409
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None,
-                 status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, field: str | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code:

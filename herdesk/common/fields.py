@@ -13,7 +13,7 @@ class EncryptedTextField(models.TextField):
     """Stores AES-GCM ciphertext; Python code sees plaintext. Not searchable: use a blind index."""
 
     def deconstruct(self) -> Any:
-        name, path, args, kwargs = super().deconstruct()
+        name, _path, args, kwargs = super().deconstruct()
         return name, "herdesk.common.fields.EncryptedTextField", args, kwargs
 
     def _context(self) -> str:

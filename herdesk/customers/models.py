@@ -19,11 +19,16 @@ class Organisation(models.Model):
     region = models.CharField(_("region"), max_length=60, blank=True)
     tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices, default=Tier.REGULAR)
     account_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("account manager"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=20, choices=Lifecycle.choices,
-                                       default=Lifecycle.NEW)
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=20, choices=Lifecycle.choices, default=Lifecycle.NEW
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -37,20 +42,31 @@ class Organisation(models.Model):
 class Customer(models.Model):
     """A person or an organisation we serve. Tier and account manager follow the organisation."""
 
-    kind = models.CharField(_("kind"), max_length=20, choices=CustomerKind.choices, default=CustomerKind.PERSON)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=CustomerKind.choices, default=CustomerKind.PERSON
+    )
     name = models.CharField(_("name"), max_length=120)
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("organisation"), null=True, blank=True, on_delete=models.PROTECT,
+        Organisation,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="customers",
     )
     region = models.CharField(_("region"), max_length=60, blank=True)
     tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices, default=Tier.REGULAR)
     account_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("account manager"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="managed_customers",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_customers",
     )
-    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=20, choices=Lifecycle.choices,
-                                       default=Lifecycle.NEW)
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=20, choices=Lifecycle.choices, default=Lifecycle.NEW
+    )
     address = EncryptedTextField(_("address"), blank=True)
     id_number = EncryptedTextField(_("ID number"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

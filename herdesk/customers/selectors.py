@@ -58,17 +58,32 @@ def contact_view(*, user: Any, contact: Contact, purpose: str = "view") -> Conta
     """What `user` may see of a contact: masked unless they hold view_personal_data (then audited)."""
     if can_view_personal_data(user) or (getattr(user, "customer_id", None) == contact.customer_id):
         if not getattr(user, "customer_id", None):
-            audit_record(actor=user, action="pii.read", object_type="customer", object_id=contact.customer_id,
-                         data={"fields": ["phone", "email"], "purpose": purpose})
+            audit_record(
+                actor=user,
+                action="pii.read",
+                object_type="customer",
+                object_id=contact.customer_id,
+                data={"fields": ["phone", "email"], "purpose": purpose},
+            )
         return ContactView(contact.name, contact.phone, contact.email, contact.wechat_openid, masked=False)
-    return ContactView(contact.name, mask_phone(contact.phone), mask_email(contact.email),
-                       contact.wechat_openid[:4] + "…" if contact.wechat_openid else "", masked=True)
+    return ContactView(
+        contact.name,
+        mask_phone(contact.phone),
+        mask_email(contact.email),
+        contact.wechat_openid[:4] + "…" if contact.wechat_openid else "",
+        masked=True,
+    )
 
 
 def address_view(*, user: Any, customer: Customer) -> str:
     if can_view_personal_data(user):
         if customer.address:
-            audit_record(actor=user, action="pii.read", object_type="customer", object_id=customer.pk,
-                         data={"fields": ["address"]})
+            audit_record(
+                actor=user,
+                action="pii.read",
+                object_type="customer",
+                object_id=customer.pk,
+                data={"fields": ["address"]},
+            )
         return customer.address
     return mask_text(customer.address)

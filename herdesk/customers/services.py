@@ -28,24 +28,54 @@ def email_index(raw: str) -> str:
 
 
 @transaction.atomic
-def organisation_create(*, name: str, kind: str = "farm", region: str = "", tier: str = Tier.REGULAR,
-                        account_manager: Any = None, lifecycle_stage: str = Lifecycle.NEW,
-                        actor: Any = None) -> Organisation:
-    org = Organisation(name=name, kind=kind, region=region, tier=tier, account_manager=account_manager,
-                       lifecycle_stage=lifecycle_stage)
+def organisation_create(
+    *,
+    name: str,
+    kind: str = "farm",
+    region: str = "",
+    tier: str = Tier.REGULAR,
+    account_manager: Any = None,
+    lifecycle_stage: str = Lifecycle.NEW,
+    actor: Any = None,
+) -> Organisation:
+    org = Organisation(
+        name=name,
+        kind=kind,
+        region=region,
+        tier=tier,
+        account_manager=account_manager,
+        lifecycle_stage=lifecycle_stage,
+    )
     org.full_clean()
     org.save()
-    audit_record(actor=actor, action="organisation.create", object_type="organisation", object_id=org.pk,
-                 data={"name": name})
+    audit_record(
+        actor=actor,
+        action="organisation.create",
+        object_type="organisation",
+        object_id=org.pk,
+        data={"name": name},
+    )
     return org
 
 
 @transaction.atomic
-def customer_create(*, name: str, kind: str = CustomerKind.PERSON, organisation: Organisation | None = None,
-                    region: str = "", tier: str | None = None, account_manager: Any = None,
-                    lifecycle_stage: str = Lifecycle.NEW, phone: str = "", email: str = "",
-                    wechat_openid: str = "", address: str = "", id_number: str = "",
-                    actor: Any = None, audit: bool = True) -> Customer:
+def customer_create(
+    *,
+    name: str,
+    kind: str = CustomerKind.PERSON,
+    organisation: Organisation | None = None,
+    region: str = "",
+    tier: str | None = None,
+    account_manager: Any = None,
+    lifecycle_stage: str = Lifecycle.NEW,
+    phone: str = "",
+    email: str = "",
+    wechat_openid: str = "",
+    address: str = "",
+    id_number: str = "",
+    actor: Any = None,
+    audit: bool = True,
+) -> Customer:
     """Create a customer with its primary contact.
 
     Validates every field (raises ValidationError keyed by field); tier and account manager default
@@ -69,17 +99,35 @@ def customer_create(*, name: str, kind: str = CustomerKind.PERSON, organisation:
         tier = tier or organisation.tier
         account_manager = account_manager or organisation.account_manager
         region = region or organisation.region
-    customer = Customer(kind=kind, name=name, organisation=organisation, region=region,
-                        tier=tier or Tier.REGULAR, account_manager=account_manager,
-                        lifecycle_stage=lifecycle_stage, address=address, id_number=id_number)
+    customer = Customer(
+        kind=kind,
+        name=name,
+        organisation=organisation,
+        region=region,
+        tier=tier or Tier.REGULAR,
+        account_manager=account_manager,
+        lifecycle_stage=lifecycle_stage,
+        address=address,
+        id_number=id_number,
+    )
     customer.full_clean()
     customer.save()
     if e164 or email_n or wechat_openid:
         Contact.objects.create(
-            customer=customer, name=name, phone=e164, phone_bidx=blind_index(e164, context=PHONE_CTX),
-            email=email_n, email_bidx=blind_index(email_n, context=EMAIL_CTX), wechat_openid=wechat_openid,
+            customer=customer,
+            name=name,
+            phone=e164,
+            phone_bidx=blind_index(e164, context=PHONE_CTX),
+            email=email_n,
+            email_bidx=blind_index(email_n, context=EMAIL_CTX),
+            wechat_openid=wechat_openid,
         )
     if audit:
-        audit_record(actor=actor, action="customer.create", object_type="customer", object_id=customer.pk,
-                     data={"organisation": organisation.pk if organisation else None})
+        audit_record(
+            actor=actor,
+            action="customer.create",
+            object_type="customer",
+            object_id=customer.pk,
+            data={"organisation": organisation.pk if organisation else None},
+        )
     return customer

@@ -40,8 +40,9 @@ def reference_data_ensure() -> None:
     for code, name, name_en, kind, model in data.PRODUCTS:
         product_ensure(code=code, name=name, name_en=name_en, kind=kind, model_number=model)
     for ptype, code, name, name_en in data.CATEGORIES:
-        Category.objects.update_or_create(code=code, defaults={"problem_type": ptype, "name": name,
-                                                               "name_en": name_en})
+        Category.objects.update_or_create(
+            code=code, defaults={"problem_type": ptype, "name": name, "name_en": name_en}
+        )
     builtin_holidays_load()
     demo_calendars_ensure()
     templates_install(active_code="seed-000")
@@ -53,9 +54,14 @@ def _staff() -> dict[str, User]:
     for username, name, role, team_code, lead in data.STAFF:
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = user_create(username=username, password=data.DEMO_PASSWORD, role=role,
-                               team=teams.get(team_code) if team_code else None, display_name=name,
-                               email=f"{username}@herdesk.example")
+            user = user_create(
+                username=username,
+                password=data.DEMO_PASSWORD,
+                role=role,
+                team=teams.get(team_code) if team_code else None,
+                display_name=name,
+                email=f"{username}@herdesk.example",
+            )
         if lead and team_code:
             Team.objects.filter(code=team_code).update(lead=user)
         users[username] = user
@@ -81,37 +87,64 @@ def _customers(rng: random.Random, users: dict[str, User], count: int, progress:
         if kind < 0.35:  # a farm or distributor with a contact person
             key = rng.random() < 0.3
             org = organisation_create(
-                name=f"{region.split()[-1]}{rng.choice(data.FARM_WORDS)}{rng.choice(['牧场', '乳业经销部', '奶牛养殖合作社'])}",
-                kind=rng.choice([OrgKind.FARM, OrgKind.DISTRIBUTOR]), region=region,
-                tier=Tier.KEY_ACCOUNT if key else Tier.REGULAR, account_manager=am if key else None,
-                lifecycle_stage=rng.choice(Lifecycle.values))
-            c = customer_create(name=_person_name(rng), kind="organisation", organisation=org, phone=phone,
-                                email=f"farm{i}@example.cn", address=f"{region}市郊{rng.randint(1, 99)}号",
-                                lifecycle_stage=org.lifecycle_stage)
+                name=region.split()[-1]
+                + rng.choice(data.FARM_WORDS)
+                + rng.choice(["牧场", "乳业经销部", "合作社"]),
+                kind=rng.choice([OrgKind.FARM, OrgKind.DISTRIBUTOR]),
+                region=region,
+                tier=Tier.KEY_ACCOUNT if key else Tier.REGULAR,
+                account_manager=am if key else None,
+                lifecycle_stage=rng.choice(Lifecycle.values),
+            )
+            c = customer_create(
+                name=_person_name(rng),
+                kind="organisation",
+                organisation=org,
+                phone=phone,
+                email=f"farm{i}@example.cn",
+                address=f"{region}市郊{rng.randint(1, 99)}号",
+                lifecycle_stage=org.lifecycle_stage,
+            )
         else:
-            c = customer_create(name=_person_name(rng), region=region, phone=phone,
-                                email=f"user{i}@example.cn" if rng.random() < 0.6 else "",
-                                address=f"{region}幸福路{rng.randint(1, 300)}号{rng.randint(1, 30)}栋",
-                                lifecycle_stage=rng.choice(Lifecycle.values))
+            c = customer_create(
+                name=_person_name(rng),
+                region=region,
+                phone=phone,
+                email=f"user{i}@example.cn" if rng.random() < 0.6 else "",
+                address=f"{region}幸福路{rng.randint(1, 300)}号{rng.randint(1, 30)}栋",
+                lifecycle_stage=rng.choice(Lifecycle.values),
+            )
         customers.append(c)
         progress(1)
     return customers
 
 
 ROUTE = {  # S1 §三(一)3 routing: which team handles which problem type
-    ProblemType.TECHNICAL_SUPPORT: "tech-support", ProblemType.AFTER_SALES: "after-sales",
-    ProblemType.ORDER_INQUIRY: "sales-orders", ProblemType.COMPLAINT: "account-managers",
-    ProblemType.PRODUCT_INQUIRY: "customer-service", ProblemType.SUGGESTION: "customer-service",
+    ProblemType.TECHNICAL_SUPPORT: "tech-support",
+    ProblemType.AFTER_SALES: "after-sales",
+    ProblemType.ORDER_INQUIRY: "sales-orders",
+    ProblemType.COMPLAINT: "account-managers",
+    ProblemType.PRODUCT_INQUIRY: "customer-service",
+    ProblemType.SUGGESTION: "customer-service",
 }
 
 
-def _history_ticket(rng: random.Random, i: int, customer: Customer, users: dict[str, User],
-                    teams: dict[str, Team], products: list[Product], now: datetime) -> None:
+def _history_ticket(
+    rng: random.Random,
+    i: int,
+    customer: Customer,
+    users: dict[str, User],
+    teams: dict[str, Team],
+    products: list[Product],
+    now: datetime,
+) -> None:
     """One historical ticket with a realistic timeline; the outcome depends on its age."""
     # Most history is older; about one ticket in eight arrived in the last day and a half, so the
     # queues have open work in every state.
     recent = rng.random() < 0.12
-    received = now - (timedelta(hours=rng.uniform(0.05, 36)) if recent else timedelta(days=rng.uniform(1.5, 90)))
+    received = now - (
+        timedelta(hours=rng.uniform(0.05, 36)) if recent else timedelta(days=rng.uniform(1.5, 90))
+    )
     ptype = rng.choices(list(data.SUBJECTS), weights=[25, 25, 15, 20, 8, 7])[0]
     product = rng.choice(products)
     subject = rng.choice(data.SUBJECTS[ptype]).format(p=product.name, o=f"DD{rng.randint(100000, 999999)}")
@@ -119,44 +152,84 @@ def _history_ticket(rng: random.Random, i: int, customer: Customer, users: dict[
     agent = users[rng.choice(["agent1", "agent2"])]
     complexity = rng.choices(Complexity.values, weights=[35, 45, 20])[0]
     ticket = ts.ticket_create(
-        actor=agent, customer=customer, channel=channel, problem_type=ptype, subject=subject,
-        description=f"客户来电/来信反映：{subject}。请尽快处理。", received_at=received, product=product,
-        complexity=complexity, complaint_severity=("major" if ptype == "complaint" and rng.random() < 0.3 else ""),
-        order_number=f"DD{rng.randint(100000, 999999)}" if ptype == "order_inquiry" else "", now=now)
+        actor=agent,
+        customer=customer,
+        channel=channel,
+        problem_type=ptype,
+        subject=subject,
+        description=f"客户来电/来信反映：{subject}。请尽快处理。",
+        received_at=received,
+        product=product,
+        complexity=complexity,
+        complaint_severity=("major" if ptype == "complaint" and rng.random() < 0.3 else ""),
+        order_number=f"DD{rng.randint(100000, 999999)}" if ptype == "order_inquiry" else "",
+        now=now,
+    )
     age_h = (now - received).total_seconds() / 3600
     t = received + timedelta(minutes=rng.randint(1, 4))
     if age_h < 0.1:
         return
     team = teams[ROUTE[ProblemType(ptype)]]
     ts.ticket_triage(ticket=ticket, actor=agent, team=team, at=t)
-    ts.interaction_add(ticket=ticket, actor=agent, kind="phone_call" if channel == "phone" else "email",
-                       direction="outbound", body="您好，已收到您的问题，我们会在承诺时限内处理。",
-                       occurred_at=t + timedelta(minutes=rng.randint(1, 40)))
+    ts.interaction_add(
+        ticket=ticket,
+        actor=agent,
+        kind="phone_call" if channel == "phone" else "email",
+        direction="outbound",
+        body="您好，已收到您的问题，我们会在承诺时限内处理。",
+        occurred_at=t + timedelta(minutes=rng.randint(1, 40)),
+    )
     handler = team.lead or agent
     t += timedelta(minutes=rng.randint(1, 10))
-    ts.ticket_assign(ticket=ticket, actor=agent, assignee=handler, team=team, reason="按问题类型分派",
-                     requirement="请按服务规定时限处理", expected_response_minutes=15, at=t)
+    ts.ticket_assign(
+        ticket=ticket,
+        actor=agent,
+        assignee=handler,
+        team=team,
+        reason="按问题类型分派",
+        requirement="请按服务规定时限处理",
+        expected_response_minutes=15,
+        at=t,
+    )
     if age_h < 1 and rng.random() < 0.5:
         return
     t += timedelta(minutes=rng.randint(2, 25))
     ts.ticket_acknowledge(ticket=ticket, actor=handler, at=t)
     t += timedelta(minutes=rng.randint(5, 70))
-    ts.solution_options_offer(ticket=ticket, actor=handler, at=t, options=[
-        {"summary": s, "check_accuracy": True, "check_feasibility": True, "check_acceptance": True,
-         "check_safety": True} for s in ["远程指导处理", "安排工程师上门"][: rng.randint(1, 2)]])
+    ts.solution_options_offer(
+        ticket=ticket,
+        actor=handler,
+        at=t,
+        options=[
+            {
+                "summary": s,
+                "check_accuracy": True,
+                "check_feasibility": True,
+                "check_acceptance": True,
+                "check_safety": True,
+            }
+            for s in ["远程指导处理", "安排工程师上门"][: rng.randint(1, 2)]
+        ],
+    )
     if age_h < 6 and rng.random() < 0.6:
         return
     t += timedelta(minutes=rng.randint(10, 60 * (30 if complexity == "complex" else 5)))
-    ts.ticket_resolve(ticket=ticket, actor=handler, at=t, summary="问题已处理，请确认。",
-                      verification_method=rng.choice(["remote_demo", "onsite_check", "customer_confirmation"]))
+    ts.ticket_resolve(
+        ticket=ticket,
+        actor=handler,
+        at=t,
+        summary="问题已处理，请确认。",
+        verification_method=rng.choice(["remote_demo", "onsite_check", "customer_confirmation"]),
+    )
     if age_h > 48 or rng.random() < 0.5:
         t += timedelta(hours=rng.randint(1, 40))
         if t < now:
             ts.ticket_close(ticket=ticket, actor=handler, at=t)
 
 
-def demo_load(*, customers: int = 200, tickets: int = 1000, seed: int = 2026,
-              progress: Progress | None = None) -> dict[str, Any]:
+def demo_load(
+    *, customers: int = 200, tickets: int = 1000, seed: int = 2026, progress: Progress | None = None
+) -> dict[str, Any]:
     """Load the demo company. Idempotent: existing staff, customers and tickets are kept."""
     progress = progress or (lambda n: None)
     rng = random.Random(seed)
@@ -178,10 +251,19 @@ def demo_load(*, customers: int = 200, tickets: int = 1000, seed: int = 2026,
     # The demo customer login (portal/API) for the documented caller.
     first = cust[0]
     if not User.objects.filter(username="customer1").exists():
-        user_create(username="customer1", password=data.DEMO_PASSWORD, role="customer", customer=first,
-                    display_name=first.name)
-    return {"staff": len(users), "customers": len(cust), "tickets": Ticket.objects.count(),
-            "open": Ticket.objects.exclude(status__in=[Status.CLOSED, Status.CANCELLED]).count()}
+        user_create(
+            username="customer1",
+            password=data.DEMO_PASSWORD,
+            role="customer",
+            customer=first,
+            display_name=first.name,
+        )
+    return {
+        "staff": len(users),
+        "customers": len(cust),
+        "tickets": Ticket.objects.count(),
+        "open": Ticket.objects.exclude(status__in=[Status.CLOSED, Status.CANCELLED]).count(),
+    }
 
 
 def demo_token(username: str = "agent1") -> str:

@@ -22,8 +22,9 @@ class OutboxMessage(models.Model):
     recipient = models.CharField(_("recipient"), max_length=200, blank=True)
     template = models.CharField(max_length=60)
     payload = models.JSONField(default=dict)
-    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE,
-                               related_name="outbox")
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="outbox"
+    )
     status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
@@ -34,15 +35,18 @@ class OutboxMessage(models.Model):
     class Meta:
         verbose_name = _("outbox message")
         verbose_name_plural = _("outbox messages")
-        indexes = [models.Index(fields=["next_attempt_at"], name="outbox_pending",
-                                condition=Q(status="pending"))]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="outbox_pending", condition=Q(status="pending"))
+        ]
 
 
 class Notification(models.Model):
     """An in-app notice to a staff member (the 'internal' outbox channel delivers here)."""
 
     user = models.ForeignKey("staff.User", on_delete=models.CASCADE, related_name="notifications")
-    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     text = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)

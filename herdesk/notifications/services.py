@@ -26,9 +26,18 @@ def outbox_enqueue_many(messages: list[dict[str, Any]]) -> int:
     if not messages:
         return 0
     now = timezone.now()
-    rows = [OutboxMessage(dedupe_key=m["dedupe_key"], channel=m["channel"], recipient=m.get("recipient", ""),
-                          template=m["template"], payload=m.get("payload", {}), ticket_id=m.get("ticket_id"),
-                          next_attempt_at=m.get("not_before", now)) for m in messages]
+    rows = [
+        OutboxMessage(
+            dedupe_key=m["dedupe_key"],
+            channel=m["channel"],
+            recipient=m.get("recipient", ""),
+            template=m["template"],
+            payload=m.get("payload", {}),
+            ticket_id=m.get("ticket_id"),
+            next_attempt_at=m.get("not_before", now),
+        )
+        for m in messages
+    ]
     OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     return len(rows)
 
@@ -41,12 +50,15 @@ def _recipients(message: OutboxMessage) -> list[int]:
     if t is None:
         return []
     tpl = message.template
+    lead = [t.team.lead_id] if t.team is not None and t.team.lead_id else []
     if tpl == "notify_assignee":
-        return [t.assignee_id] if t.assignee_id else ([t.team.lead_id] if t.team_id and t.team.lead_id else [])
+        return [t.assignee_id] if t.assignee_id else lead
     if tpl in ("notify_team_lead", "reassign"):
-        return [t.team.lead_id] if t.team_id and t.team.lead_id else []
+        return lead
     if tpl == "notify_supervisor":
-        return list(User.objects.filter(groups__name="supervisor", is_active=True).values_list("pk", flat=True))
+        return list(
+            User.objects.filter(groups__name="supervisor", is_active=True).values_list("pk", flat=True)
+        )
     if tpl == "notify_account_manager":
         return [t.customer.account_manager_id] if t.customer.account_manager_id else []
     return []
@@ -59,27 +71,40 @@ def _deliver_action(message: OutboxMessage) -> None:
     p = message.payload
     text = f"{p.get('ticket')} {p.get('clock')} {p.get('incident')} (due {p.get('due_at', '')[:16]})"
     if message.template == "escalate_priority" and message.ticket_id:
-        order = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
+        order: list[str] = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
         t = Ticket.objects.select_for_update().get(pk=message.ticket_id)
         if t.priority in order and t.priority != Priority.URGENT:
             Ticket.objects.filter(pk=t.pk).update(priority=order[order.index(t.priority) + 1])
         return
-    Notification.objects.bulk_create([Notification(user_id=u, ticket_id=message.ticket_id, text=text[:300])
-                                      for u in dict.fromkeys(_recipients(message)) if u])
+    Notification.objects.bulk_create(
+        [
+            Notification(user_id=u, ticket_id=message.ticket_id, text=text[:300])
+            for u in dict.fromkeys(_recipients(message))
+            if u
+        ]
+    )
 
 
 def _deliver_external(message: OutboxMessage) -> None:
     """Customer-facing channels. The embedded default logs them; channel adapters plug in here."""
-    log.info("outbox %s → %s %s: %s", message.channel, message.recipient or message.ticket_id, message.template,
-             message.payload.get("text", ""))
+    log.info(
+        "outbox %s → %s %s: %s",
+        message.channel,
+        message.recipient or message.ticket_id,
+        message.template,
+        message.payload.get("text", ""),
+    )
 
 
 def outbox_dispatch(*, batch: int = 200) -> dict[str, int]:
     sent = failed = 0
     while True:
         with transaction.atomic():
-            qs = (OutboxMessage.objects.select_related("ticket", "ticket__team", "ticket__customer")
-                  .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=timezone.now()).order_by("id"))
+            qs = (
+                OutboxMessage.objects.select_related("ticket", "ticket__team", "ticket__customer")
+                .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=timezone.now())
+                .order_by("id")
+            )
             if connection.features.has_select_for_update_skip_locked:
                 qs = qs.select_for_update(skip_locked=True, of=("self",))
             claimed = list(qs[:batch])
@@ -100,7 +125,7 @@ def outbox_dispatch(*, batch: int = 200) -> dict[str, int]:
                     if m.attempts >= MAX_ATTEMPTS:
                         m.status = OutboxStatus.FAILED
                     else:
-                        m.next_attempt_at = timezone.now() + timedelta(seconds=min(3600, 2 ** m.attempts * 15))
+                        m.next_attempt_at = timezone.now() + timedelta(seconds=min(3600, 2**m.attempts * 15))
                     failed += 1
                 m.save(update_fields=["status", "sent_at", "attempts", "last_error", "next_attempt_at"])
         if len(claimed) < batch:

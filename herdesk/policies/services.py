@@ -39,24 +39,37 @@ def _validate_clock(spec: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def version_draft_create(*, policy: ServicePolicy, clocks: list[dict[str, Any]], actor: Any = None,
-                         notes: str = "") -> PolicyVersion:
+def version_draft_create(
+    *, policy: ServicePolicy, clocks: list[dict[str, Any]], actor: Any = None, notes: str = ""
+) -> PolicyVersion:
     """A new draft (the only way to change a policy: approved versions are immutable)."""
     last = policy.versions.order_by("-number").first()
-    version = PolicyVersion.objects.create(policy=policy, number=(last.number + 1) if last else 1,
-                                           notes=notes, created_by=actor if getattr(actor, "pk", None) else None)
+    version = PolicyVersion.objects.create(
+        policy=policy,
+        number=(last.number + 1) if last else 1,
+        notes=notes,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
     for i, spec in enumerate(clocks):
         _validate_clock(spec)
         ClockDefinition.objects.create(version=version, position=i, **spec)
-    audit_record(actor=actor, action="policy.draft", object_type="policy_version", object_id=version.pk,
-                 data={"policy": policy.code, "number": version.number})
+    audit_record(
+        actor=actor,
+        action="policy.draft",
+        object_type="policy_version",
+        object_id=version.pk,
+        data={"policy": policy.code, "number": version.number},
+    )
     return version
 
 
 def _ensure_status(version: PolicyVersion, *expected: str) -> None:
     if version.status not in expected:
-        raise DomainError(_("This version is “%(s)s”; that step is not possible.") % {
-            "s": VersionStatus(version.status).label}, code="policy_version_state")
+        raise DomainError(
+            _("This version is “%(s)s”; that step is not possible.")
+            % {"s": VersionStatus(version.status).label},
+            code="policy_version_state",
+        )
 
 
 @transaction.atomic
@@ -71,8 +84,9 @@ def version_submit(*, version: PolicyVersion, actor: Any) -> PolicyVersion:
 
 
 @transaction.atomic
-def version_approve(*, version: PolicyVersion, actor: Any, effective_from: datetime,
-                    check_permission: bool = True) -> PolicyVersion:
+def version_approve(
+    *, version: PolicyVersion, actor: Any, effective_from: datetime, check_permission: bool = True
+) -> PolicyVersion:
     """Management approves; from `effective_from` new tickets get this version."""
     if check_permission and not (actor and actor.has_perm("policies.approve_policy")):
         raise DomainError(_("Only management can approve a service policy."), code="forbidden", status=403)
@@ -83,16 +97,23 @@ def version_approve(*, version: PolicyVersion, actor: Any, effective_from: datet
     version.approved_at = timezone.now()
     version.effective_from = effective_from
     version.save()
-    audit_record(actor=actor, action="policy.approve", object_type="policy_version", object_id=version.pk,
-                 data={"effective_from": effective_from.isoformat()})
+    audit_record(
+        actor=actor,
+        action="policy.approve",
+        object_type="policy_version",
+        object_id=version.pk,
+        data={"effective_from": effective_from.isoformat()},
+    )
     return version
 
 
 def clock_definition_update_guard(definition: ClockDefinition) -> None:
     """Editing a clock of an approved version is impossible: make a new version instead."""
     if definition.version.status != VersionStatus.DRAFT:
-        raise DomainError(_("An approved or submitted version cannot be edited; draft a new version."),
-                          code="policy_version_immutable")
+        raise DomainError(
+            _("An approved or submitted version cannot be edited; draft a new version."),
+            code="policy_version_immutable",
+        )
 
 
 @transaction.atomic
@@ -100,28 +121,36 @@ def clock_definition_update(*, definition: ClockDefinition, actor: Any, **change
     clock_definition_update_guard(definition)
     for k, v in changes.items():
         setattr(definition, k, v)
-    _validate_clock({f: getattr(definition, f) for f in (
-        "kind", "start_event", "stop_event", "target", "warn_actions", "breach_actions")})
+    _validate_clock(
+        {
+            f: getattr(definition, f)
+            for f in ("kind", "start_event", "stop_event", "target", "warn_actions", "breach_actions")
+        }
+    )
     definition.save()
     return definition
 
 
 @transaction.atomic
-def templates_install(*, active_code: str = "seed-000", effective_from: datetime | None = None,
-                      actor: Any = None) -> dict[str, PolicyVersion]:
+def templates_install(
+    *, active_code: str = "seed-000", effective_from: datetime | None = None, actor: Any = None
+) -> dict[str, PolicyVersion]:
     """Install the three shipped templates (idempotent); `active_code` is put in force, approved."""
     effective_from = effective_from or datetime(2020, 1, 1, tzinfo=timezone.get_current_timezone())
     out = {}
     for code, tpl in TEMPLATES.items():
         policy, _created = ServicePolicy.objects.get_or_create(
-            code=code, defaults={"name": tpl["name"], "description": tpl["description"]})
+            code=code, defaults={"name": tpl["name"], "description": tpl["description"]}
+        )
         version = policy.versions.order_by("-number").first()
         if version is None:
-            version = version_draft_create(policy=policy, clocks=tpl["clocks"], actor=actor,
-                                           notes="shipped template")
+            version = version_draft_create(
+                policy=policy, clocks=tpl["clocks"], actor=actor, notes="shipped template"
+            )
             version_submit(version=version, actor=actor)
-            version = version_approve(version=version, actor=actor, effective_from=effective_from,
-                                      check_permission=False)
+            version = version_approve(
+                version=version, actor=actor, effective_from=effective_from, check_permission=False
+            )
         out[code] = version
     ServicePolicy.objects.exclude(code=active_code).update(is_active=False)
     ServicePolicy.objects.filter(code=active_code).update(is_active=True)

@@ -16,14 +16,23 @@ ESCALATE = [A.NOTIFY_ASSIGNEE, A.NOTIFY_TEAM_LEAD, A.NOTIFY_SUPERVISOR]
 WAITING = ["waiting_customer"]
 
 
-def _c(kind: str, applies: dict[str, list[str]], start: str, stop: str, target: str, cal: str,
-       **extra: Any) -> dict[str, Any]:
-    return {"kind": kind, "applies_to": applies, "start_event": start, "stop_event": stop, "target": target,
-            "calendar_code": cal, "warn_actions": extra.pop("warn", NOTIFY),
-            "breach_actions": extra.pop("breach", ESCALATE), **extra}
+def _c(
+    kind: str, applies: dict[str, list[str]], start: str, stop: str, target: str, cal: str, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "applies_to": applies,
+        "start_event": start,
+        "stop_event": stop,
+        "target": target,
+        "calendar_code": cal,
+        "warn_actions": extra.pop("warn", NOTIFY),
+        "breach_actions": extra.pop("breach", ESCALATE),
+        **extra,
+    }
 
 
-SEED_000 = {
+SEED_000: dict[str, Any] = {
     "code": "seed-000",
     "name": "牧业公司客户服务规定（默认）",
     "description": "S1: the company's own regulation; numbers from §二(二) and §三.",
@@ -36,57 +45,145 @@ SEED_000 = {
         # §三(二)1: the assignee confirms receipt within 15 minutes; a transfer restarts it.
         _c(K.ACKNOWLEDGE, {}, E.ASSIGNED, E.ACKNOWLEDGED, "15m", "hotline", restarts=True),
         # §三(二)2: 1–3 solution options within 30–60 minutes by complexity.
-        _c(K.SOLUTION_PLAN, {"complexities": ["general"]}, E.ACKNOWLEDGED, E.OPTIONS_OFFERED, "30m", "hotline"),
-        _c(K.SOLUTION_PLAN, {"complexities": ["complex"]}, E.ACKNOWLEDGED, E.OPTIONS_OFFERED, "60m", "hotline"),
+        _c(
+            K.SOLUTION_PLAN,
+            {"complexities": ["general"]},
+            E.ACKNOWLEDGED,
+            E.OPTIONS_OFFERED,
+            "30m",
+            "hotline",
+        ),
+        _c(
+            K.SOLUTION_PLAN,
+            {"complexities": ["complex"]},
+            E.ACKNOWLEDGED,
+            E.OPTIONS_OFFERED,
+            "60m",
+            "hotline",
+        ),
         # §二(二)2: simple 15 min, general 4 h, complex 24 h; paused while waiting for the customer.
-        _c(K.RESOLUTION, {"complexities": ["simple"]}, E.RECEIVED, E.RESOLVED, "15m", "hotline",
-           pause_statuses=WAITING),
-        _c(K.RESOLUTION, {"complexities": ["general"]}, E.RECEIVED, E.RESOLVED, "4h", "hotline",
-           pause_statuses=WAITING),
-        _c(K.RESOLUTION, {"complexities": ["complex"]}, E.RECEIVED, E.RESOLVED, "24h", "24x7",
-           pause_statuses=WAITING),
+        _c(
+            K.RESOLUTION,
+            {"complexities": ["simple"]},
+            E.RECEIVED,
+            E.RESOLVED,
+            "15m",
+            "hotline",
+            pause_statuses=WAITING,
+        ),
+        _c(
+            K.RESOLUTION,
+            {"complexities": ["general"]},
+            E.RECEIVED,
+            E.RESOLVED,
+            "4h",
+            "hotline",
+            pause_statuses=WAITING,
+        ),
+        _c(
+            K.RESOLUTION,
+            {"complexities": ["complex"]},
+            E.RECEIVED,
+            E.RESOLVED,
+            "24h",
+            "24x7",
+            pause_statuses=WAITING,
+        ),
         # §三(三)2: satisfaction follow-up within 3 working days of resolution.
         _c(K.FOLLOW_UP, {}, E.RESOLVED, E.FOLLOW_UP_RECORDED, "3wd", "office"),
         # §二(二)3: records finalised within 24 hours after the service ends.
         _c(K.RECORD_FINALIZE, {}, E.CLOSED, E.RECORD_FINALIZED, "24h", "24x7"),
         # §五(二)1 and CMP-2: complaints start within 1 working day; solution in 3 / 5 working days.
-        _c(K.COMPLAINT_START, {"problem_types": ["complaint"]}, E.RECEIVED, E.HANDLING_STARTED, "1wd", "office"),
-        _c(K.COMPLAINT_SOLUTION, {"problem_types": ["complaint"], "severities": ["general"]}, E.RECEIVED,
-           E.PROGRESS_GIVEN, "3wd", "office"),
-        _c(K.COMPLAINT_SOLUTION, {"problem_types": ["complaint"], "severities": ["major"]}, E.RECEIVED,
-           E.PROGRESS_GIVEN, "5wd", "office"),
+        _c(
+            K.COMPLAINT_START,
+            {"problem_types": ["complaint"]},
+            E.RECEIVED,
+            E.HANDLING_STARTED,
+            "1wd",
+            "office",
+        ),
+        _c(
+            K.COMPLAINT_SOLUTION,
+            {"problem_types": ["complaint"], "severities": ["general"]},
+            E.RECEIVED,
+            E.PROGRESS_GIVEN,
+            "3wd",
+            "office",
+        ),
+        _c(
+            K.COMPLAINT_SOLUTION,
+            {"problem_types": ["complaint"], "severities": ["major"]},
+            E.RECEIVED,
+            E.PROGRESS_GIVEN,
+            "5wd",
+            "office",
+        ),
     ],
 }
 
-SEED_001 = {
+SEED_001: dict[str, Any] = {
     "code": "seed-001",
     "name": "客户服务人员行为准则（模板）",
     "description": "S2: live channels answered within 30 s; complaint first reply 24 h, closed loop 72 h; "
-                   "basic problems 24 h, complex 48 h.",
+    "basic problems 24 h, complex 48 h.",
     "clocks": [
         _c(K.FIRST_RESPONSE, {"channels": ["phone", "chat"]}, E.RECEIVED, E.FIRST_RESPONSE, "30s", "24x7"),
         _c(K.FIRST_RESPONSE, {"problem_types": ["complaint"]}, E.RECEIVED, E.FIRST_RESPONSE, "24h", "24x7"),
         _c(K.COMPLAINT_SOLUTION, {"problem_types": ["complaint"]}, E.RECEIVED, E.RESOLVED, "72h", "24x7"),
-        _c(K.RESOLUTION, {"complexities": ["simple", "general"]}, E.RECEIVED, E.RESOLVED, "24h", "24x7",
-           pause_statuses=WAITING),
-        _c(K.RESOLUTION, {"complexities": ["complex"]}, E.RECEIVED, E.RESOLVED, "48h", "24x7",
-           pause_statuses=WAITING),
+        _c(
+            K.RESOLUTION,
+            {"complexities": ["simple", "general"]},
+            E.RECEIVED,
+            E.RESOLVED,
+            "24h",
+            "24x7",
+            pause_statuses=WAITING,
+        ),
+        _c(
+            K.RESOLUTION,
+            {"complexities": ["complex"]},
+            E.RECEIVED,
+            E.RESOLVED,
+            "48h",
+            "24x7",
+            pause_statuses=WAITING,
+        ),
     ],
 }
 
-SEED_002 = {
+SEED_002: dict[str, Any] = {
     "code": "seed-002",
     "name": "产品售后服务管理指南（模板）",
-    "description": "S3: response 24 h, handling 48 h; technical support 7×24, average response 2 h, major 4 h.",
+    "description": (
+        "S3: response 24 h, handling 48 h; technical support 7×24, average response 2 h, major 4 h."
+    ),
     "clocks": [
-        _c(K.FIRST_RESPONSE, {"problem_types": ["technical_support"], "priorities": ["low", "normal", "high"]},
-           E.RECEIVED, E.FIRST_RESPONSE, "2h", "24x7"),
-        _c(K.FIRST_RESPONSE, {"problem_types": ["technical_support"], "priorities": ["urgent"]},
-           E.RECEIVED, E.FIRST_RESPONSE, "4h", "24x7"),
-        _c(K.FIRST_RESPONSE, {"problem_types": ["product_inquiry", "order_inquiry", "after_sales", "complaint",
-                                                "suggestion"]}, E.RECEIVED, E.FIRST_RESPONSE, "24h", "24x7"),
+        _c(
+            K.FIRST_RESPONSE,
+            {"problem_types": ["technical_support"], "priorities": ["low", "normal", "high"]},
+            E.RECEIVED,
+            E.FIRST_RESPONSE,
+            "2h",
+            "24x7",
+        ),
+        _c(
+            K.FIRST_RESPONSE,
+            {"problem_types": ["technical_support"], "priorities": ["urgent"]},
+            E.RECEIVED,
+            E.FIRST_RESPONSE,
+            "4h",
+            "24x7",
+        ),
+        _c(
+            K.FIRST_RESPONSE,
+            {"problem_types": ["product_inquiry", "order_inquiry", "after_sales", "complaint", "suggestion"]},
+            E.RECEIVED,
+            E.FIRST_RESPONSE,
+            "24h",
+            "24x7",
+        ),
         _c(K.RESOLUTION, {}, E.RECEIVED, E.RESOLVED, "48h", "24x7", pause_statuses=WAITING),
     ],
 }
 
-TEMPLATES = {t["code"]: t for t in (SEED_000, SEED_001, SEED_002)}
+TEMPLATES: dict[str, dict[str, Any]] = {t["code"]: t for t in (SEED_000, SEED_001, SEED_002)}

@@ -8,7 +8,10 @@ from .models import ApiToken, Team, User
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "display_name", "team", "is_active", "is_staff")
     list_filter = ("team", "groups", "is_active")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Herdesk", {"fields": ("display_name", "team", "extension")}))
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        ("Herdesk", {"fields": ("display_name", "team", "extension")}),
+    )
 
 
 @admin.register(Team)

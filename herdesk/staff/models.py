@@ -14,7 +14,11 @@ class Team(models.Model):
     name = models.CharField(_("name"), max_length=80)
     name_en = models.CharField(_("English name"), max_length=80, blank=True)
     lead = models.ForeignKey(
-        "staff.User", verbose_name=_("team lead"), null=True, blank=True, on_delete=models.SET_NULL,
+        "staff.User",
+        verbose_name=_("team lead"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 
@@ -37,7 +41,11 @@ class User(AbstractUser):
     extension = models.CharField(_("phone extension"), max_length=20, blank=True)
     # Set for customer portal accounts: the customer this login acts for (SEC-3).
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), null=True, blank=True, on_delete=models.CASCADE,
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="logins",
     )
 

@@ -10,8 +10,11 @@ def user_for_token(secret: str) -> User | None:
     """Resolve an API token secret to its active user (None if unknown or revoked)."""
     if not secret:
         return None
-    token = (ApiToken.objects.select_related("user", "user__team")
-             .filter(digest=token_digest(secret), revoked_at__isnull=True).first())
+    token = (
+        ApiToken.objects.select_related("user", "user__team")
+        .filter(digest=token_digest(secret), revoked_at__isnull=True)
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

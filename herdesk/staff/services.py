@@ -40,8 +40,13 @@ def roles_sync(*, actor: Any = None) -> dict[str, int]:
         current = set(group.permissions.values_list("pk", flat=True))
         if wanted != current:
             group.permissions.set(wanted)
-            audit_record(actor=actor, action="role.permissions_set", object_type="group", object_id=code,
-                         data={"permissions": sorted(spec["perms"])})
+            audit_record(
+                actor=actor,
+                action="role.permissions_set",
+                object_type="group",
+                object_id=code,
+                data={"permissions": sorted(spec["perms"])},
+            )
         counts[code] = len(wanted)
     return counts
 
@@ -53,15 +58,30 @@ def team_ensure(*, code: str, name: str, name_en: str = "") -> Team:
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str | None, role: str, team: Team | None = None,
-                display_name: str = "", email: str = "", actor: Any = None, customer: Any = None) -> User:
+def user_create(
+    *,
+    username: str,
+    password: str | None,
+    role: str,
+    team: Team | None = None,
+    display_name: str = "",
+    email: str = "",
+    actor: Any = None,
+    customer: Any = None,
+) -> User:
     """Create a user with one role. Administrators also get Django admin access (is_staff)."""
     if role not in ROLES:
         raise ValidationError({"role": _("Unknown role “%(role)s”.") % {"role": role}})
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": _("A user with that username already exists.")})
-    user = User(username=username, display_name=display_name, email=email, team=team, customer=customer,
-                is_staff=(role == "admin"))
+    user = User(
+        username=username,
+        display_name=display_name,
+        email=email,
+        team=team,
+        customer=customer,
+        is_staff=(role == "admin"),
+    )
     if password:
         user.set_password(password)
     else:
@@ -79,8 +99,13 @@ def user_set_role(*, user: User, role: str, actor: Any = None) -> None:
         roles_sync(actor=actor)
         group = Group.objects.get(name=role)
     user.groups.set([group])
-    audit_record(actor=actor, action="user.role_set", object_type="user", object_id=user.pk,
-                 data={"username": user.username, "role": role})
+    audit_record(
+        actor=actor,
+        action="user.role_set",
+        object_type="user",
+        object_id=user.pk,
+        data={"username": user.username, "role": role},
+    )
 
 
 @transaction.atomic
@@ -88,8 +113,13 @@ def token_create(*, user: User, name: str = "", actor: Any = None) -> tuple[ApiT
     """Return (token row, secret). The secret is never stored; only its SHA-256."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, prefix=secret[:12], digest=token_digest(secret))
-    audit_record(actor=actor, action="token.create", object_type="user", object_id=user.pk,
-                 data={"username": user.username, "prefix": token.prefix})
+    audit_record(
+        actor=actor,
+        action="token.create",
+        object_type="user",
+        object_id=user.pk,
+        data={"username": user.username, "prefix": token.prefix},
+    )
     return token, secret
 
 
@@ -97,5 +127,10 @@ def token_create(*, user: User, name: str = "", actor: Any = None) -> tuple[ApiT
 def token_revoke(*, token: ApiToken, actor: Any = None) -> None:
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    audit_record(actor=actor, action="token.revoke", object_type="user", object_id=token.user_id,
-                 data={"prefix": token.prefix})
+    audit_record(
+        actor=actor,
+        action="token.revoke",
+        object_type="user",
+        object_id=token.user_id,
+        data={"prefix": token.prefix},
+    )

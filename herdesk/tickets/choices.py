@@ -65,9 +65,16 @@ class Status(models.TextChoices):
     MERGED = "merged", _("Merged")
 
 
-OPEN_STATUSES = frozenset({
-    Status.NEW, Status.TRIAGED, Status.ASSIGNED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING_CUSTOMER,
-})
+OPEN_STATUSES = frozenset(
+    {
+        Status.NEW,
+        Status.TRIAGED,
+        Status.ASSIGNED,
+        Status.ACKNOWLEDGED,
+        Status.IN_PROGRESS,
+        Status.WAITING_CUSTOMER,
+    }
+)
 
 
 class SolutionStage(models.TextChoices):

@@ -15,7 +15,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.TRIAGED: frozenset({S.ASSIGNED, S.RESOLVED, S.CANCELLED, S.MERGED}),
     # assigned → assigned is a transfer before acknowledgement; it restarts the 15-minute clock.
     S.ASSIGNED: frozenset({S.ASSIGNED, S.ACKNOWLEDGED, S.CANCELLED, S.MERGED}),
-    S.ACKNOWLEDGED: frozenset({S.IN_PROGRESS, S.ASSIGNED, S.WAITING_CUSTOMER, S.RESOLVED, S.CANCELLED, S.MERGED}),
+    S.ACKNOWLEDGED: frozenset(
+        {S.IN_PROGRESS, S.ASSIGNED, S.WAITING_CUSTOMER, S.RESOLVED, S.CANCELLED, S.MERGED}
+    ),
     S.IN_PROGRESS: frozenset({S.ASSIGNED, S.WAITING_CUSTOMER, S.RESOLVED, S.CANCELLED, S.MERGED}),
     S.WAITING_CUSTOMER: frozenset({S.IN_PROGRESS, S.RESOLVED, S.CANCELLED, S.MERGED}),
     # A dispute or a customer reply reopens (CLS-1).

@@ -22,7 +22,9 @@ from .choices import (
 class Category(models.Model):
     """A configurable category tree below the six problem types (INT-4)."""
 
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     problem_type = models.CharField(_("problem type"), max_length=30, choices=ProblemType.choices)
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=80)
@@ -44,39 +46,78 @@ class Ticket(models.Model):
     description = models.TextField(_("description"), blank=True)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     problem_type = models.CharField(_("problem type"), max_length=30, choices=ProblemType.choices)
-    category = models.ForeignKey(Category, verbose_name=_("category"), null=True, blank=True,
-                                 on_delete=models.PROTECT)
-    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
-    complexity = models.CharField(_("complexity"), max_length=10, choices=Complexity.choices,
-                                  default=Complexity.GENERAL)
-    complaint_severity = models.CharField(_("complaint severity"), max_length=10,
-                                          choices=ComplaintSeverity.choices, blank=True)
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
-                                 related_name="tickets")
-    contact = models.ForeignKey("customers.Contact", verbose_name=_("contact"), null=True, blank=True,
-                                on_delete=models.SET_NULL, related_name="+")
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    complexity = models.CharField(
+        _("complexity"), max_length=10, choices=Complexity.choices, default=Complexity.GENERAL
+    )
+    complaint_severity = models.CharField(
+        _("complaint severity"), max_length=10, choices=ComplaintSeverity.choices, blank=True
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # Denormalised from the customer so organisation-scoped queries need no join (SEC-3).
-    organisation = models.ForeignKey("customers.Organisation", null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="tickets")
-    product = models.ForeignKey("catalog.Product", verbose_name=_("product"), null=True, blank=True,
-                                on_delete=models.PROTECT)
+    organisation = models.ForeignKey(
+        "customers.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    product = models.ForeignKey(
+        "catalog.Product", verbose_name=_("product"), null=True, blank=True, on_delete=models.PROTECT
+    )
     order_number = models.CharField(_("order number"), max_length=40, blank=True)
     region = models.CharField(_("region"), max_length=60, blank=True)
-    team = models.ForeignKey("staff.Team", verbose_name=_("team"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="tickets")
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="assigned_tickets")
+    team = models.ForeignKey(
+        "staff.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_tickets",
+    )
     # 首问负责制 (HND-2): the first agent stays accountable and keeps seeing the ticket.
-    first_contact_owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("first-contact owner"),
-                                            null=True, blank=True, on_delete=models.PROTECT,
-                                            related_name="first_contact_tickets")
+    first_contact_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("first-contact owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="first_contact_tickets",
+    )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
-    solution_stage = models.CharField(_("solution stage"), max_length=20, choices=SolutionStage.choices,
-                                      blank=True, default="")
-    policy_version = models.ForeignKey("policies.PolicyVersion", verbose_name=_("service policy version"),
-                                       null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="merged_from")
+    solution_stage = models.CharField(
+        _("solution stage"), max_length=20, choices=SolutionStage.choices, blank=True, default=""
+    )
+    policy_version = models.ForeignKey(
+        "policies.PolicyVersion",
+        verbose_name=_("service policy version"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+    )
     received_at = models.DateTimeField(_("received at"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -85,8 +126,9 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("ticket")
@@ -125,8 +167,9 @@ class Interaction(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=InteractionKind.choices)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, blank=True)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     body = models.TextField(_("content"), blank=True)
     # Internal notes and system events are never shown to customers.
     is_public = models.BooleanField(_("visible to customer"), default=True)
@@ -150,17 +193,26 @@ class Transfer(models.Model):
     """A routing or transfer of a ticket with its reason and requirement (HND-2, INT-5)."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="transfers")
-    from_team = models.ForeignKey("staff.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    to_team = models.ForeignKey("staff.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
-    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+")
+    from_team = models.ForeignKey(
+        "staff.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_team = models.ForeignKey(
+        "staff.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reason = models.TextField(_("reason"), blank=True)
     requirement = models.TextField(_("handling requirement"), blank=True)
-    expected_response_minutes = models.PositiveIntegerField(_("expected response (minutes)"), null=True,
-                                                            blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    expected_response_minutes = models.PositiveIntegerField(
+        _("expected response (minutes)"), null=True, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
 
@@ -181,7 +233,9 @@ class SolutionOption(models.Model):
     check_safety = models.BooleanField(_("safety checked"), default=False)
     offered_at = models.DateTimeField(null=True, blank=True)
     chosen_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["position"]

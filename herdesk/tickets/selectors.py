@@ -42,12 +42,22 @@ def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
 
 def ticket_get(*, user: Any, number: str) -> Ticket:
     """Raises Ticket.DoesNotExist when absent *or* not visible (no existence leak)."""
-    return tickets_visible_to(user).select_related(*LIST_RELATED, "first_contact_owner", "policy_version",
-                                                   "contact").get(number=number)
+    return (
+        tickets_visible_to(user)
+        .select_related(*LIST_RELATED, "first_contact_owner", "policy_version", "contact")
+        .get(number=number)
+    )
 
 
-def ticket_list(*, user: Any, status: str | None = None, queue: str | None = None,
-                before_id: int | None = None, limit: int = 25, customer_id: int | None = None) -> list[Ticket]:
+def ticket_list(
+    *,
+    user: Any,
+    status: str | None = None,
+    queue: str | None = None,
+    before_id: int | None = None,
+    limit: int = 25,
+    customer_id: int | None = None,
+) -> list[Ticket]:
     """Keyset-paginated (by -id) list: constant query count and cost at any depth."""
     qs = tickets_visible_to(user).select_related(*LIST_RELATED)
     if status:

@@ -43,22 +43,29 @@ MAX_TEXT = 20000
 # Received times may be slightly ahead of our clock (a client's clock skew); more is refused.
 FUTURE_TOLERANCE = timedelta(seconds=60)
 
-CHANNEL_KIND = {
-    Channel.PHONE: InteractionKind.PHONE_CALL, Channel.EMAIL: InteractionKind.EMAIL,
-    Channel.EMAIL_OTHER: InteractionKind.EMAIL, Channel.CHAT: InteractionKind.CHAT,
-    Channel.PORTAL: InteractionKind.WEB_FORM, Channel.WECHAT: InteractionKind.WECHAT,
+CHANNEL_KIND: dict[str, str] = {
+    Channel.PHONE: InteractionKind.PHONE_CALL,
+    Channel.EMAIL: InteractionKind.EMAIL,
+    Channel.EMAIL_OTHER: InteractionKind.EMAIL,
+    Channel.CHAT: InteractionKind.CHAT,
+    Channel.PORTAL: InteractionKind.WEB_FORM,
+    Channel.WECHAT: InteractionKind.WECHAT,
     Channel.SOCIAL: InteractionKind.WEB_FORM,
 }
 
 
-def _check_choice(errors: dict[str, str], field: str, value: Any, choices: Any, required: bool = True) -> None:
+def _check_choice(
+    errors: dict[str, str], field: str, value: Any, choices: Any, required: bool = True
+) -> None:
     if value in (None, ""):
         if required:
             errors[field] = _("This field is required.")
         return
     if value not in choices.values:
         errors[field] = _("“%(value)s” is not one of: %(choices)s.") % {
-            "value": str(value)[:40], "choices": ", ".join(choices.values)}
+            "value": str(value)[:40],
+            "choices": ", ".join(choices.values),
+        }
 
 
 def _next_number(received_at: datetime) -> str:
@@ -70,7 +77,9 @@ def _next_number(received_at: datetime) -> str:
 
 
 def request_fingerprint(data: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()
+    ).hexdigest()
 
 
 @transaction.atomic
@@ -108,12 +117,15 @@ def ticket_create(
 
     now = now or timezone.now()
     if idempotency_key:
-        existing = IdempotencyRecord.objects.filter(user=actor, key=idempotency_key).select_related("ticket").first()
+        existing = (
+            IdempotencyRecord.objects.filter(user=actor, key=idempotency_key).select_related("ticket").first()
+        )
         if existing:
             if existing.request_hash != idempotency_fingerprint:
                 raise IdempotencyConflict(
                     _("This Idempotency-Key was already used with a different request body."),
-                    field="Idempotency-Key")
+                    field="Idempotency-Key",
+                )
             return existing.ticket
     errors: dict[str, str] = {}
     _check_choice(errors, "channel", channel, Channel)
@@ -127,7 +139,9 @@ def ticket_create(
         errors["subject"] = _("At most %(n)d characters (got %(got)d).") % {"n": 200, "got": len(subject)}
     if len(description or "") > MAX_TEXT:
         errors["description"] = _("At most %(n)d characters (got %(got)d).") % {
-            "n": MAX_TEXT, "got": len(description)}
+            "n": MAX_TEXT,
+            "got": len(description),
+        }
     received_at = received_at or now
     if timezone.is_naive(received_at):
         errors["received_at"] = _("Give a time zone offset, e.g. 2026-11-23T09:30:00+08:00.")
@@ -137,35 +151,60 @@ def ticket_create(
         raise ValidationError(errors)
 
     ticket = Ticket(
-        number=_next_number(received_at), subject=subject, description=description or "", channel=channel,
-        problem_type=problem_type, category=category, priority=priority, complexity=complexity,
+        number=_next_number(received_at),
+        subject=subject,
+        description=description or "",
+        channel=channel,
+        problem_type=problem_type,
+        category=category,
+        priority=priority,
+        complexity=complexity,
         complaint_severity=complaint_severity or ("general" if problem_type == ProblemType.COMPLAINT else ""),
-        customer=customer, contact=contact, organisation_id=customer.organisation_id, product=product,
-        order_number=order_number or "", region=region or customer.region,
-        first_contact_owner=first_contact_owner if first_contact_owner is not None else (
-            actor if actor is not None and not getattr(actor, "customer_id", None) else None),
-        received_at=received_at, created_by=actor if getattr(actor, "pk", None) else None,
+        customer=customer,
+        contact=contact,
+        organisation_id=customer.organisation_id,
+        product=product,
+        order_number=order_number or "",
+        region=region or customer.region,
+        first_contact_owner=first_contact_owner
+        if first_contact_owner is not None
+        else (actor if actor is not None and not getattr(actor, "customer_id", None) else None),
+        received_at=received_at,
+        created_by=actor if getattr(actor, "pk", None) else None,
         policy_version=policy_version_in_force(at=received_at),
     )
     ticket.full_clean(exclude=["policy_version", "category", "product", "contact", "team", "assignee"])
     ticket.save()
     Interaction.objects.create(
-        ticket=ticket, kind=CHANNEL_KIND.get(channel, InteractionKind.WEB_FORM), direction=Direction.INBOUND,
-        channel=channel, author=actor if actor is not None and getattr(actor, "customer_id", None) else None,
+        ticket=ticket,
+        kind=CHANNEL_KIND.get(channel, InteractionKind.WEB_FORM),
+        direction=Direction.INBOUND,
+        channel=channel,
+        author=actor if actor is not None and getattr(actor, "customer_id", None) else None,
         body=interaction_body if interaction_body is not None else (description or subject),
-        is_public=True, occurred_at=received_at,
+        is_public=True,
+        occurred_at=received_at,
     )
     if idempotency_key:
         try:
             with transaction.atomic():
-                IdempotencyRecord.objects.create(user=actor, key=idempotency_key,
-                                                 request_hash=idempotency_fingerprint or "", ticket=ticket)
+                IdempotencyRecord.objects.create(
+                    user=actor, key=idempotency_key, request_hash=idempotency_fingerprint or "", ticket=ticket
+                )
         except IntegrityError:
             # A concurrent request with the same key won; this one rolls back entirely.
-            raise IdempotencyConflict(_("This Idempotency-Key is being used by a concurrent request."),
-                                      field="Idempotency-Key", status=409)
-    audit_record(actor=actor, action="ticket.create", object_type="ticket", object_id=ticket.number,
-                 data={"channel": channel, "problem_type": problem_type, "received_at": received_at.isoformat()})
+            raise IdempotencyConflict(
+                _("This Idempotency-Key is being used by a concurrent request."),
+                field="Idempotency-Key",
+                status=409,
+            )
+    audit_record(
+        actor=actor,
+        action="ticket.create",
+        object_type="ticket",
+        object_id=ticket.number,
+        data={"channel": channel, "problem_type": problem_type, "received_at": received_at.isoformat()},
+    )
     clocks.clocks_on_event(ticket=ticket, event=Event.RECEIVED, at=received_at, now=now)
     return ticket
 
@@ -175,33 +214,56 @@ def _lock(ticket: Ticket) -> Ticket:
 
 
 def _system_event(ticket: Ticket, actor: Any, text: str, at: datetime, **data: Any) -> None:
-    Interaction.objects.create(ticket=ticket, kind=InteractionKind.SYSTEM_EVENT, direction=Direction.INTERNAL,
-                               author=actor if getattr(actor, "pk", None) else None, body=text, is_public=False,
-                               occurred_at=at, data=data)
+    Interaction.objects.create(
+        ticket=ticket,
+        kind=InteractionKind.SYSTEM_EVENT,
+        direction=Direction.INTERNAL,
+        author=actor if getattr(actor, "pk", None) else None,
+        body=text,
+        is_public=False,
+        occurred_at=at,
+        data=data,
+    )
 
 
-def _transition(ticket: Ticket, to_status: str, *, actor: Any, at: datetime, note: str = "",
-                **data: Any) -> Ticket:
+def _transition(
+    ticket: Ticket, to_status: str, *, actor: Any, at: datetime, note: str = "", **data: Any
+) -> Ticket:
     """Apply one lifecycle step. Raises TransitionNotAllowed if the table forbids it."""
     from herdesk.common.errors import TransitionNotAllowed
 
     if not can_transition(ticket.status, to_status):
         raise TransitionNotAllowed(
-            _("A ticket that is “%(from)s” cannot become “%(to)s”.") % {
-                "from": Status(ticket.status).label, "to": Status(to_status).label})
+            _("A ticket that is “%(from)s” cannot become “%(to)s”.")
+            % {"from": Status(ticket.status).label, "to": Status(to_status).label}
+        )
     old = ticket.status
     ticket.status = to_status
     _system_event(ticket, actor, note or f"{old} → {to_status}", at, from_status=old, to_status=to_status)
-    audit_record(actor=actor, action="ticket.transition", object_type="ticket", object_id=ticket.number,
-                 data={"from": old, "to": to_status, **{k: str(v) for k, v in data.items()}})
+    audit_record(
+        actor=actor,
+        action="ticket.transition",
+        object_type="ticket",
+        object_id=ticket.number,
+        data={"from": old, "to": to_status, **{k: str(v) for k, v in data.items()}},
+    )
     clocks.clocks_on_status(ticket=ticket, old_status=old, new_status=to_status, at=at)
     return ticket
 
 
 @transaction.atomic
-def ticket_triage(*, ticket: Ticket, actor: Any, problem_type: str | None = None, category: Any = None,
-                  complexity: str | None = None, priority: str | None = None, team: Any = None,
-                  complaint_severity: str | None = None, at: datetime | None = None) -> Ticket:
+def ticket_triage(
+    *,
+    ticket: Ticket,
+    actor: Any,
+    problem_type: str | None = None,
+    category: Any = None,
+    complexity: str | None = None,
+    priority: str | None = None,
+    team: Any = None,
+    complaint_severity: str | None = None,
+    at: datetime | None = None,
+) -> Ticket:
     """Set type, category, complexity, priority and team (INT-5); stops the triage clock.
 
     Clocks whose definition depends on these (resolution by complexity, complaint clocks) are
@@ -218,8 +280,14 @@ def ticket_triage(*, ticket: Ticket, actor: Any, problem_type: str | None = None
         _check_choice(errors, "priority", priority, Priority)
     if errors:
         raise ValidationError(errors)
-    for field, value in (("problem_type", problem_type), ("category", category), ("complexity", complexity),
-                         ("priority", priority), ("team", team), ("complaint_severity", complaint_severity)):
+    for field, value in (
+        ("problem_type", problem_type),
+        ("category", category),
+        ("complexity", complexity),
+        ("priority", priority),
+        ("team", team),
+        ("complaint_severity", complaint_severity),
+    ):
         if value is not None:
             setattr(ticket, field, value)
     if ticket.problem_type == ProblemType.COMPLAINT and not ticket.complaint_severity:
@@ -236,21 +304,42 @@ def ticket_triage(*, ticket: Ticket, actor: Any, problem_type: str | None = None
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, actor: Any, assignee: Any, team: Any = None, reason: str = "",
-                  requirement: str = "", expected_response_minutes: int | None = None,
-                  at: datetime | None = None) -> Ticket:
+def ticket_assign(
+    *,
+    ticket: Ticket,
+    actor: Any,
+    assignee: Any,
+    team: Any = None,
+    reason: str = "",
+    requirement: str = "",
+    expected_response_minutes: int | None = None,
+    at: datetime | None = None,
+) -> Ticket:
     """Assign or transfer (HND-2). Records the transfer; restarts the 15-minute acknowledge clock."""
     at = at or timezone.now()
     ticket = _lock(ticket)
     if assignee is not None and getattr(assignee, "customer_id", None):
         raise ValidationError({"assignee": _("Tickets can only be assigned to staff.")})
     team = team or getattr(assignee, "team", None) or ticket.team
-    Transfer.objects.create(ticket=ticket, from_team=ticket.team, to_team=team, from_user=ticket.assignee,
-                            to_user=assignee, reason=reason, requirement=requirement,
-                            expected_response_minutes=expected_response_minutes,
-                            created_by=actor if getattr(actor, "pk", None) else None)
-    _transition(ticket, Status.ASSIGNED, actor=actor, at=at,
-                note=_("Assigned to %(who)s") % {"who": assignee or team}, reason=reason)
+    Transfer.objects.create(
+        ticket=ticket,
+        from_team=ticket.team,
+        to_team=team,
+        from_user=ticket.assignee,
+        to_user=assignee,
+        reason=reason,
+        requirement=requirement,
+        expected_response_minutes=expected_response_minutes,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    _transition(
+        ticket,
+        Status.ASSIGNED,
+        actor=actor,
+        at=at,
+        note=_("Assigned to %(who)s") % {"who": assignee or team},
+        reason=reason,
+    )
     ticket.assignee, ticket.team = assignee, team
     ticket.acknowledged_at = None
     ticket.save()
@@ -266,7 +355,9 @@ def ticket_acknowledge(*, ticket: Ticket, actor: Any, at: datetime | None = None
     at = at or timezone.now()
     ticket = _lock(ticket)
     if ticket.assignee_id != getattr(actor, "pk", None):
-        raise DomainError(_("Only the assignee can acknowledge this ticket."), code="not_assignee", status=403)
+        raise DomainError(
+            _("Only the assignee can acknowledge this ticket."), code="not_assignee", status=403
+        )
     _transition(ticket, Status.ACKNOWLEDGED, actor=actor, at=at, note=_("Acknowledged (查收确认)"))
     ticket.acknowledged_at = at
     ticket.save()
@@ -286,8 +377,9 @@ def ticket_start(*, ticket: Ticket, actor: Any, at: datetime | None = None) -> T
 
 
 @transaction.atomic
-def solution_options_offer(*, ticket: Ticket, actor: Any, options: list[dict[str, Any]],
-                           at: datetime | None = None) -> list[SolutionOption]:
+def solution_options_offer(
+    *, ticket: Ticket, actor: Any, options: list[dict[str, Any]], at: datetime | None = None
+) -> list[SolutionOption]:
     """Offer 1–3 options (HND-3); each must pass the four checks of S1 §三(二)2 first."""
     at = at or timezone.now()
     ticket = _lock(ticket)
@@ -297,11 +389,15 @@ def solution_options_offer(*, ticket: Ticket, actor: Any, options: list[dict[str
     for i, opt in enumerate(options, 1):
         if not (opt.get("summary") or "").strip():
             errors[f"options[{i}].summary"] = _("This field is required.")
-        missing = [c for c in ("check_accuracy", "check_feasibility", "check_acceptance", "check_safety")
-                   if not opt.get(c)]
+        missing = [
+            c
+            for c in ("check_accuracy", "check_feasibility", "check_acceptance", "check_safety")
+            if not opt.get(c)
+        ]
         if missing:
             errors[f"options[{i}].checks"] = _(
-                "Tick all four checks (accuracy, feasibility, customer acceptance, safety) first.")
+                "Tick all four checks (accuracy, feasibility, customer acceptance, safety) first."
+            )
     if errors:
         raise ValidationError(errors)
     if ticket.status in (Status.ACKNOWLEDGED, Status.WAITING_CUSTOMER):
@@ -313,23 +409,38 @@ def solution_options_offer(*, ticket: Ticket, actor: Any, options: list[dict[str
     ticket.options.filter(chosen_at__isnull=True).delete()
     created = []
     for i, opt in enumerate(options, 1):
-        fields = {k: opt.get(k, "") for k in ("summary", "pros", "cons", "steps", "time_needed", "extra_cost")}
-        checks = {c: True for c in ("check_accuracy", "check_feasibility", "check_acceptance", "check_safety")}
-        created.append(SolutionOption.objects.create(ticket=ticket, position=i, offered_at=at, created_by=actor,
-                                                     **fields, **checks))
+        fields = {
+            k: opt.get(k, "") for k in ("summary", "pros", "cons", "steps", "time_needed", "extra_cost")
+        }
+        checks = {
+            c: True for c in ("check_accuracy", "check_feasibility", "check_acceptance", "check_safety")
+        }
+        created.append(
+            SolutionOption.objects.create(
+                ticket=ticket, position=i, offered_at=at, created_by=actor, **fields, **checks
+            )
+        )
     ticket.solution_stage = SolutionStage.OFFERED
     ticket.save()
-    Interaction.objects.create(ticket=ticket, kind=InteractionKind.SYSTEM_EVENT, direction=Direction.OUTBOUND,
-                               author=actor, is_public=True, occurred_at=at,
-                               body="\n".join(f"{o.position}. {o.summary}" for o in created),
-                               data={"options": [o.pk for o in created]})
+    Interaction.objects.create(
+        ticket=ticket,
+        kind=InteractionKind.SYSTEM_EVENT,
+        direction=Direction.OUTBOUND,
+        author=actor,
+        is_public=True,
+        occurred_at=at,
+        body="\n".join(f"{o.position}. {o.summary}" for o in created),
+        data={"options": [o.pk for o in created]},
+    )
     clocks.clocks_on_event(ticket=ticket, event=Event.OPTIONS_OFFERED, at=at)
     clocks.clocks_on_event(ticket=ticket, event=Event.PROGRESS_GIVEN, at=at)
     return created
 
 
 @transaction.atomic
-def solution_option_choose(*, ticket: Ticket, actor: Any, position: int, at: datetime | None = None) -> Ticket:
+def solution_option_choose(
+    *, ticket: Ticket, actor: Any, position: int, at: datetime | None = None
+) -> Ticket:
     at = at or timezone.now()
     ticket = _lock(ticket)
     option = ticket.options.filter(position=position).first()
@@ -339,14 +450,23 @@ def solution_option_choose(*, ticket: Ticket, actor: Any, position: int, at: dat
     option.save(update_fields=["chosen_at"])
     ticket.solution_stage = SolutionStage.CHOSEN
     ticket.save()
-    _system_event(ticket, actor, _("Customer chose option %(n)d: %(s)s") % {"n": position, "s": option.summary}, at)
-    audit_record(actor=actor, action="ticket.option_chosen", object_type="ticket", object_id=ticket.number,
-                 data={"position": position})
+    _system_event(
+        ticket, actor, _("Customer chose option %(n)d: %(s)s") % {"n": position, "s": option.summary}, at
+    )
+    audit_record(
+        actor=actor,
+        action="ticket.option_chosen",
+        object_type="ticket",
+        object_id=ticket.number,
+        data={"position": position},
+    )
     return ticket
 
 
 @transaction.atomic
-def ticket_wait_customer(*, ticket: Ticket, actor: Any, reason: str = "", at: datetime | None = None) -> Ticket:
+def ticket_wait_customer(
+    *, ticket: Ticket, actor: Any, reason: str = "", at: datetime | None = None
+) -> Ticket:
     """Pauses the resolution clock while the customer owes us something."""
     at = at or timezone.now()
     ticket = _lock(ticket)
@@ -356,8 +476,9 @@ def ticket_wait_customer(*, ticket: Ticket, actor: Any, reason: str = "", at: da
 
 
 @transaction.atomic
-def ticket_resolve(*, ticket: Ticket, actor: Any, verification_method: str, summary: str = "",
-                   at: datetime | None = None) -> Ticket:
+def ticket_resolve(
+    *, ticket: Ticket, actor: Any, verification_method: str, summary: str = "", at: datetime | None = None
+) -> Ticket:
     """CLS-1: resolved, pending the customer's verification; starts the 3-working-day follow-up."""
     at = at or timezone.now()
     errors: dict[str, str] = {}
@@ -365,21 +486,40 @@ def ticket_resolve(*, ticket: Ticket, actor: Any, verification_method: str, summ
     if errors:
         raise ValidationError(errors)
     ticket = _lock(ticket)
-    _transition(ticket, Status.RESOLVED, actor=actor, at=at, note=summary or _("Resolved"),
-                verification_method=verification_method)
+    _transition(
+        ticket,
+        Status.RESOLVED,
+        actor=actor,
+        at=at,
+        note=summary or _("Resolved"),
+        verification_method=verification_method,
+    )
     ticket.resolved_at = at
     ticket.save()
     if summary:
-        Interaction.objects.create(ticket=ticket, kind=InteractionKind.SYSTEM_EVENT, direction=Direction.OUTBOUND,
-                                   author=actor, body=summary, is_public=True, occurred_at=at,
-                                   data={"verification_method": verification_method})
+        Interaction.objects.create(
+            ticket=ticket,
+            kind=InteractionKind.SYSTEM_EVENT,
+            direction=Direction.OUTBOUND,
+            author=actor,
+            body=summary,
+            is_public=True,
+            occurred_at=at,
+            data={"verification_method": verification_method},
+        )
     clocks.clocks_on_event(ticket=ticket, event=Event.RESOLVED, at=at)
     return ticket
 
 
 @transaction.atomic
-def ticket_close(*, ticket: Ticket, actor: Any, reason: str = CloseReason.CUSTOMER_CONFIRMED, evidence: str = "",
-                 at: datetime | None = None) -> Ticket:
+def ticket_close(
+    *,
+    ticket: Ticket,
+    actor: Any,
+    reason: str = CloseReason.CUSTOMER_CONFIRMED,
+    evidence: str = "",
+    at: datetime | None = None,
+) -> Ticket:
     """Closure needs the customer's confirmation or the handler's with evidence (CLS-1)."""
     at = at or timezone.now()
     errors: dict[str, str] = {}
@@ -433,8 +573,14 @@ def ticket_merge(*, ticket: Ticket, into: Ticket, actor: Any, at: datetime | Non
     if into.customer_id != ticket.customer_id and into.organisation_id != ticket.organisation_id:
         raise ValidationError({"into": _("Only tickets of the same customer can be merged.")})
     ticket = _lock(ticket)
-    _transition(ticket, Status.MERGED, actor=actor, at=at, note=_("Merged into %(n)s") % {"n": into.number},
-                into=into.number)
+    _transition(
+        ticket,
+        Status.MERGED,
+        actor=actor,
+        at=at,
+        note=_("Merged into %(n)s") % {"n": into.number},
+        into=into.number,
+    )
     ticket.merged_into = into
     ticket.save()
     _system_event(into, actor, _("%(n)s was merged into this ticket") % {"n": ticket.number}, at)
@@ -443,10 +589,19 @@ def ticket_merge(*, ticket: Ticket, into: Ticket, actor: Any, at: datetime | Non
 
 
 @transaction.atomic
-def interaction_add(*, ticket: Ticket, actor: Any, body: str, kind: str = InteractionKind.INTERNAL_NOTE,
-                    direction: str = Direction.INTERNAL, channel: str = "", is_public: bool | None = None,
-                    is_automatic: bool = False, occurred_at: datetime | None = None,
-                    data: dict[str, Any] | None = None) -> Interaction:
+def interaction_add(
+    *,
+    ticket: Ticket,
+    actor: Any,
+    body: str,
+    kind: str = InteractionKind.INTERNAL_NOTE,
+    direction: str = Direction.INTERNAL,
+    channel: str = "",
+    is_public: bool | None = None,
+    is_automatic: bool = False,
+    occurred_at: datetime | None = None,
+    data: dict[str, Any] | None = None,
+) -> Interaction:
     """Add a timeline entry. The first human outbound response stops the first-response clock
     (INT-2); a customer's message on a resolved ticket reopens it (CLS-1)."""
     at = occurred_at or timezone.now()
@@ -463,9 +618,16 @@ def interaction_add(*, ticket: Ticket, actor: Any, body: str, kind: str = Intera
         is_public = kind not in (InteractionKind.INTERNAL_NOTE, InteractionKind.SYSTEM_EVENT)
     ticket = _lock(ticket)
     interaction = Interaction.objects.create(
-        ticket=ticket, kind=kind, direction=direction, channel=channel or ticket.channel,
-        author=actor if getattr(actor, "pk", None) else None, body=body, is_public=is_public,
-        is_automatic=is_automatic, occurred_at=at, data=data or {},
+        ticket=ticket,
+        kind=kind,
+        direction=direction,
+        channel=channel or ticket.channel,
+        author=actor if getattr(actor, "pk", None) else None,
+        body=body,
+        is_public=is_public,
+        is_automatic=is_automatic,
+        occurred_at=at,
+        data=data or {},
     )
     if direction == Direction.OUTBOUND and not is_automatic and ticket.first_response_at is None:
         ticket.first_response_at = at
@@ -477,6 +639,11 @@ def interaction_add(*, ticket: Ticket, actor: Any, body: str, kind: str = Intera
         elif ticket.status == Status.WAITING_CUSTOMER:
             _transition(ticket, Status.IN_PROGRESS, actor=actor, at=at, note=_("Customer replied"))
             ticket.save()
-    audit_record(actor=actor, action="ticket.interaction_add", object_type="ticket", object_id=ticket.number,
-                 data={"kind": kind, "direction": direction, "interaction": interaction.pk})
+    audit_record(
+        actor=actor,
+        action="ticket.interaction_add",
+        object_type="ticket",
+        object_id=ticket.number,
+        data={"kind": kind, "direction": direction, "interaction": interaction.pk},
+    )
     return interaction

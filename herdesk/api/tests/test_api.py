@@ -12,17 +12,27 @@ from django.utils import timezone
 from herdesk.tickets.models import Ticket
 
 
-def _post(client, url, data, **headers):  # noqa: ANN001, ANN202
-    return client.post(url, data=json.dumps(data) if not isinstance(data, str) else data,
-                       content_type="application/json", **headers)
+def _post(client, url, data, **headers):
+    return client.post(
+        url,
+        data=json.dumps(data) if not isinstance(data, str) else data,
+        content_type="application/json",
+        **headers,
+    )
 
 
-def _ticket(customer, **over):  # noqa: ANN001, ANN202
-    return {"customer_id": customer.pk, "channel": "phone", "problem_type": "technical_support",
-            "subject": "挤奶机真空压力低", "description": "ERR-123 报警", **over}
+def _ticket(customer, **over):
+    return {
+        "customer_id": customer.pk,
+        "channel": "phone",
+        "problem_type": "technical_support",
+        "subject": "挤奶机真空压力低",
+        "description": "ERR-123 报警",
+        **over,
+    }
 
 
-def test_create_and_read_back_with_clocks(api, customer) -> None:  # noqa: ANN001
+def test_create_and_read_back_with_clocks(api, customer) -> None:
     c = api()
     received = timezone.now() - timedelta(minutes=5)
     r = _post(c, "/api/v1/tickets", _ticket(customer, received_at=received.isoformat()))
@@ -37,7 +47,7 @@ def test_create_and_read_back_with_clocks(api, customer) -> None:  # noqa: ANN00
     assert got.status_code == 200 and got.json()["subject"] == "挤奶机真空压力低"
 
 
-def test_idempotency_key(api, customer) -> None:  # noqa: ANN001
+def test_idempotency_key(api, customer) -> None:
     c = api()
     r1 = _post(c, "/api/v1/tickets", _ticket(customer), HTTP_IDEMPOTENCY_KEY="abc-1")
     r2 = _post(c, "/api/v1/tickets", _ticket(customer), HTTP_IDEMPOTENCY_KEY="abc-1")
@@ -50,15 +60,18 @@ def test_idempotency_key(api, customer) -> None:  # noqa: ANN001
     assert Ticket.objects.count() == 1
 
 
-@pytest.mark.parametrize(("payload", "status", "field"), [
-    ("{not json", 400, "body"),
-    ("__future__", 422, "received_at"),
-    ({"channel": "telepathy"}, 422, "channel"),
-    ({"subject": "长" * 10000}, 422, "subject"),
-    ({"customer_id": "x"}, 422, "customer_id"),
-    ({"problem_type": None}, 422, "problem_type"),
-])
-def test_bad_input_is_4xx_json_naming_the_field(api, customer, payload, status, field) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    ("payload", "status", "field"),
+    [
+        ("{not json", 400, "body"),
+        ("__future__", 422, "received_at"),
+        ({"channel": "telepathy"}, 422, "channel"),
+        ({"subject": "长" * 10000}, 422, "subject"),
+        ({"customer_id": "x"}, 422, "customer_id"),
+        ({"problem_type": None}, 422, "problem_type"),
+    ],
+)
+def test_bad_input_is_4xx_json_naming_the_field(api, customer, payload, status, field) -> None:
     c = api()
     if payload == "__future__":
         payload = _ticket(customer, received_at=(timezone.now() + timedelta(hours=1)).isoformat())
@@ -72,27 +85,29 @@ def test_bad_input_is_4xx_json_naming_the_field(api, customer, payload, status, 
     assert Ticket.objects.count() == 0
 
 
-def test_error_messages_in_chinese_by_default(api, customer) -> None:  # noqa: ANN001
+def test_error_messages_in_chinese_by_default(api, customer) -> None:
     c = api()
     c.defaults.pop("HTTP_ACCEPT_LANGUAGE", None)
-    r = _post(c, "/api/v1/tickets", _ticket(customer, received_at=(timezone.now() + timedelta(hours=1)).isoformat()))
+    r = _post(
+        c, "/api/v1/tickets", _ticket(customer, received_at=(timezone.now() + timedelta(hours=1)).isoformat())
+    )
     assert r.status_code == 422
     assert "未来" in r.json()["errors"][0]["message"]
 
 
-def test_customer_name_too_long_on_customer_create(api) -> None:  # noqa: ANN001
+def test_customer_name_too_long_on_customer_create(api) -> None:
     r = _post(api(), "/api/v1/customers", {"name": "名" * 10000, "phone": "13800000000"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
 
 
-def test_unauthenticated_and_unknown(api, customer) -> None:  # noqa: ANN001
+def test_unauthenticated_and_unknown(api, customer) -> None:
     from django.test import Client
 
     assert Client().get("/api/v1/tickets").status_code == 401
     assert api().get("/api/v1/tickets/FW-20990101-0001").status_code == 404
 
 
-def test_customers_of_one_org_never_read_another(api, customer, other_customer, staff) -> None:  # noqa: ANN001
+def test_customers_of_one_org_never_read_another(api, customer, other_customer, staff) -> None:
     from herdesk.staff.services import user_create
 
     agent = api()
@@ -107,31 +122,45 @@ def test_customers_of_one_org_never_read_another(api, customer, other_customer, 
     assert c.get("/api/v1/customers").status_code == 403  # customers cannot search the customer base
 
 
-def test_transition_refused_is_409(api, customer) -> None:  # noqa: ANN001
+def test_transition_refused_is_409(api, customer) -> None:
     c = api()
     number = _post(c, "/api/v1/tickets", _ticket(customer)).json()["number"]
-    r = _post(c, f"/api/v1/tickets/{number}/transitions", {"action": "resolve",
-                                                            "verification_method": "remote_demo"})
+    r = _post(
+        c,
+        f"/api/v1/tickets/{number}/transitions",
+        {"action": "resolve", "verification_method": "remote_demo"},
+    )
     assert r.status_code == 409 and r.json()["code"] == "transition_not_allowed"
-    r = _post(c, f"/api/v1/tickets/{number}/transitions", {"action": "triage", "complexity": "simple",
-                                                            "team_code": "tech-support"})
+    r = _post(
+        c,
+        f"/api/v1/tickets/{number}/transitions",
+        {"action": "triage", "complexity": "simple", "team_code": "tech-support"},
+    )
     assert r.status_code == 200 and r.json()["status"] == "triaged"
-    r = _post(c, f"/api/v1/tickets/{number}/interactions", {"body": "已电话回复客户", "kind": "phone_call",
-                                                             "direction": "outbound"})
+    r = _post(
+        c,
+        f"/api/v1/tickets/{number}/interactions",
+        {"body": "已电话回复客户", "kind": "phone_call", "direction": "outbound"},
+    )
     assert r.status_code == 201
-    fr = [k for k in c.get(f"/api/v1/tickets/{number}").json()["clocks"] if k["kind"] == "first_response"][0]
+    fr = next(k for k in c.get(f"/api/v1/tickets/{number}").json()["clocks"] if k["kind"] == "first_response")
     assert fr["state"] == "met"
 
 
 @pytest.mark.parametrize("n", [3, 40])
-def test_ticket_list_query_count_is_flat(api, customer, django_assert_num_queries, n) -> None:  # noqa: ANN001
-    from herdesk.tickets.services import ticket_create
+def test_ticket_list_query_count_is_flat(api, customer, django_assert_num_queries, n) -> None:
     from herdesk.staff.models import User
+    from herdesk.tickets.services import ticket_create
 
     agent = User.objects.get(username="agent1")
     for i in range(n):
-        ticket_create(actor=agent, customer=customer, channel="phone", problem_type="product_inquiry",
-                      subject=f"酸奶问题 {i}")
+        ticket_create(
+            actor=agent,
+            customer=customer,
+            channel="phone",
+            problem_type="product_inquiry",
+            subject=f"酸奶问题 {i}",
+        )
     c = api("cs_lead")
     c.get("/api/v1/tickets")  # warm the permission cache like a real client's second request
     # token lookup (+ last-used touch is skipped within a minute) + permissions + one list query

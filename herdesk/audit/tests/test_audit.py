@@ -49,28 +49,47 @@ def test_truncated_tail_is_found() -> None:
 
 
 @pytest.mark.django_db
-def test_services_write_entries(customer, staff) -> None:  # noqa: ANN001
+def test_services_write_entries(customer, staff) -> None:
     from herdesk.tickets.services import ticket_create
 
-    t = ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="suggestion",
-                      subject="建议推出小包装")
+    t = ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="phone",
+        problem_type="suggestion",
+        subject="建议推出小包装",
+    )
     assert AuditEntry.objects.filter(action="ticket.create", object_id=t.number, actor_name="agent1").exists()
     assert AuditEntry.objects.filter(action="user.role_set").count() >= 12
 
 
-def test_cli_exits_nonzero_and_names_row(tmp_path) -> None:  # noqa: ANN001
+def test_cli_exits_nonzero_and_names_row(tmp_path) -> None:
     """The real command line against a real SQLite file."""
     import os
     import sqlite3
     import sys
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
-    run = lambda *a: subprocess.run([sys.executable, "manage.py", *a], env=env, capture_output=True,  # noqa: E731
-                                    text=True, timeout=120)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+
+    def run(*a: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "manage.py", *a], env=env, capture_output=True, text=True, timeout=120
+        )
+
     assert run("migrate", "-v0").returncode == 0
-    assert run("shell", "-c", "from herdesk.audit.services import audit_record as a\n"
-               "for i in range(3): a(actor=None, action='x', object_type='t', object_id=i)").returncode == 0
+    assert (
+        run(
+            "shell",
+            "-c",
+            "from herdesk.audit.services import audit_record as a\n"
+            "for i in range(3): a(actor=None, action='x', object_type='t', object_id=i)",
+        ).returncode
+        == 0
+    )
     ok = run("audit", "verify")
     assert ok.returncode == 0 and "3 entries" in ok.stdout
     db = sqlite3.connect(tmp_path / "db.sqlite3")

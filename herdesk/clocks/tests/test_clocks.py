@@ -20,34 +20,56 @@ from herdesk.tickets import services as ts
 SH = ZoneInfo("Asia/Shanghai")
 
 
-def _clock(ticket, kind: str) -> Clock:  # noqa: ANN001
+def _clock(ticket, kind: str) -> Clock:
     return Clock.objects.exclude(state="cancelled").filter(ticket=ticket, kind=kind).latest("cycle")
 
 
-def test_secondary_channel_first_response_over_national_day(customer, staff) -> None:  # noqa: ANN001
-    t = ts.ticket_create(actor=staff["agent1"], customer=customer, channel="social", problem_type="product_inquiry",
-                         subject="微博上问酸奶保质期", received_at=datetime(2026, 9, 30, 17, 30, tzinfo=SH),
-                         now=datetime(2026, 11, 23, 9, 0, tzinfo=SH))
+def test_secondary_channel_first_response_over_national_day(customer, staff) -> None:
+    t = ts.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="social",
+        problem_type="product_inquiry",
+        subject="微博上问酸奶保质期",
+        received_at=datetime(2026, 9, 30, 17, 30, tzinfo=SH),
+        now=datetime(2026, 11, 23, 9, 0, tzinfo=SH),
+    )
     fr = _clock(t, "first_response")
     assert fr.target == "2h" and fr.calendar_code == "office"
     assert fr.due_at.astimezone(SH).isoformat() == "2026-10-08T10:30:00+08:00"
 
 
-def test_api_secondary_channel_due(api, customer) -> None:  # noqa: ANN001
+def test_api_secondary_channel_due(api, customer) -> None:
     import json
 
-    r = api().post("/api/v1/tickets", content_type="application/json", data=json.dumps({
-        "customer_id": customer.pk, "channel": "email_other", "problem_type": "product_inquiry",
-        "subject": "非工作邮箱来信", "received_at": "2026-09-30T17:30:00+08:00"}))
+    r = api().post(
+        "/api/v1/tickets",
+        content_type="application/json",
+        data=json.dumps(
+            {
+                "customer_id": customer.pk,
+                "channel": "email_other",
+                "problem_type": "product_inquiry",
+                "subject": "非工作邮箱来信",
+                "received_at": "2026-09-30T17:30:00+08:00",
+            }
+        ),
+    )
     assert r.status_code == 201
     fr = next(c for c in r.json()["clocks"] if c["kind"] == "first_response")
     assert datetime.fromisoformat(fr["due_at"]) == datetime(2026, 10, 8, 10, 30, tzinfo=SH)
 
 
-def test_major_complaint_solution_due(customer, staff) -> None:  # noqa: ANN001
-    t = ts.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="complaint",
-                         complaint_severity="major", subject="酸奶批次异味，多名顾客投诉",
-                         received_at=datetime(2026, 9, 18, 15, 0, tzinfo=SH))
+def test_major_complaint_solution_due(customer, staff) -> None:
+    t = ts.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="phone",
+        problem_type="complaint",
+        complaint_severity="major",
+        subject="酸奶批次异味，多名顾客投诉",
+        received_at=datetime(2026, 9, 18, 15, 0, tzinfo=SH),
+    )
     cs = _clock(t, "complaint_solution")
     assert cs.target == "5wd"
     # 09-20 (Sunday) is a make-up working day: 20, 21, 22, 23, 24 → close of business on the 24th.
@@ -55,10 +77,17 @@ def test_major_complaint_solution_due(customer, staff) -> None:  # noqa: ANN001
     assert _clock(t, "complaint_start").due_at.astimezone(SH).isoformat() == "2026-09-20T18:00:00+08:00"
 
 
-def test_triage_swaps_resolution_by_complexity_from_received(customer, staff) -> None:  # noqa: ANN001
+def test_triage_swaps_resolution_by_complexity_from_received(customer, staff) -> None:
     received = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
-    t = ts.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="product_inquiry",
-                         subject="酸奶保质期", received_at=received, now=received)
+    t = ts.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="phone",
+        problem_type="product_inquiry",
+        subject="酸奶保质期",
+        received_at=received,
+        now=received,
+    )
     assert _clock(t, "resolution").target == "4h"
     ts.ticket_triage(ticket=t, actor=staff["agent1"], complexity="simple", at=received + timedelta(minutes=2))
     res = _clock(t, "resolution")
@@ -67,16 +96,28 @@ def test_triage_swaps_resolution_by_complexity_from_received(customer, staff) ->
     assert _clock(t, "triage").state == ClockState.MET
 
 
-def test_acknowledge_restarts_on_transfer_and_pause_while_waiting(customer, staff) -> None:  # noqa: ANN001
+def test_acknowledge_restarts_on_transfer_and_pause_while_waiting(customer, staff) -> None:
     from herdesk.staff.models import Team
 
     t0 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
-    t = ts.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="technical_support",
-                         subject="冷藏罐温度异常", received_at=t0, now=t0)
+    t = ts.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="phone",
+        problem_type="technical_support",
+        subject="冷藏罐温度异常",
+        received_at=t0,
+        now=t0,
+    )
     ts.ticket_triage(ticket=t, actor=staff["agent1"], team=Team.objects.get(code="tech-support"), at=t0)
     ts.ticket_assign(ticket=t, actor=staff["agent1"], assignee=staff["tech1"], at=t0 + timedelta(minutes=1))
-    ts.ticket_assign(ticket=t, actor=staff["tech1"], assignee=staff["tech2"], reason="转给孙工",
-                     at=t0 + timedelta(minutes=5))
+    ts.ticket_assign(
+        ticket=t,
+        actor=staff["tech1"],
+        assignee=staff["tech2"],
+        reason="转给孙工",
+        at=t0 + timedelta(minutes=5),
+    )
     ack = Clock.objects.filter(ticket=t, kind="acknowledge").order_by("cycle")
     assert [c.state for c in ack] == ["cancelled", "running"]
     assert ack[1].due_at == t0 + timedelta(minutes=20)
@@ -88,17 +129,30 @@ def test_acknowledge_restarts_on_transfer_and_pause_while_waiting(customer, staf
     assert res.due_at == t0 + timedelta(hours=4)
     ts.ticket_wait_customer(ticket=t, actor=staff["tech2"], at=t0 + timedelta(hours=1))
     assert _clock(t, "resolution").state == ClockState.PAUSED
-    ts.interaction_add(ticket=t, actor=None, body="温度记录已发", kind="email", direction="inbound",
-                       occurred_at=t0 + timedelta(hours=3))
+    ts.interaction_add(
+        ticket=t,
+        actor=None,
+        body="温度记录已发",
+        kind="email",
+        direction="inbound",
+        occurred_at=t0 + timedelta(hours=3),
+    )
     res = _clock(t, "resolution")
     assert res.state == ClockState.RUNNING
     assert res.due_at == t0 + timedelta(hours=6)  # two hours of waiting do not count
 
 
-def test_sweep_records_once_and_catches_up(customer, staff) -> None:  # noqa: ANN001
+def test_sweep_records_once_and_catches_up(customer, staff) -> None:
     t0 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
-    t = ts.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="product_inquiry",
-                         subject="酸奶保质期", received_at=t0, now=t0)
+    t = ts.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="phone",
+        problem_type="product_inquiry",
+        subject="酸奶保质期",
+        received_at=t0,
+        now=t0,
+    )
     # The scheduler was down for an hour: one sweep afterwards records every missed breach, once.
     r1 = clock_sweep(now=t0 + timedelta(hours=1))
     assert r1.breaches == 2  # triage (3m) and first_response (30m); resolution (4h) only warns later
@@ -118,10 +172,17 @@ def test_sweep_records_once_and_catches_up(customer, staff) -> None:  # noqa: AN
     assert _clock(t, "triage").state == ClockState.BREACHED
 
 
-def test_late_stop_without_sweep_still_records_breach(customer, staff) -> None:  # noqa: ANN001
+def test_late_stop_without_sweep_still_records_breach(customer, staff) -> None:
     t0 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
-    t = ts.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="product_inquiry",
-                         subject="奶粉冲调", received_at=t0, now=t0)
+    t = ts.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="phone",
+        problem_type="product_inquiry",
+        subject="奶粉冲调",
+        received_at=t0,
+        now=t0,
+    )
     ts.ticket_triage(ticket=t, actor=staff["agent1"], at=t0 + timedelta(minutes=10))
     assert _clock(t, "triage").state == ClockState.BREACHED
     assert ClockIncident.objects.filter(clock__ticket=t, clock__kind="triage", kind="breach").count() == 1
@@ -129,16 +190,33 @@ def test_late_stop_without_sweep_still_records_breach(customer, staff) -> None: 
     assert ClockIncident.objects.filter(clock__ticket=t, clock__kind="triage", kind="breach").count() == 1
 
 
-def test_renegotiation_kept_and_reported(customer, staff) -> None:  # noqa: ANN001
+def test_renegotiation_kept_and_reported(customer, staff) -> None:
     t0 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
-    t = ts.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="technical_support",
-                         subject="TMR 搅拌车故障", received_at=t0, now=t0)
+    t = ts.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="phone",
+        problem_type="technical_support",
+        subject="TMR 搅拌车故障",
+        received_at=t0,
+        now=t0,
+    )
     res = _clock(t, "resolution")
     with pytest.raises(ValidationError):
-        clock_renegotiate(clock=res, actor=staff["agent1"], new_due_at=t0 + timedelta(hours=1), reason="x",
-                          at=t0 + timedelta(minutes=30))
-    clock_renegotiate(clock=res, actor=staff["agent1"], new_due_at=t0 + timedelta(hours=8), reason="需要等待配件",
-                      at=t0 + timedelta(hours=1))
+        clock_renegotiate(
+            clock=res,
+            actor=staff["agent1"],
+            new_due_at=t0 + timedelta(hours=1),
+            reason="x",
+            at=t0 + timedelta(minutes=30),
+        )
+    clock_renegotiate(
+        clock=res,
+        actor=staff["agent1"],
+        new_due_at=t0 + timedelta(hours=8),
+        reason="需要等待配件",
+        at=t0 + timedelta(hours=1),
+    )
     res.refresh_from_db()
     assert res.original_due_at == t0 + timedelta(hours=4) and res.due_at == t0 + timedelta(hours=8)
     assert t.interactions.filter(is_public=True, body__contains="需要等待配件").exists()
@@ -146,8 +224,9 @@ def test_renegotiation_kept_and_reported(customer, staff) -> None:  # noqa: ANN0
     ts.ticket_triage(ticket=t, actor=staff["agent1"], at=t0 + timedelta(minutes=1))
     ts.ticket_assign(ticket=t, actor=staff["agent1"], assignee=staff["tech1"], at=t0 + timedelta(minutes=2))
     ts.ticket_acknowledge(ticket=t, actor=staff["tech1"], at=t0 + timedelta(minutes=3))
-    ts.ticket_resolve(ticket=t, actor=staff["tech1"], verification_method="onsite_check",
-                      at=t0 + timedelta(hours=6))
+    ts.ticket_resolve(
+        ticket=t, actor=staff["tech1"], verification_method="onsite_check", at=t0 + timedelta(hours=6)
+    )
     res.refresh_from_db()
     assert res.state == ClockState.MET
     row = next(r for r in compliance_summary(month="2026-11") if r["kind"] == "resolution")
@@ -155,14 +234,21 @@ def test_renegotiation_kept_and_reported(customer, staff) -> None:  # noqa: ANN0
     assert row["met_original_rate"] == 0.0 and row["met_renegotiated_rate"] == 1.0
 
 
-def test_ticket_keeps_its_policy_version(customer, staff) -> None:  # noqa: ANN001
+def test_ticket_keeps_its_policy_version(customer, staff) -> None:
     from herdesk.policies.models import PolicyVersion
     from herdesk.policies.services import version_approve, version_draft_create, version_submit
     from herdesk.policies.templates import SEED_000
 
     t0 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
-    old = ts.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="suggestion",
-                           subject="建议", received_at=t0, now=t0)
+    old = ts.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="phone",
+        problem_type="suggestion",
+        subject="建议",
+        received_at=t0,
+        now=t0,
+    )
     v1 = old.policy_version
     clocks = [dict(c) for c in SEED_000["clocks"]]
     clocks[0] = {**clocks[0], "target": "20m"}
@@ -173,15 +259,22 @@ def test_ticket_keeps_its_policy_version(customer, staff) -> None:  # noqa: ANN0
     with pytest.raises(DomainError):
         version_approve(version=v2, actor=staff["cs_lead"], effective_from=t0 + timedelta(hours=1))
     version_approve(version=v2, actor=staff["manager"], effective_from=t0 + timedelta(hours=1))
-    new = ts.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="suggestion",
-                           subject="建议", received_at=t0 + timedelta(hours=2), now=t0 + timedelta(hours=2))
+    new = ts.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="phone",
+        problem_type="suggestion",
+        subject="建议",
+        received_at=t0 + timedelta(hours=2),
+        now=t0 + timedelta(hours=2),
+    )
     assert new.policy_version == v2 and old.policy_version == v1
     assert _clock(new, "first_response").target == "20m"
     assert _clock(old, "first_response").target == "30m"
     assert PolicyVersion.objects.get(pk=v1.pk).status == "approved"
 
 
-def test_approved_version_cannot_be_edited(reference) -> None:  # noqa: ANN001
+def test_approved_version_cannot_be_edited(reference) -> None:
     from herdesk.common.errors import DomainError
     from herdesk.policies.models import ClockDefinition
     from herdesk.policies.services import clock_definition_update
@@ -193,7 +286,7 @@ def test_approved_version_cannot_be_edited(reference) -> None:  # noqa: ANN001
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_sweeps_never_double_record(reference) -> None:  # noqa: ANN001
+def test_two_concurrent_sweeps_never_double_record(reference) -> None:
     from herdesk.customers.services import customer_create
     from herdesk.demo.services import _staff
 
@@ -201,8 +294,15 @@ def test_two_concurrent_sweeps_never_double_record(reference) -> None:  # noqa: 
     c = customer_create(name="并发客户", phone="13700000000")
     t0 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
     for i in range(300):
-        ts.ticket_create(actor=users["agent1"], customer=c, channel="phone", problem_type="product_inquiry",
-                         subject=f"问题 {i}", received_at=t0, now=t0)
+        ts.ticket_create(
+            actor=users["agent1"],
+            customer=c,
+            channel="phone",
+            problem_type="product_inquiry",
+            subject=f"问题 {i}",
+            received_at=t0,
+            now=t0,
+        )
     due = Clock.objects.filter(due_at__lte=t0 + timedelta(hours=1), state="running").count()
     results = []
     barrier = threading.Barrier(2)
@@ -221,4 +321,6 @@ def test_two_concurrent_sweeps_never_double_record(reference) -> None:  # noqa: 
         th.join()
     assert sum(r.breaches for r in results) == due == 600
     assert ClockIncident.objects.filter(kind="breach").count() == due
-    assert OutboxMessage.objects.count() == len(set(OutboxMessage.objects.values_list("dedupe_key", flat=True)))
+    assert OutboxMessage.objects.count() == len(
+        set(OutboxMessage.objects.values_list("dedupe_key", flat=True))
+    )

@@ -23,7 +23,7 @@ def test_normalise_and_mask() -> None:
     assert mask_email("zhang@example.cn") == "z***@example.cn"
 
 
-def test_bad_phone_is_a_validation_error(reference) -> None:  # noqa: ANN001
+def test_bad_phone_is_a_validation_error(reference) -> None:
     from django.core.exceptions import ValidationError
 
     from herdesk.customers.services import customer_create
@@ -33,7 +33,7 @@ def test_bad_phone_is_a_validation_error(reference) -> None:  # noqa: ANN001
     assert "phone" in exc.value.message_dict
 
 
-def test_ciphertext_in_the_database_and_lookup(customer, staff) -> None:  # noqa: ANN001
+def test_ciphertext_in_the_database_and_lookup(customer, staff) -> None:
     with connection.cursor() as cur:
         cur.execute("SELECT phone, email FROM customers_contact WHERE customer_id = %s", [customer.pk])
         phone_raw, email_raw = cur.fetchone()
@@ -48,7 +48,7 @@ def test_ciphertext_in_the_database_and_lookup(customer, staff) -> None:  # noqa
     assert list(customer_find_by_phone(user=agent, phone="13812348001")) == []
 
 
-def test_masked_for_agents_unmasked_and_audited_for_permitted(customer, staff) -> None:  # noqa: ANN001
+def test_masked_for_agents_unmasked_and_audited_for_permitted(customer, staff) -> None:
     contact = Contact.objects.get(customer=customer)
     before = AuditEntry.objects.filter(action="pii.read").count()
     masked = contact_view(user=staff["agent1"], contact=contact)
@@ -59,26 +59,40 @@ def test_masked_for_agents_unmasked_and_audited_for_permitted(customer, staff) -
     assert AuditEntry.objects.filter(action="pii.read", actor_name="cs_lead").count() == before + 1
 
 
-def test_api_masks_for_agent(api, customer) -> None:  # noqa: ANN001
+def test_api_masks_for_agent(api, customer) -> None:
     r = api().get("/api/v1/customers?phone=13812348000")
     assert r.status_code == 200
     assert r.json()[0]["phone"] == "138****8000" and r.json()[0]["masked"] is True
 
 
 @pytest.mark.slow
-def test_no_plaintext_personal_data_in_the_sqlite_file(tmp_path) -> None:  # noqa: ANN001
+def test_no_plaintext_personal_data_in_the_sqlite_file(tmp_path) -> None:
     """Load the demo company into a real SQLite file and grep every byte of it (and its WAL)."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
     for args in (["migrate", "-v0"], ["demo", "load", "--customers", "30", "--tickets", "20", "--quiet"]):
-        r = subprocess.run([sys.executable, "manage.py", *args], env=env, capture_output=True, text=True,
-                           timeout=300)
+        r = subprocess.run(
+            [sys.executable, "manage.py", *args], env=env, capture_output=True, text=True, timeout=300
+        )
         assert r.returncode == 0, r.stderr
-    dump = subprocess.run([sys.executable, "manage.py", "shell", "-c",
-                           "from herdesk.customers.models import Contact, Customer\n"
-                           "for c in Contact.objects.all(): print('CONTACT', c.phone, c.email)\n"
-                           "for c in Customer.objects.all(): print('ADDR', c.address)"],
-                          env=env, capture_output=True, text=True, timeout=120).stdout.split("\n")
+    dump = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from herdesk.customers.models import Contact, Customer\n"
+            "for c in Contact.objects.all(): print('CONTACT', c.phone, c.email)\n"
+            "for c in Customer.objects.all(): print('ADDR', c.address)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout.split("\n")
     secrets = set()
     for line in dump:
         if line.startswith("ADDR "):

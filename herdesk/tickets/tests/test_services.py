@@ -16,29 +16,61 @@ from herdesk.tickets.models import Ticket
 SH = ZoneInfo("Asia/Shanghai")
 
 
-def test_numbers_are_readable_and_per_day(customer, staff) -> None:  # noqa: ANN001
+def test_numbers_are_readable_and_per_day(customer, staff) -> None:
     at = datetime(2026, 11, 23, 9, 0, tzinfo=SH)
-    a = s.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="product_inquiry",
-                        subject="酸奶保质期", received_at=at)
-    b = s.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="product_inquiry",
-                        subject="酸奶保质期", received_at=at)
+    a = s.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="phone",
+        problem_type="product_inquiry",
+        subject="酸奶保质期",
+        received_at=at,
+    )
+    b = s.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="phone",
+        problem_type="product_inquiry",
+        subject="酸奶保质期",
+        received_at=at,
+    )
     assert (a.number, b.number) == ("FW-20261123-0001", "FW-20261123-0002")
 
 
-def test_full_loop_and_first_contact_owner_keeps_seeing(customer, staff) -> None:  # noqa: ANN001
+def test_full_loop_and_first_contact_owner_keeps_seeing(customer, staff) -> None:
     agent, tech = staff["agent1"], staff["tech2"]
-    t = s.ticket_create(actor=agent, customer=customer, channel="phone", problem_type="technical_support",
-                        subject="挤奶机压力异常 ERR-123", description="真空压力低")
+    t = s.ticket_create(
+        actor=agent,
+        customer=customer,
+        channel="phone",
+        problem_type="technical_support",
+        subject="挤奶机压力异常 ERR-123",
+        description="真空压力低",
+    )
     from herdesk.staff.models import Team
 
     s.ticket_triage(ticket=t, actor=agent, complexity="general", team=Team.objects.get(code="tech-support"))
-    s.ticket_assign(ticket=t, actor=agent, assignee=tech, reason="技术问题", requirement="远程指导",
-                    expected_response_minutes=15)
+    s.ticket_assign(
+        ticket=t,
+        actor=agent,
+        assignee=tech,
+        reason="技术问题",
+        requirement="远程指导",
+        expected_response_minutes=15,
+    )
     with pytest.raises(DomainError):
         s.ticket_acknowledge(ticket=t, actor=agent)  # only the assignee confirms receipt
     s.ticket_acknowledge(ticket=t, actor=tech)
-    opts = [{"summary": f"方案{i}", "check_accuracy": True, "check_feasibility": True, "check_acceptance": True,
-             "check_safety": True} for i in (1, 2, 3)]
+    opts = [
+        {
+            "summary": f"方案{i}",
+            "check_accuracy": True,
+            "check_feasibility": True,
+            "check_acceptance": True,
+            "check_safety": True,
+        }
+        for i in (1, 2, 3)
+    ]
     with pytest.raises(ValidationError):
         s.solution_options_offer(ticket=t, actor=tech, options=[{"summary": "未勾选检查"}])
     with pytest.raises(ValidationError):
@@ -64,14 +96,24 @@ def test_full_loop_and_first_contact_owner_keeps_seeing(customer, staff) -> None
     assert t.transfers.count() == 1
 
 
-def test_customer_sees_only_public_timeline_and_own_org(customer, other_customer, staff) -> None:  # noqa: ANN001
+def test_customer_sees_only_public_timeline_and_own_org(customer, other_customer, staff) -> None:
     from herdesk.staff.services import user_create
 
-    t = s.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="complaint",
-                        subject="酸奶有异味")
+    t = s.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="phone",
+        problem_type="complaint",
+        subject="酸奶有异味",
+    )
     s.interaction_add(ticket=t, actor=staff["agent1"], body="内部：疑似冷链问题")
-    other = s.ticket_create(actor=staff["agent1"], customer=other_customer, channel="phone",
-                            problem_type="complaint", subject="包装破损")
+    other = s.ticket_create(
+        actor=staff["agent1"],
+        customer=other_customer,
+        channel="phone",
+        problem_type="complaint",
+        subject="包装破损",
+    )
     portal_user = user_create(username="c1", password="x" * 12, role="customer", customer=customer)
     visible = selectors.tickets_visible_to(portal_user)
     assert list(visible.values_list("number", flat=True)) == [t.number]
@@ -80,11 +122,21 @@ def test_customer_sees_only_public_timeline_and_own_org(customer, other_customer
     assert "内部：疑似冷链问题" not in bodies and all(b for b in bodies)
 
 
-def test_merge_keeps_history(customer, staff) -> None:  # noqa: ANN001
-    a = s.ticket_create(actor=staff["agent1"], customer=customer, channel="email", problem_type="order_inquiry",
-                        subject="订单 DD123456 配送进度")
-    b = s.ticket_create(actor=staff["agent1"], customer=customer, channel="phone", problem_type="order_inquiry",
-                        subject="订单 DD123456 配送进度（重复）")
+def test_merge_keeps_history(customer, staff) -> None:
+    a = s.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="email",
+        problem_type="order_inquiry",
+        subject="订单 DD123456 配送进度",
+    )
+    b = s.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="phone",
+        problem_type="order_inquiry",
+        subject="订单 DD123456 配送进度（重复）",
+    )
     s.ticket_merge(ticket=b, into=a, actor=staff["agent1"])
     b.refresh_from_db()
     assert b.status == "merged" and b.merged_into == a

@@ -68,7 +68,9 @@ class Command(BaseCommand):
         elapsed.add_argument("calendar")
         elapsed.add_argument("start")
         elapsed.add_argument("end")
-        imp = sub.add_parser("import-holidays", help='load {"holidays": [...], "workdays": [...]} from a JSON file')
+        imp = sub.add_parser(
+            "import-holidays", help='load {"holidays": [...], "workdays": [...]} from a JSON file'
+        )
         imp.add_argument("file")
         imp.add_argument("--source", default="", help="where the dates come from (default: the file name)")
 

@@ -25,9 +25,13 @@ class Command(BaseCommand):
         if o["json"]:
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1))
             return
-        head = f"{'clock':<20}{'total':>7}{'on time':>9}{'reneg.':>8}{'breached':>10}{'running':>9}{'rate':>8}"
+        head = (
+            f"{'clock':<20}{'total':>7}{'on time':>9}{'reneg.':>8}{'breached':>10}{'running':>9}{'rate':>8}"
+        )
         self.stdout.write(head)
         for r in rows:
             rate = "-" if r["met_original_rate"] is None else f"{r['met_original_rate'] * 100:.1f}%"
-            self.stdout.write(f"{r['kind']:<20}{r['total']:>7}{r['met_on_time']:>9}{r['met_after_renegotiation']:>8}"
-                              f"{r['breached']:>10}{r['running']:>9}{rate:>8}")
+            self.stdout.write(
+                f"{r['kind']:<20}{r['total']:>7}{r['met_on_time']:>9}{r['met_after_renegotiation']:>8}"
+                f"{r['breached']:>10}{r['running']:>9}{rate:>8}"
+            )

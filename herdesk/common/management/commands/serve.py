@@ -22,9 +22,17 @@ class Command(BaseCommand):
 
         if settings.HERDESK_EMBEDDED_SCHEDULER and not opts["no_scheduler"]:
             if opts["workers"] > 1:
-                self.stderr.write("Several workers: run `herdesk beat` + `herdesk worker` for the periodic tasks.")
+                self.stderr.write(
+                    "Several workers: run `herdesk beat` + `herdesk worker` for the periodic tasks."
+                )
             else:
                 SchedulerThread(settings.HERDESK_SWEEP_INTERVAL_SECONDS).start()
         self.stdout.write(f"Herdesk on http://{opts['host']}:{opts['port']}/")
-        uvicorn.run("config.asgi:application", host=opts["host"], port=opts["port"], workers=opts["workers"],
-                    log_level="info", lifespan="off")
+        uvicorn.run(
+            "config.asgi:application",
+            host=opts["host"],
+            port=opts["port"],
+            workers=opts["workers"],
+            log_level="info",
+            lifespan="off",
+        )

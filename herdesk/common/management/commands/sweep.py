@@ -14,5 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         r = clock_sweep()
         d = outbox_dispatch()
-        self.stdout.write(f"sweep: {r.breaches} breaches, {r.warnings} warnings in {r.duration_ms:.1f} ms; "
-                          f"outbox: {d['sent']} sent, {d['failed']} failed")
+        self.stdout.write(
+            f"sweep: {r.breaches} breaches, {r.warnings} warnings in {r.duration_ms:.1f} ms; "
+            f"outbox: {d['sent']} sent, {d['failed']} failed"
+        )

@@ -27,5 +27,8 @@ class Command(BaseCommand):
         if o["token"]:
             self.stdout.write(f"API token for agent1 (shown once): {demo_token()}")
         if not o["quiet"]:
-            self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}): "
-                              + ", ".join(f"{u} ({r})" for u, _n, r, _t, _l in STAFF) + ", customer1 (customer)")
+            self.stdout.write(
+                f"Demo logins (password {DEMO_PASSWORD}): "
+                + ", ".join(f"{u} ({r})" for u, _n, r, _t, _l in STAFF)
+                + ", customer1 (customer)"
+            )

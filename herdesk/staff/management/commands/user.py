@@ -29,8 +29,15 @@ class Command(BaseCommand):
             if team is None:
                 raise CommandError(f"unknown team {o['team']!r}", returncode=2)
         try:
-            user = user_create(username=o["username"], password=o.get("password"), role=o["role"], team=team,
-                               display_name=o.get("name", ""))
+            user = user_create(
+                username=o["username"],
+                password=o.get("password"),
+                role=o["role"],
+                team=team,
+                display_name=o.get("name", ""),
+            )
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), returncode=2)
+            raise CommandError(
+                "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), returncode=2
+            )
         self.stdout.write(f"created {user.username} ({o['role']})")
