@@ -225,6 +225,21 @@ def _history_ticket(
         t += timedelta(hours=rng.randint(1, 40))
         if t < now:
             ts.ticket_close(ticket=ticket, actor=handler, at=t)
+            if t + timedelta(hours=20) < now and rng.random() < 0.9:
+                ts.record_finalize(ticket=ticket, actor=handler, at=t + timedelta(hours=rng.randint(1, 30)))
+    # CLS-2: most tickets get their satisfaction call within three working days.
+    fu_at = t + timedelta(hours=rng.randint(2, 90))
+    if fu_at < now and rng.random() < 0.9:
+        score = rng.choices([5, 4, 3, 2, 1], weights=[55, 28, 10, 5, 2])[0]
+        ts.follow_up_record(
+            ticket=ticket,
+            actor=agent,
+            method=rng.choice(["phone", "phone", "email", "sms"]),
+            fully_solved=score >= 3,
+            score=score,
+            at=fu_at,
+            comments="" if score >= 4 else "希望响应再快一些",
+        )
 
 
 def demo_load(

@@ -126,6 +126,11 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
+    # CLS-3: the service record is checked and finalised within 24 hours of closing.
+    record_finalized_at = models.DateTimeField(_("record finalised at"), null=True, blank=True)
+    record_finalized_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -253,3 +258,22 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idem_user_key")]
+
+
+class FollowUp(models.Model):
+    """满意度回访 (CLS-2, S1 §三(三)2): within 3 working days of resolution, by phone, email or link."""
+
+    METHODS = [("phone", _("Phone")), ("email", _("Email")), ("sms", _("SMS")), ("link", _("Survey link"))]
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="follow_ups")
+    method = models.CharField(_("method"), max_length=10, choices=METHODS)
+    fully_solved = models.BooleanField(_("fully solved"))
+    score = models.PositiveSmallIntegerField(_("satisfaction (1–5)"))
+    comments = models.TextField(_("other needs or suggestions"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("satisfaction follow-up")
+        verbose_name_plural = _("satisfaction follow-ups")

@@ -142,3 +142,56 @@ def test_merge_keeps_history(customer, staff) -> None:
     assert b.status == "merged" and b.merged_into == a
     assert a.interactions.filter(body__contains=b.number).exists()
     assert Ticket.objects.filter(pk=b.pk).exists()
+
+
+def test_follow_up_and_record_finalize_stop_their_clocks(customer, staff) -> None:
+    from datetime import timedelta
+
+    from herdesk.clocks.models import Clock
+    from herdesk.notifications.models import OutboxMessage
+    from herdesk.staff.models import Team
+
+    t0 = datetime(2026, 11, 20, 10, 0, tzinfo=SH)  # a Friday
+    agent, tech = staff["agent1"], staff["tech1"]
+    t = s.ticket_create(
+        actor=agent,
+        customer=customer,
+        channel="phone",
+        problem_type="technical_support",
+        subject="冷藏罐不制冷",
+        received_at=t0,
+        now=t0,
+    )
+    s.ticket_triage(ticket=t, actor=agent, team=Team.objects.get(code="tech-support"), at=t0)
+    s.ticket_assign(ticket=t, actor=agent, assignee=tech, at=t0)
+    s.ticket_acknowledge(ticket=t, actor=tech, at=t0)
+    s.ticket_resolve(ticket=t, actor=tech, verification_method="onsite_check", at=t0 + timedelta(hours=2))
+    fu_clock = Clock.objects.get(ticket=t, kind="follow_up")
+    # 3 working days after Friday: Mon, Tue, Wed → Wednesday 18:00.
+    assert fu_clock.due_at == datetime(2026, 11, 25, 18, 0, tzinfo=SH)
+    with pytest.raises(ValidationError):
+        s.follow_up_record(ticket=t, actor=agent, method="phone", fully_solved=True, score=9)
+    s.follow_up_record(
+        ticket=t, actor=agent, method="phone", fully_solved=False, score=2, at=t0 + timedelta(days=1)
+    )
+    fu_clock.refresh_from_db()
+    assert fu_clock.state == "met"
+    assert OutboxMessage.objects.filter(dedupe_key__startswith="review:").count() == 1  # low score → review
+    s.ticket_close(ticket=t, actor=tech, at=t0 + timedelta(days=1))
+    # An on-site visit without place or customer confirmation makes the record incomplete.
+    s.interaction_add(
+        ticket=t,
+        actor=tech,
+        body="上门检查压缩机",
+        kind="onsite_visit",
+        direction="outbound",
+        occurred_at=t0 + timedelta(hours=1),
+    )
+    with pytest.raises(ValidationError) as exc:
+        s.record_finalize(ticket=t, actor=tech, at=t0 + timedelta(days=1, hours=1))
+    assert any("place" in m for m in exc.value.message_dict["record"])
+    visit = t.interactions.get(kind="onsite_visit")
+    visit.data = {"place": "呼和浩特 绿源牧场 2 号牛舍", "customer_confirmation": "张三签字"}
+    visit.save()
+    s.record_finalize(ticket=t, actor=tech, at=t0 + timedelta(days=1, hours=2))
+    assert Clock.objects.get(ticket=t, kind="record_finalize").state == "met"
