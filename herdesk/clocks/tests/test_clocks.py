@@ -324,3 +324,28 @@ def test_two_concurrent_sweeps_never_double_record(reference) -> None:
     assert OutboxMessage.objects.count() == len(
         set(OutboxMessage.objects.values_list("dedupe_key", flat=True))
     )
+
+
+def test_scheduler_outage_catch_up_with_advanced_time(customer, staff) -> None:
+    """The scheduler stops for an hour of (travelled) time; its next run records each missed
+    breach exactly once, and a second run adds nothing."""
+    import time_machine
+
+    from herdesk.common.scheduler import run_periodic_tasks
+
+    t0 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
+    with time_machine.travel(t0, tick=False):
+        ts.ticket_create(
+            actor=staff["agent1"],
+            customer=customer,
+            channel="phone",
+            problem_type="product_inquiry",
+            subject="酸奶保质期",
+        )
+        run_periodic_tasks()
+        assert ClockIncident.objects.count() == 0
+    with time_machine.travel(t0 + timedelta(hours=1), tick=False):
+        run_periodic_tasks()
+        run_periodic_tasks()
+    assert ClockIncident.objects.filter(kind="breach").count() == 2
+    assert OutboxMessage.objects.exclude(status="sent").count() == 0
