@@ -22,6 +22,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…"))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_caches() -> None:
+    """Per-process caches keyed by primary keys must not outlive a rolled-back test database."""
+    from herdesk.calendars.selectors import cache_clear
+    from herdesk.clocks.services import definitions_cache_clear
+
+    definitions_cache_clear()
+    cache_clear()
+
+
 @pytest.fixture
 def reference(db):
     """Teams, roles, catalogue, categories, calendars and the seed-000 policy in force."""

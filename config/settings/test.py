@@ -10,6 +10,7 @@ HERDESK_FIELD_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 HERDESK_BLIND_INDEX_KEY = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HERDESK_EMBEDDED_SCHEDULER = False
+HERDESK_CALENDAR_RECHECK_SECONDS = 0  # tests edit calendars from "other processes" and expect it seen
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="herdesk-test-media-"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -12,7 +12,10 @@ processes see the new token on their next call.
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
+
+from django.conf import settings
 
 from .engine import WorkingCalendar
 from .models import MAKEUP_WEEKDAY, Calendar, CalendarClosure, CalendarInterval, CalendarVersion, Holiday
@@ -21,6 +24,13 @@ _lock = threading.Lock()
 _cache: dict[str, WorkingCalendar] = {}
 _cache_token: list[str | None] = [None]  # token the cache was built under (a list: mutable, no `global`)
 _holidays: list[tuple[frozenset, frozenset] | None] = [None]
+_checked_at: list[float] = [0.0]  # monotonic time of the last token read
+
+
+def _recheck_seconds() -> float:
+    """How long another process's calendar edit may go unseen here. Writes in this process clear
+    the cache at once; the hot paths (ticket creation, the sweep) then skip the token query."""
+    return float(getattr(settings, "HERDESK_CALENDAR_RECHECK_SECONDS", 5))
 
 
 def cache_clear() -> None:
@@ -29,6 +39,7 @@ def cache_clear() -> None:
         _cache.clear()
         _holidays[0] = None
         _cache_token[0] = None
+        _checked_at[0] = 0.0
 
 
 def _current_token() -> str:
@@ -75,10 +86,17 @@ def _load(code: str) -> WorkingCalendar:
 def working_calendar(code: str) -> WorkingCalendar:
     """The WorkingCalendar for ``code``, built from the database and cached in this process.
 
-    One query per call (the version token) while nothing changes. Raises Calendar.DoesNotExist for an
+    At most one query per HERDESK_CALENDAR_RECHECK_SECONDS (the version token) while nothing
+    changes. Raises Calendar.DoesNotExist for an
     unknown code.
     """
-    token = _current_token()
+    now = time.monotonic()
+    recheck = _recheck_seconds()
+    if recheck <= 0 or now - _checked_at[0] >= recheck or _cache_token[0] is None:
+        token = _current_token()
+        _checked_at[0] = now
+    else:
+        token = _cache_token[0]
     with _lock:
         if _cache_token[0] != token:
             _cache.clear()

@@ -29,14 +29,40 @@ from .models import Clock, ClockIncident, ClockState, Renegotiation, SweepRun
 ACTIVE = (ClockState.RUNNING, ClockState.PAUSED)
 
 
+# Tickets only ever point at approved policy versions, and an approved version's definitions can
+# never change (POL-2), so they are cached per process for good: no query on the hot paths.
+_VERSION_DEFS: dict[int, list[ClockDefinition]] = {}
+_DEFS_BY_ID: dict[int, ClockDefinition] = {}
+
+
+def definitions_cache_clear() -> None:
+    """For tests, whose rolled-back databases may reuse a version's primary key."""
+    _VERSION_DEFS.clear()
+    _DEFS_BY_ID.clear()
+
+
+def _version_definitions(version_id: int) -> list[ClockDefinition]:
+    defs = _VERSION_DEFS.get(version_id)
+    if defs is None:
+        defs = list(ClockDefinition.objects.filter(version_id=version_id))
+        _VERSION_DEFS[version_id] = defs
+        _DEFS_BY_ID.update((d.pk, d) for d in defs)
+    return defs
+
+
+def _definition(definition_id: int) -> ClockDefinition:
+    found = _DEFS_BY_ID.get(definition_id)
+    if found is None:
+        version_id = ClockDefinition.objects.values_list("version_id", flat=True).get(pk=definition_id)
+        _version_definitions(version_id)
+        found = _DEFS_BY_ID[definition_id]
+    return found
+
+
 def _definitions(ticket: Any) -> list[ClockDefinition]:
     if ticket.policy_version_id is None:
         return []
-    cache = getattr(ticket, "_clock_defs", None)
-    if cache is None or cache[0] != ticket.policy_version_id:
-        defs = list(ClockDefinition.objects.filter(version_id=ticket.policy_version_id))
-        ticket._clock_defs = cache = (ticket.policy_version_id, defs)
-    return cache[1]
+    return _version_definitions(ticket.policy_version_id)
 
 
 def applies(definition: ClockDefinition, ticket: Any) -> bool:
@@ -66,8 +92,13 @@ def compute_due(
     return due, warn
 
 
-def _start(ticket: Any, definition: ClockDefinition, at: datetime) -> Clock:
-    last = Clock.objects.filter(ticket=ticket, kind=definition.kind).order_by("-cycle").first()
+def _start(ticket: Any, definition: ClockDefinition, at: datetime, *, first: bool = False) -> Clock:
+    """Start the next cycle of this clock kind (`first`: the ticket has no clocks yet, skip the look-up)."""
+    last = (
+        None
+        if first
+        else Clock.objects.filter(ticket=ticket, kind=definition.kind).order_by("-cycle").first()
+    )
     due, warn = compute_due(
         calendar_code=definition.calendar_code,
         target=definition.target,
@@ -112,16 +143,19 @@ def _cancel(clock: Clock, at: datetime) -> None:
 
 def _open_clocks(ticket: Any) -> list[Clock]:
     """Clocks not yet stopped (running, paused, or breached but still counting until stopped)."""
-    return list(
-        Clock.objects.select_related("definition")
-        .filter(ticket=ticket, stopped_at__isnull=True)
-        .exclude(state=ClockState.CANCELLED)
+    clocks = list(
+        Clock.objects.filter(ticket=ticket, stopped_at__isnull=True).exclude(state=ClockState.CANCELLED)
     )
+    for clock in clocks:
+        clock.definition = _definition(clock.definition_id)
+    return clocks
 
 
 def clocks_on_event(*, ticket: Any, event: str, at: datetime, now: datetime | None = None) -> list[Clock]:
     """Stop the clocks this event stops, then start the ones it starts. Returns the started clocks."""
-    open_clocks = _open_clocks(ticket)
+    # `received` is emitted once, by ticket creation: the ticket has no clocks yet.
+    fresh = event == Event.RECEIVED
+    open_clocks = [] if fresh else _open_clocks(ticket)
     for clock in open_clocks:
         if clock.definition.stop_event == event:
             _stop(clock, at)
@@ -152,7 +186,7 @@ def clocks_on_event(*, ticket: Any, event: str, at: datetime, now: datetime | No
             for c in open_clocks:
                 if c.kind == d.kind and c.stopped_at is None:
                     _cancel(c, at)
-        started.append(_start(ticket, d, at))
+        started.append(_start(ticket, d, at, first=fresh))
     return started
 
 
