@@ -55,8 +55,15 @@ typecheck: install
 screenshots: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest -q -m e2e herdesk/workspace/tests --screenshots docs/screenshots
 
+# Benchmarks (not tests): data set generated once under var/bench, table appended to bench/RESULTS.md.
+# Scale by environment: BENCH_TICKETS=100000 (default, SQLite); DATABASE_URL=postgres://…/herdesk_bench
+# for PostgreSQL (a database of its own). See bench/README.md.
 bench: install
 	$(BIN)/python bench/run.py
+
+# The race: django-helpdesk 2.6.1 in its own venv (bench/peer/venv) against Herdesk, same data set.
+bench-peer: install
+	$(BIN)/python bench/peer/race.py
 
 clean:
 	rm -rf $(VENV) var

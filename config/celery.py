@@ -1,4 +1,9 @@
-"""Celery app for the deployment at scale (`herdesk worker`, `herdesk beat`)."""
+"""Celery app for the deployment at scale (`herdesk worker`, `herdesk beat`).
+
+Broker: REDIS_URL (base settings). The beat schedule (clock sweep, outbox dispatch, mailbox polling
+when the email app exists) is CELERY_BEAT_SCHEDULE in config/settings/base.py; the tasks are
+herdesk.ops.tasks.
+"""
 
 import os
 

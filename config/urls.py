@@ -10,10 +10,17 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", common_views.healthz, name="healthz"),
     path("readyz", common_views.readyz, name="readyz"),
+    path("metrics", include("herdesk.ops.urls")),
     path("login/", auth_views.LoginView.as_view(template_name="auth/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("channels/", include("herdesk.inbound.urls")),
     path("api/", api.urls),
+    path("portal/", include("herdesk.portal.urls")),
+    path("chat/", include("herdesk.chat.urls")),
+    path("phone/", include("herdesk.phone.urls")),
+    path("wechat/", include("herdesk.wechat.urls")),
+    path("social/", include("herdesk.social.urls")),
     path("", include("herdesk.workspace.urls")),
 ]
 admin.site.site_header = "牧服 Herdesk 管理"

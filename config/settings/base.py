@@ -52,10 +52,25 @@ INSTALLED_APPS = [
     "herdesk.notifications",
     "herdesk.api",
     "herdesk.workspace",
+    "herdesk.attachments",
+    "herdesk.savedviews",
     "herdesk.demo",
+    "herdesk.search",
+    "herdesk.ops",
+    "herdesk.sms",
+    "herdesk.portal",
+    "channels",  # Django Channels (its app label is "channels": none of ours may use it)
+    "herdesk.chat",
+    "herdesk.phone",
+    "herdesk.wechat",
+    "herdesk.social",
+    "herdesk.inbound",
+    "herdesk.mail",
 ]
 
 MIDDLEWARE = [
+    "herdesk.ops.middleware.RequestMetricsMiddleware",  # first: times the whole stack (OPS-3)
+    "herdesk.ops.middleware.ReplicaRoutingMiddleware",  # report reads → replica, if configured
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -127,7 +142,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# collectstatic target for production; the embedded default serves from the app folders.
+STATIC_ROOT = env("HERDESK_STATIC_ROOT", default="") or None
 STATICFILES_DIRS = [BASE_DIR / "herdesk" / "static"]
 # Serve static files straight from the app folders (no collectstatic step for `make run`).
 WHITENOISE_USE_FINDERS = True
@@ -159,7 +175,93 @@ HERDESK_BLIND_INDEX_KEY = env("HERDESK_BLIND_INDEX_KEY", default="")
 # unless the deployment runs Celery beat instead.
 HERDESK_EMBEDDED_SCHEDULER = env.bool("HERDESK_EMBEDDED_SCHEDULER", default=not REDIS_URL)
 HERDESK_SWEEP_INTERVAL_SECONDS = env.int("HERDESK_SWEEP_INTERVAL_SECONDS", default=30)
+# Calendar edits made by another process are picked up within this many seconds.
+HERDESK_CALENDAR_RECHECK_SECONDS = env.float("HERDESK_CALENDAR_RECHECK_SECONDS", default=5.0)
+# SMS for verification codes and notices (console backend writes to the log in the demo).
+HERDESK_SMS_BACKEND = env("HERDESK_SMS_BACKEND", default="herdesk.sms.backends.ConsoleBackend")
+# Absolute base URL for links in emails and SMS (e.g. https://service.example.cn).
+HERDESK_PUBLIC_URL = env("HERDESK_PUBLIC_URL", default="")
 HERDESK_TICKET_PREFIX = env("HERDESK_TICKET_PREFIX", default="FW")
+
+# --- ops (herdesk.ops): Celery beat schedule, metrics, readiness -----------------------------------
+# Beat runs the same functions as the embedded scheduler thread. `expires` drops a tick that no
+# worker picked up before the next one: a late sweep is replaced by the next, never queued behind it.
+HERDESK_OUTBOX_INTERVAL_SECONDS = env.int("HERDESK_OUTBOX_INTERVAL_SECONDS", default=10)
+HERDESK_MAIL_POLL_INTERVAL_SECONDS = env.int("HERDESK_MAIL_POLL_INTERVAL_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE = {
+    "clock-sweep": {
+        "task": "herdesk.clock_sweep",
+        "schedule": float(HERDESK_SWEEP_INTERVAL_SECONDS),
+        "options": {"expires": float(HERDESK_SWEEP_INTERVAL_SECONDS)},
+    },
+    "outbox-dispatch": {
+        "task": "herdesk.outbox_dispatch",
+        "schedule": float(HERDESK_OUTBOX_INTERVAL_SECONDS),
+        "options": {"expires": float(HERDESK_OUTBOX_INTERVAL_SECONDS)},
+    },
+}
+if "herdesk.mail" in INSTALLED_APPS:  # mailbox polling, once the email app is switched on
+    CELERY_BEAT_SCHEDULE["mail-poll"] = {
+        "task": "herdesk.mail_poll_all",
+        "schedule": float(HERDESK_MAIL_POLL_INTERVAL_SECONDS),
+        "options": {"expires": float(HERDESK_MAIL_POLL_INTERVAL_SECONDS)},
+    }
+CELERY_BEAT_SCHEDULE_FILENAME = env("HERDESK_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule"))
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_IGNORE_RESULT = True
+# A periodic task that runs this long is stuck (a sweep of 50,000 breaches takes seconds).
+CELERY_TASK_TIME_LIMIT = env.int("HERDESK_TASK_TIME_LIMIT_SECONDS", default=600)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# /metrics: with a token set the scraper must send "Authorization: Bearer <token>".
+HERDESK_METRICS_TOKEN = env("HERDESK_METRICS_TOKEN", default="")
+# /readyz reports the outbox as degraded when its oldest due message waited longer than this.
+HERDESK_READYZ_OUTBOX_MAX_AGE_SECONDS = env.int("HERDESK_READYZ_OUTBOX_MAX_AGE_SECONDS", default=600)
+# Read replica (DATABASE_REPLICA_URL): GET requests under these paths read from it (dashboards and
+# reports tolerate a few seconds of lag; ticket handling never reads from it). Tests mirror it.
+HERDESK_REPLICA_PATHS = env.list("HERDESK_REPLICA_PATHS", default=["/api/v1/compliance"])
+if "replica" in DATABASES:
+    DATABASES["replica"].setdefault("TEST", {"MIRROR": "default"})
+# PostgreSQL under ASGI: Django runs each request in a thread of its own, so persistent per-thread
+# connections (CONN_MAX_AGE > 0) are never reused and pile up until max_connections is exhausted
+# (seen at ~50 connections in the multi-process test). Close them after each request, or, with
+# HERDESK_DB_POOL=1 and the psycopg-pool package, use a small pool per process (Django >= 5.1).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("HERDESK_DB_CONN_MAX_AGE", default=0)
+    if env.bool("HERDESK_DB_POOL", default=False):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": env.int("HERDESK_DB_POOL_SIZE", default=8),
+            "timeout": 10,
+        }
+# --- end ops ---------------------------------------------------------------------------------------
+
+# --- email channel (herdesk.inbound, herdesk.mail) -------------------------------------------------
+# Outbound mail goes through the outbox and this backend: SMTP in production
+# (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend + EMAIL_HOST…), files under var/ in the demo.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "sent-mail"))
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="support@herdesk.local")
+# Larger mail is kept raw, becomes a ticket from its headers, and the sender gets a polite notice.
+HERDESK_MAIL_MAX_BYTES = env.int("HERDESK_MAIL_MAX_BYTES", default=25 * 1024 * 1024)
+HERDESK_MAIL_ATTACHMENT_MAX_BYTES = env.int("HERDESK_MAIL_ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+# RFC 3834: at most this many automatic replies per recipient per day.
+HERDESK_MAIL_AUTOREPLY_DAILY_CAP = env.int("HERDESK_MAIL_AUTOREPLY_DAILY_CAP", default=5)
+# A Date header further in the past than this is not trusted as the received time.
+HERDESK_MAIL_MAX_PAST_DAYS = env.int("HERDESK_MAIL_MAX_PAST_DAYS", default=7)
+HERDESK_MAIL_POLL_BATCH = env.int("HERDESK_MAIL_POLL_BATCH", default=200)
+HERDESK_MAIL_LOOP_ID = env("HERDESK_MAIL_LOOP_ID", default="herdesk")
+HERDESK_SMTPD_MAX_BYTES = env.int("HERDESK_SMTPD_MAX_BYTES", default=100 * 1024 * 1024)
+# New tickets from inbound channels start with this problem type until triage (INT-5) corrects it.
+HERDESK_INBOUND_DEFAULT_PROBLEM_TYPE = env("HERDESK_INBOUND_DEFAULT_PROBLEM_TYPE", default="product_inquiry")
+# --- end email channel -----------------------------------------------------------------------------
 
 NINJA_PAGINATION_PER_PAGE = 25
 
@@ -171,3 +273,54 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("HERDESK_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- real-time and messaging channels (herdesk.chat, phone, wechat, social; herdesk.sms.aliyun) ----
+# Every secret comes from the environment; the defaults only suit development and tests.
+# Live chat: agents are online during the hotline's hours; a waiting chat nobody accepts within the
+# timeout becomes a message-taking chat (a ticket with a running first-response clock, INT-2).
+HERDESK_CHAT_CALENDAR = env("HERDESK_CHAT_CALENDAR", default="hotline")
+HERDESK_CHAT_ACCEPT_TIMEOUT_SECONDS = env.int("HERDESK_CHAT_ACCEPT_TIMEOUT_SECONDS", default=120)
+HERDESK_CHAT_MAX_MESSAGE_CHARS = env.int("HERDESK_CHAT_MAX_MESSAGE_CHARS", default=2000)
+HERDESK_CHAT_TOKEN_MAX_AGE_SECONDS = env.int("HERDESK_CHAT_TOKEN_MAX_AGE_SECONDS", default=7 * 24 * 3600)
+# Webhook bodies larger than this are refused with 413 (after the first bytes are kept as evidence).
+HERDESK_WEBHOOK_MAX_BYTES = env.int("HERDESK_WEBHOOK_MAX_BYTES", default=256 * 1024)
+# Hotline CTI: HMAC-SHA256 over "<timestamp>.<body>", timestamps older than the skew are replays.
+HERDESK_CTI_HMAC_SECRET = env("HERDESK_CTI_HMAC_SECRET", default="") or "dev-cti-secret-change-me"
+HERDESK_CTI_MAX_SKEW_SECONDS = env.int("HERDESK_CTI_MAX_SKEW_SECONDS", default=300)
+# WeChat official account (公众号) message push and customer-service message API.
+HERDESK_WECHAT_TOKEN = env("HERDESK_WECHAT_TOKEN", default="") or "herdeskdevtoken"
+HERDESK_WECHAT_ENCODING_AES_KEY = env("HERDESK_WECHAT_ENCODING_AES_KEY", default="") or (
+    "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+)
+HERDESK_WECHAT_APPID = env("HERDESK_WECHAT_APPID", default="") or "wx0000000000000000"
+HERDESK_WECHAT_APPSECRET = env("HERDESK_WECHAT_APPSECRET", default="") or "dev-appsecret"
+HERDESK_WECHAT_API_BASE = env("HERDESK_WECHAT_API_BASE", default="https://api.weixin.qq.com")
+# Social media: HMAC-SHA256 of the body in X-Herdesk-Signature ("sha256=<hex>").
+HERDESK_SOCIAL_WEBHOOK_SECRET = (
+    env("HERDESK_SOCIAL_WEBHOOK_SECRET", default="") or "dev-social-secret-change-me"
+)
+# Aliyun SMS (herdesk.sms.aliyun.AliyunSmsBackend, chosen with HERDESK_SMS_BACKEND).
+HERDESK_ALIYUN_SMS_ACCESS_KEY_ID = env("HERDESK_ALIYUN_SMS_ACCESS_KEY_ID", default="")
+HERDESK_ALIYUN_SMS_ACCESS_KEY_SECRET = env("HERDESK_ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
+HERDESK_ALIYUN_SMS_SIGN_NAME = env("HERDESK_ALIYUN_SMS_SIGN_NAME", default="")
+HERDESK_ALIYUN_SMS_ENDPOINT = env("HERDESK_ALIYUN_SMS_ENDPOINT", default="https://dysmsapi.aliyuncs.com/")
+HERDESK_ALIYUN_SMS_REGION = env("HERDESK_ALIYUN_SMS_REGION", default="cn-hangzhou")
+# One filed template per purpose (JSON: {"login_code": "SMS_123", ...}); each carries ${content}.
+HERDESK_ALIYUN_SMS_TEMPLATES = env.json("HERDESK_ALIYUN_SMS_TEMPLATES", default={})
+HERDESK_ALIYUN_SMS_TEMPLATE_PARAM = env("HERDESK_ALIYUN_SMS_TEMPLATE_PARAM", default="content")
+HERDESK_ALIYUN_SMS_TIMEOUT_SECONDS = env.float("HERDESK_ALIYUN_SMS_TIMEOUT_SECONDS", default=10.0)
+# Room for bursts in each socket's channel: the layers' default (100 messages) drops events
+# silently while a consumer is busy for a moment (clients recover by sequence number, but should
+# rarely have to).
+_channel_layer: dict = dict(CHANNEL_LAYERS["default"])
+_channel_layer["CONFIG"] = {
+    **_channel_layer.get("CONFIG", {}),
+    "capacity": env.int("HERDESK_CHANNEL_CAPACITY", default=1000),
+}
+CHANNEL_LAYERS = {"default": _channel_layer}
+CELERY_BEAT_SCHEDULE["chat-sweep"] = {
+    "task": "herdesk.chat_sweep",
+    "schedule": float(HERDESK_SWEEP_INTERVAL_SECONDS),
+    "options": {"expires": float(HERDESK_SWEEP_INTERVAL_SECONDS)},
+}
+# --- end real-time and messaging channels ----------------------------------------------------------

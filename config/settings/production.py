@@ -9,6 +9,7 @@ if SECRET_KEY == "insecure-dev-only-key-change-me" or not HERDESK_FIELD_KEY or n
     raise ImproperlyConfigured(
         "Set DJANGO_SECRET_KEY, HERDESK_FIELD_KEY and HERDESK_BLIND_INDEX_KEY in the environment."
     )
+STATIC_ROOT = STATIC_ROOT or str(VAR_DIR / "static")  # noqa: F405
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

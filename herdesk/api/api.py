@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Header, NinjaAPI, Query, Status
+from django.utils.translation import gettext as _
+from ninja import Header, NinjaAPI, Query, Schema, Status
 
 from herdesk.catalog.models import Product
 from herdesk.clocks.models import Clock
@@ -16,6 +17,7 @@ from herdesk.clocks.selectors import compliance_summary
 from herdesk.customers import selectors as customer_selectors
 from herdesk.customers import services as customer_services
 from herdesk.customers.models import Customer, Organisation
+from herdesk.search import selectors as search_selectors
 from herdesk.staff.models import Team, User
 from herdesk.tickets import selectors as ticket_selectors
 from herdesk.tickets import services as ticket_services
@@ -30,6 +32,7 @@ from .schemas import (
     InteractionIn,
     InteractionOut,
     TicketIn,
+    TicketListOut,
     TicketOut,
     TicketPage,
     TransitionIn,
@@ -213,6 +216,34 @@ def ticket_list(
     return {
         "items": [_ticket_list_out(t) for t in items],
         "next_cursor": items[-1].pk if len(items) == limit else None,
+    }
+
+
+class SearchPage(Schema):
+    """KB-2 search results (kept beside its only endpoint)."""
+
+    count: int
+    items: list[TicketListOut]
+    next_cursor: int | None
+
+
+@api.get("/v1/search", response=SearchPage, tags=["search"])
+def search(
+    request: HttpRequest,
+    q: str = Query(..., min_length=1, max_length=200),
+    cursor: int | None = Query(None, ge=1),
+    limit: int = Query(25, ge=1, le=100),
+) -> dict[str, Any]:
+    """Tickets you may see whose text (number, subject, description, customer, product, public
+    interactions) contains every space-separated word of `q`, case-insensitively, in any order.
+    `count` is exact; items are newest first; pass `next_cursor` back as `cursor`."""
+    if not search_selectors.parse_query(q):
+        raise ValidationError({"q": _("Enter something to search for.")})
+    result = search_selectors.ticket_search(user=_user(request), q=q, limit=limit, before_id=cursor)
+    return {
+        "count": result.count,
+        "items": [_ticket_list_out(t) for t in result.tickets],
+        "next_cursor": result.next_cursor,
     }
 
 

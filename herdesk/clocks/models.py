@@ -54,6 +54,12 @@ class Clock(models.Model):
                 name="clock_warn_running",
                 condition=Q(state="running", warned_at__isnull=True),
             ),
+            # The "breached" queue and breach board: breached clocks still counting (not stopped).
+            models.Index(
+                fields=["due_at"],
+                name="clock_due_breached_open",
+                condition=Q(state="breached", stopped_at__isnull=True),
+            ),
             models.Index(fields=["ticket", "state"], name="clock_ticket_state"),
         ]
 

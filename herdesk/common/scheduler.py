@@ -15,9 +15,14 @@ log = logging.getLogger("herdesk.scheduler")
 
 def run_periodic_tasks() -> None:
     from herdesk.clocks.services import clock_sweep
+    from herdesk.mail.services import mail_poll_all
     from herdesk.notifications.services import outbox_dispatch
 
-    for name, fn in (("clock_sweep", clock_sweep), ("outbox_dispatch", outbox_dispatch)):
+    for name, fn in (
+        ("clock_sweep", clock_sweep),
+        ("mail_poll_all", mail_poll_all),
+        ("outbox_dispatch", outbox_dispatch),
+    ):
         try:
             fn()
         except Exception:  # one failing task must not stop the others or the thread

@@ -20,6 +20,20 @@ from .models import Notification, OutboxMessage, OutboxStatus
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
+# Outbound channel adapters (docs/architecture/channels.md), imported lazily by dotted path so this
+# app never imports a channel app. An adapter has deliver(message) (raise to retry) and optionally
+# failed(message, error, final). Channels without one keep the logging default below.
+OUTBOX_ADAPTERS: dict[str, str] = {
+    "email": "herdesk.mail.outbound.EmailAdapter",
+}
+
+
+def _adapter(channel: str) -> Any | None:
+    from django.utils.module_loading import import_string
+
+    path = OUTBOX_ADAPTERS.get(channel)
+    return import_string(path) if path else None
+
 
 def outbox_enqueue_many(messages: list[dict[str, Any]]) -> int:
     """Queue messages; a dedupe_key already queued is skipped (a retried producer adds nothing)."""
@@ -113,8 +127,11 @@ def outbox_dispatch(*, batch: int = 200) -> dict[str, int]:
             for m in claimed:
                 try:
                     with transaction.atomic():
+                        adapter = _adapter(m.channel)
                         if m.channel in ("action", "internal"):
                             _deliver_action(m)
+                        elif adapter is not None:
+                            adapter.deliver(m)
                         else:
                             _deliver_external(m)
                     m.status, m.sent_at, m.attempts = OutboxStatus.SENT, timezone.now(), m.attempts + 1
@@ -127,6 +144,13 @@ def outbox_dispatch(*, batch: int = 200) -> dict[str, int]:
                     else:
                         m.next_attempt_at = timezone.now() + timedelta(seconds=min(3600, 2**m.attempts * 15))
                     failed += 1
+                    adapter = _adapter(m.channel)
+                    if adapter is not None and hasattr(adapter, "failed"):
+                        try:
+                            with transaction.atomic():
+                                adapter.failed(m, m.last_error, m.status == OutboxStatus.FAILED)
+                        except Exception:
+                            log.exception("outbox adapter %s: recording a failure failed", m.channel)
                 m.save(update_fields=["status", "sent_at", "attempts", "last_error", "next_attempt_at"])
         if len(claimed) < batch:
             break

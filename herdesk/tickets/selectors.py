@@ -5,11 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from .choices import OPEN_STATUSES
 from .models import Interaction, Ticket
 
 LIST_RELATED = ("customer", "team", "assignee", "product", "category")
+
+
+def _handler_branches(user: Any) -> list[Q]:
+    """The OR-ed conditions under which a handler sees a ticket (see tickets_visible_to)."""
+    branches = [Q(assignee_id=user.pk), Q(first_contact_owner_id=user.pk)]
+    if user.team_id:
+        branches.append(Q(team_id=user.team_id))
+    if user.has_perm("customers.view_personal_data"):  # account managers
+        branches.append(Q(customer__account_manager_id=user.pk))
+    return branches
+
+
+def _is_handler(user: Any) -> bool:
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and not user.customer_id
+        and not user.has_perm("tickets.view_all_tickets")
+        and user.has_perm("tickets.view_ticket")
+    )
 
 
 def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
@@ -32,12 +54,28 @@ def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
         return qs
     if not user.has_perm("tickets.view_ticket"):
         return qs.none()
-    cond = Q(assignee_id=user.pk) | Q(first_contact_owner_id=user.pk)
-    if user.team_id:
-        cond |= Q(team_id=user.team_id)
-    if user.has_perm("customers.view_personal_data"):  # account managers
-        cond |= Q(customer__account_manager_id=user.pk)
+    cond = Q()
+    for branch in _handler_branches(user):
+        cond |= branch
     return qs.filter(cond)
+
+
+def _newest_ids_per_branch(user: Any, filters: Q, limit: int) -> RawSQL:
+    """The `limit` newest matching ids of each visibility branch, as one UNION subquery.
+
+    Why: for a handler the visibility is an OR over several columns; SQLite plans it as a
+    MULTI-INDEX OR followed by a sort of *every* visible ticket (0.4 s at 100,000 tickets, bench
+    scenario 2c), whatever the LIMIT. Each branch alone walks its index newest-first and stops after
+    `limit` rows; the newest `limit` of the union are the newest `limit` overall.
+    """
+    parts: list[str] = []
+    params: list[Any] = []
+    for i, branch in enumerate(_handler_branches(user)):
+        sub = Ticket.objects.filter(branch).filter(filters).order_by("-id").values("id")[:limit]
+        sql, p = sub.query.sql_with_params()
+        parts.append(f"SELECT * FROM ({sql}) AS branch{i}")
+        params.extend(p)
+    return RawSQL(" UNION ".join(parts), tuple(params))
 
 
 def ticket_get(*, user: Any, number: str) -> Ticket:
@@ -58,22 +96,26 @@ def ticket_list(
     limit: int = 25,
     customer_id: int | None = None,
 ) -> list[Ticket]:
-    """Keyset-paginated (by -id) list: constant query count and cost at any depth."""
-    qs = tickets_visible_to(user).select_related(*LIST_RELATED)
+    """Keyset-paginated (by -id) list: constant query count (one) and cost at any depth."""
+    filters = Q()
     if status:
-        qs = qs.filter(status=status)
+        filters &= Q(status=status)
     if customer_id:
-        qs = qs.filter(customer_id=customer_id)
+        filters &= Q(customer_id=customer_id)
     if queue == "mine":
-        qs = qs.filter(assignee_id=user.pk, status__in=OPEN_STATUSES)
+        filters &= Q(assignee_id=user.pk, status__in=OPEN_STATUSES)
     elif queue == "team":
-        qs = qs.filter(team_id=user.team_id, status__in=OPEN_STATUSES)
+        filters &= Q(team_id=user.team_id, status__in=OPEN_STATUSES)
     elif queue == "unassigned":
-        qs = qs.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
+        filters &= Q(assignee__isnull=True, status__in=OPEN_STATUSES)
     elif queue == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
+        filters &= Q(status__in=OPEN_STATUSES)
     if before_id:
-        qs = qs.filter(id__lt=before_id)
+        filters &= Q(id__lt=before_id)
+    qs = tickets_visible_to(user).filter(filters).select_related(*LIST_RELATED)
+    if _is_handler(user) and queue not in ("mine", "team"):
+        # "mine" and "team" are already one indexed condition (assignee or team, status, -id).
+        qs = qs.filter(pk__in=_newest_ids_per_branch(user, filters, limit))
     return list(qs.order_by("-id")[:limit])
 
 

@@ -23,6 +23,7 @@ from herdesk.audit.services import audit_record
 from herdesk.clocks import services as clocks
 from herdesk.policies.choices import Event
 from herdesk.policies.selectors import policy_version_in_force
+from herdesk.search.services import search_index_ticket
 
 from .choices import (
     Channel,
@@ -173,7 +174,16 @@ def ticket_create(
         created_by=actor if getattr(actor, "pk", None) else None,
         policy_version=policy_version_in_force(at=received_at),
     )
-    ticket.full_clean(exclude=["policy_version", "category", "product", "contact", "team", "assignee"])
+    # Choices and lengths are checked above and here; foreign keys come from the caller's own
+    # look-ups, so no full_clean (it would re-query every relation on the hot path).
+    for field, limit in (("order_number", 40), ("region", 60)):
+        if len(getattr(ticket, field)) > limit:
+            raise ValidationError(
+                {
+                    field: _("At most %(n)d characters (got %(got)d).")
+                    % {"n": limit, "got": len(getattr(ticket, field))}
+                }
+            )
     ticket.save()
     Interaction.objects.create(
         ticket=ticket,
@@ -186,6 +196,7 @@ def ticket_create(
         is_public=True,
         occurred_at=received_at,
     )
+    search_index_ticket(ticket=ticket)  # KB-2: searchable as soon as it commits
     if idempotency_key:
         try:
             with transaction.atomic():
@@ -630,6 +641,10 @@ def interaction_add(
         occurred_at=at,
         data=data or {},
     )
+    # KB-2: public interactions are part of the searchable text; automatic acknowledgements add
+    # nothing a person would search for, so they skip the re-index (hot path of every channel).
+    if is_public and not is_automatic:
+        search_index_ticket(ticket=ticket)
     if direction == Direction.OUTBOUND and not is_automatic and ticket.first_response_at is None:
         ticket.first_response_at = at
         ticket.save(update_fields=["first_response_at", "updated_at"])

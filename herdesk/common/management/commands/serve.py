@@ -1,38 +1,58 @@
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 
 class Command(BaseCommand):
-    help = "Serve Herdesk (HTTP, API, WebSockets) with uvicorn; runs the embedded scheduler when configured."
+    help = (
+        "Serve Herdesk (HTTP, API, WebSockets) with uvicorn: --workers N starts N worker processes. "
+        "Runs the embedded scheduler when configured (HERDESK_EMBEDDED_SCHEDULER)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+        parser.add_argument("--host", default=os.environ.get("HERDESK_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("HERDESK_PORT", "8000")))
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("HERDESK_WEB_WORKERS", "1")),
+            help="uvicorn worker processes (default 1, or HERDESK_WEB_WORKERS); about one per core",
+        )
         parser.add_argument("--no-scheduler", action="store_true", help="do not start the embedded scheduler")
+        parser.add_argument(
+            "--no-access-log", action="store_true", help="do not log every request (saves CPU under load)"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         import uvicorn
 
         from herdesk.common.scheduler import SchedulerThread
 
+        workers = opts["workers"]
+        if workers < 1:
+            raise CommandError(_("--workers must be at least 1."))
         if settings.HERDESK_EMBEDDED_SCHEDULER and not opts["no_scheduler"]:
-            if opts["workers"] > 1:
-                self.stderr.write(
-                    "Several workers: run `herdesk beat` + `herdesk worker` for the periodic tasks."
-                )
-            else:
-                SchedulerThread(settings.HERDESK_SWEEP_INTERVAL_SECONDS).start()
-        self.stdout.write(f"Herdesk on http://{opts['host']}:{opts['port']}/")
+            # With several workers uvicorn's parent process only supervises them (they are spawned,
+            # not forked, so they do not inherit this thread): the one scheduler runs there. At
+            # scale (REDIS_URL) the embedded scheduler is off and `herdesk beat` runs it instead.
+            SchedulerThread(settings.HERDESK_SWEEP_INTERVAL_SECONDS).start()
+        self.stdout.write(f"Herdesk on http://{opts['host']}:{opts['port']}/ ({workers} worker(s))")
         uvicorn.run(
             "config.asgi:application",
             host=opts["host"],
             port=opts["port"],
-            workers=opts["workers"],
+            workers=workers,
             log_level="info",
+            access_log=not opts["no_access_log"],
             lifespan="off",
+            # Behind the proxy of the distributed layout (docs/operations.md): trust its
+            # X-Forwarded-* headers only from the addresses listed here.
+            proxy_headers=True,
+            forwarded_allow_ips=os.environ.get("HERDESK_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            timeout_graceful_shutdown=20,
         )

@@ -1,0 +1,10 @@
+"""WebSocket routes of live chat (included by config/routing.py)."""
+
+from django.urls import path
+
+from . import consumers
+
+websocket_urlpatterns = [
+    path("ws/chat/", consumers.CustomerChatConsumer.as_asgi()),
+    path("ws/chat/agent/", consumers.AgentChatConsumer.as_asgi()),
+]

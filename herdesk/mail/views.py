@@ -1,0 +1,82 @@
+"""Showing an email safely to staff: the sanitised HTML inside a sandboxed frame, the text with its
+quoted part folded, the original and the attachments as downloads only (never inline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from herdesk.audit.services import audit_record
+
+from . import selectors
+from .models import EmailAttachment, EmailMessage
+
+
+def _download_headers(response: HttpResponseBase, filename: str) -> HttpResponseBase:
+    from django.utils.http import content_disposition_header
+
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+@require_GET
+def email_show(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        em = selectors.email_get(user=request.user, pk=pk)
+    except EmailMessage.DoesNotExist:
+        raise Http404
+    response = render(
+        request,
+        "mail/email.html",
+        {"em": em, "attachments": list(em.attachments.all())},
+    )
+    # The sanitised HTML is shown in an <iframe sandbox srcdoc>: no scripts, no same-origin access.
+    return response
+
+
+@login_required
+@require_GET
+def email_raw(request: HttpRequest, pk: int) -> HttpResponseBase:
+    try:
+        em = selectors.email_get(user=request.user, pk=pk)
+    except EmailMessage.DoesNotExist:
+        raise Http404
+    if em.payload_id is None:
+        raise Http404
+    from herdesk.inbound.models import InboundPayload
+
+    raw = InboundPayload.objects.values_list("raw", flat=True).get(pk=em.payload_id)
+    audit_record(actor=request.user, action="mail.raw_download", object_type="email", object_id=em.pk)
+    return _download_headers(
+        HttpResponse(bytes(raw), content_type="application/octet-stream"), f"email-{em.pk}.eml"
+    )
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    try:
+        att = selectors.attachment_get(user=request.user, pk=pk)
+    except EmailAttachment.DoesNotExist:
+        raise Http404
+    if not att.storage_path:
+        raise Http404
+    root = Path(settings.MEDIA_ROOT).resolve()
+    path = (root / att.storage_path).resolve()
+    if root not in path.parents or not path.is_file():
+        raise Http404
+    audit_record(
+        actor=request.user, action="mail.attachment_download", object_type="email", object_id=att.email_id
+    )
+    # FileResponse closes the file when the response is closed.
+    response = FileResponse(path.open("rb"), content_type="application/octet-stream")
+    return _download_headers(response, att.filename)

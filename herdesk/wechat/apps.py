@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class Config(AppConfig):
+    name = "herdesk.wechat"
+    label = "wechat"
+    default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "WeChat official account"
+
+    def ready(self) -> None:
+        # Inbound pushes are processed by ingest.process_payload; replies leave through the outbox.
+        from herdesk.inbound.registry import handler_register
+
+        handler_register("wechat", "herdesk.wechat.ingest:process_payload")
+        from herdesk.notifications.services import OUTBOX_ADAPTERS
+
+        OUTBOX_ADAPTERS.setdefault("wechat", "herdesk.wechat.outbound.WeChatAdapter")

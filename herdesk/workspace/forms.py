@@ -1,0 +1,492 @@
+"""Forms of the staff workspace: they parse and check input; the services decide and write.
+
+Labels and messages are English msgids translated to Chinese (the default language).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from herdesk.catalog.models import Product
+from herdesk.clocks.models import Clock
+from herdesk.customers.choices import Tier
+from herdesk.savedviews.choices import Queue
+from herdesk.staff.models import Team, User
+from herdesk.tickets.choices import (
+    Channel,
+    CloseReason,
+    Complexity,
+    InteractionKind,
+    Priority,
+    ProblemType,
+    Status,
+    VerificationMethod,
+)
+from herdesk.tickets.models import Category
+
+from . import intake
+from .selectors import assignable_staff
+
+# A call may have started a while before the agent submits, but not days ago: an old "call start"
+# would silently backdate every clock of the ticket.
+MAX_CALL_AGE = timedelta(hours=12)
+BLANK = [("", "—")]
+
+
+def clock_label(kind: str) -> str:
+    from herdesk.policies.choices import ClockKind
+
+    try:
+        return str(ClockKind(kind).label)
+    except ValueError:
+        return kind
+
+
+def _choices(choices: Any) -> list[tuple[str, Any]]:
+    return BLANK + list(choices)
+
+
+class LocalNameChoiceField(forms.ModelChoiceField):
+    """Teams, products and categories by their name in the user's language."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        from .templatetags.workspace_tags import local_name
+
+        return local_name(obj)
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        from .templatetags.workspace_tags import local_name
+
+        team = f" · {local_name(obj.team)}" if getattr(obj, "team_id", None) else ""
+        return f"{obj.display_name or obj.username}{team}"
+
+
+class QueueFilterForm(forms.Form):
+    """GET filters of a queue; invalid values are reported and ignored (never a 500)."""
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=_choices(Channel.choices), required=False)
+    problem_type = forms.ChoiceField(
+        label=_("Problem type"), choices=_choices(ProblemType.choices), required=False
+    )
+    category = LocalNameChoiceField(
+        label=_("Category"), queryset=Category.objects.filter(is_active=True), required=False, empty_label="—"
+    )
+    priority = forms.ChoiceField(label=_("Priority"), choices=_choices(Priority.choices), required=False)
+    complexity = forms.ChoiceField(
+        label=_("Complexity"), choices=_choices(Complexity.choices), required=False
+    )
+    region = forms.CharField(label=_("Region"), max_length=60, required=False)
+    product = LocalNameChoiceField(
+        label=_("Product"), queryset=Product.objects.filter(is_active=True), required=False, empty_label="—"
+    )
+    tier = forms.ChoiceField(label=_("Customer tier"), choices=_choices(Tier.choices), required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=_choices(Status.choices), required=False)
+    team = LocalNameChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False, empty_label="—")
+    assignee = StaffChoiceField(
+        label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label="—"
+    )
+
+    def __init__(self, *args: Any, supervisor: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if supervisor:
+            cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = assignable_staff()
+        else:
+            # Team and assignee filters are for people who see across teams.
+            del self.fields["team"]
+            del self.fields["assignee"]
+
+    def active(self) -> dict[str, Any]:
+        """The valid, non-empty filters."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {k: v for k, v in data.items() if v not in (None, "") and k not in self.errors}
+
+    def as_params(self) -> dict[str, str]:
+        return {k: str(getattr(v, "pk", v)) for k, v in self.active().items()}
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(label=_("Name of the view"), max_length=60)
+    queue = forms.ChoiceField(choices=Queue.choices, widget=forms.HiddenInput)
+
+
+class IntakeForm(forms.Form):
+    """Phone/chat intake (INT-3): the record every contact needs, checked against the checklist."""
+
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        initial=Channel.PHONE,
+        choices=[
+            (Channel.PHONE, Channel.PHONE.label),
+            (Channel.CHAT, Channel.CHAT.label),
+            (Channel.WECHAT, Channel.WECHAT.label),
+        ],
+    )
+    call_started_at = forms.DateTimeField(widget=forms.HiddenInput)
+    customer_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    phone = forms.CharField(label=_("Caller's phone"), max_length=40, required=False)
+    new_name = forms.CharField(label=_("Name (new customer)"), max_length=120, required=False)
+    region = forms.CharField(label=_("Region"), max_length=60, required=False)
+    problem_type = forms.ChoiceField(label=_("Problem type"), choices=_choices(ProblemType.choices))
+    product = LocalNameChoiceField(
+        label=_("Product model"),
+        queryset=Product.objects.filter(is_active=True),
+        required=False,
+        empty_label="—",
+    )
+    order_number = forms.CharField(label=_("Order number"), max_length=40, required=False)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    description = forms.CharField(
+        label=_("Problem description"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL)
+    complexity = forms.ChoiceField(
+        label=_("Complexity"), choices=Complexity.choices, initial=Complexity.GENERAL
+    )
+    confirmed = forms.BooleanField(label=_("The customer confirmed the read-back summary"), required=False)
+
+    def __init__(self, *args: Any, customer: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.customer = customer  # resolved by the view through customers_visible_to
+
+    def clean_call_started_at(self) -> Any:
+        value = self.cleaned_data["call_started_at"]
+        now = timezone.now()
+        if value > now + timedelta(seconds=60):
+            raise ValidationError(_("The call start cannot be in the future."))
+        if value < now - MAX_CALL_AGE:
+            raise ValidationError(_("The call started more than 12 hours ago; open a new intake."))
+        return value
+
+    def missing(self) -> list[str]:
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        customer = self.customer
+        return intake.intake_missing(
+            name=customer.name if customer else data.get("new_name", ""),
+            contact="x" if customer else data.get("phone", ""),
+            region=data.get("region") or (customer.region if customer else ""),
+            problem_type=data.get("problem_type", ""),
+            product=str(data["product"].pk) if data.get("product") else "",
+            order_number=data.get("order_number", ""),
+            description=data.get("description", ""),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.data.get("customer_id") and self.customer is None:
+            self.add_error(None, _("That customer was not found."))
+        field_of = {
+            "name": "new_name",
+            "contact": "phone",
+            "region": "region",
+            "product": "product",
+            "description": "description",
+        }
+        labels = dict(intake.CHECKLIST)
+        for key in self.missing():
+            name = field_of[key]
+            if name not in self.errors:
+                self.add_error(name, _("Required for the intake record: %(item)s.") % {"item": labels[key]})
+        if not data.get("confirmed"):
+            self.add_error(
+                "confirmed", _("Read the summary back to the customer and tick when they confirm.")
+            )
+        return data
+
+
+class TriageForm(forms.Form):
+    """INT-5: what the problem is and who handles it, with the handling requirement (HND-2)."""
+
+    problem_type = forms.ChoiceField(label=_("Problem type"), choices=ProblemType.choices)
+    category = LocalNameChoiceField(
+        label=_("Category"), queryset=Category.objects.filter(is_active=True), required=False, empty_label="—"
+    )
+    complexity = forms.ChoiceField(label=_("Complexity"), choices=Complexity.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    team = LocalNameChoiceField(label=_("Team"), queryset=Team.objects.all())
+    assignee = StaffChoiceField(
+        label=_("Assignee"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("(nobody yet: someone in the team takes it)"),
+    )
+    reason = forms.CharField(label=_("Reason for the routing"), max_length=1000, required=False)
+    requirement = forms.CharField(
+        label=_("Handling requirement"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    expected_response_minutes = forms.IntegerField(
+        label=_("Expected response (minutes)"), min_value=1, max_value=7 * 24 * 60, initial=15
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = assignable_staff()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        team, assignee = data.get("team"), data.get("assignee")
+        if team and assignee and assignee.team_id != team.pk:
+            self.add_error(
+                "assignee", _("%(who)s is not a member of %(team)s.") % {"who": assignee, "team": team}
+            )
+        category, ptype = data.get("category"), data.get("problem_type")
+        if category and ptype and category.problem_type != ptype:
+            self.add_error("category", _("This category belongs to another problem type."))
+        return data
+
+
+class TransferForm(forms.Form):
+    """HND-2: a transfer records the reason, the handling requirement and the expected response."""
+
+    team = LocalNameChoiceField(label=_("Team"), queryset=Team.objects.all())
+    assignee = StaffChoiceField(
+        label=_("Assignee"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("(nobody yet: someone in the team takes it)"),
+    )
+    reason = forms.CharField(label=_("Reason for the transfer"), max_length=1000)
+    requirement = forms.CharField(
+        label=_("Handling requirement"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    expected_response_minutes = forms.IntegerField(
+        label=_("Expected response (minutes)"), min_value=1, max_value=7 * 24 * 60, initial=15
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = assignable_staff()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        team, assignee = data.get("team"), data.get("assignee")
+        if team and assignee and assignee.team_id != team.pk:
+            self.add_error(
+                "assignee", _("%(who)s is not a member of %(team)s.") % {"who": assignee, "team": team}
+            )
+        return data
+
+
+class AnswerCloseForm(forms.Form):
+    """A common question answered from a saved reply and closed at once (S1 §三(一)3)."""
+
+    body = forms.CharField(
+        label=_("Answer given to the customer"), max_length=20000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+CHECKS = ("check_accuracy", "check_feasibility", "check_acceptance", "check_safety")
+
+
+class OptionForm(forms.Form):
+    """One of 1–3 solution options (HND-3, S1 §三(二)2)."""
+
+    summary = forms.CharField(label=_("Summary"), max_length=200, required=False)
+    pros = forms.CharField(
+        label=_("Pros"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    cons = forms.CharField(
+        label=_("Cons"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    steps = forms.CharField(
+        label=_("Steps"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    time_needed = forms.CharField(label=_("Time needed"), max_length=60, required=False)
+    extra_cost = forms.CharField(label=_("Extra cost"), max_length=60, required=False)
+    check_accuracy = forms.BooleanField(label=_("Accurate"), required=False)
+    check_feasibility = forms.BooleanField(label=_("Feasible"), required=False)
+    check_acceptance = forms.BooleanField(label=_("Acceptable to the customer"), required=False)
+    check_safety = forms.BooleanField(label=_("Safe"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        filled = any(data.get(k) for k in ("summary", "pros", "cons", "steps", "time_needed", "extra_cost"))
+        if filled and not data.get("summary"):
+            self.add_error("summary", _("This field is required."))
+        if data.get("summary") and not all(data.get(c) for c in CHECKS):
+            self.add_error(
+                None, _("Tick all four checks (accuracy, feasibility, customer acceptance, safety) first.")
+            )
+        return data
+
+
+class BaseOptionFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        if not self.options():
+            raise ValidationError(_("Offer between one and three solution options."))
+
+    def options(self) -> list[dict[str, Any]]:
+        return [
+            f.cleaned_data
+            for f in self.forms
+            if getattr(f, "cleaned_data", None) and f.cleaned_data.get("summary")
+        ]
+
+
+OptionFormSet = forms.formset_factory(
+    OptionForm, formset=BaseOptionFormSet, extra=3, max_num=3, absolute_max=3
+)
+
+
+class ChooseOptionForm(forms.Form):
+    position = forms.TypedChoiceField(label=_("The customer chose"), coerce=int, choices=())
+    via = forms.ChoiceField(
+        label=_("How the customer told us"),
+        choices=[("phone", _("On the phone")), ("email", _("By email")), ("portal", _("In the portal"))],
+    )
+
+    def __init__(self, *args: Any, options: list[Any] | tuple[()] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["position"]).choices = [
+            (o.position, f"{o.position}. {o.summary}") for o in options
+        ]
+
+
+PROGRESS_KINDS = [
+    (k.value, k.label)
+    for k in (
+        InteractionKind.PHONE_CALL,
+        InteractionKind.SMS,
+        InteractionKind.EMAIL,
+        InteractionKind.WECHAT,
+        InteractionKind.ONSITE_VISIT,
+    )
+]
+
+
+class ProgressForm(forms.Form):
+    """A progress update told to the customer (HND-6): an outbound, public timeline entry."""
+
+    kind = forms.ChoiceField(label=_("How"), choices=PROGRESS_KINDS)
+    body = forms.CharField(
+        label=_("What we told the customer"), max_length=20000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label=_("Internal note"), max_length=20000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class RenegotiateForm(forms.Form):
+    """HND-5: before a due time, agree a new one with the customer and record why."""
+
+    clock = forms.TypedChoiceField(label=_("Clock"), coerce=int, choices=())
+    new_due_at = forms.DateTimeField(
+        label=_("New expected time"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    reason = forms.CharField(label=_("Reason (told to the customer)"), max_length=1000)
+
+    def __init__(self, *args: Any, clocks: list[Clock] | tuple[()] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["clock"]).choices = [(c.pk, clock_label(c.kind)) for c in clocks]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=1000)
+
+
+class ResolveForm(forms.Form):
+    verification_method = forms.ChoiceField(
+        label=_("How the customer verifies"), choices=VerificationMethod.choices
+    )
+    summary = forms.CharField(
+        label=_("Resolution summary (told to the customer)"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class CloseForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Closed because"), choices=CloseReason.choices)
+    evidence = forms.CharField(
+        label=_("Evidence"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when the handler confirms the repair standard is met."),
+    )
+
+
+class FollowUpForm(forms.Form):
+    """CLS-2: the satisfaction follow-up (满意度回访) within 3 working days of resolution."""
+
+    method = forms.ChoiceField(
+        label=_("How"),
+        choices=[("phone", _("Phone")), ("email", _("Email")), ("sms", _("SMS")), ("link", _("Survey link"))],
+    )
+    fully_solved = forms.BooleanField(label=_("Fully solved"), required=False)
+    score = forms.TypedChoiceField(
+        label=_("Satisfaction (1–5)"), coerce=int, initial=5, choices=[(i, str(i)) for i in range(5, 0, -1)]
+    )
+    comments = forms.CharField(
+        label=_("Other needs or suggestions"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class MergeForm(forms.Form):
+    into = forms.CharField(label=_("Merge into ticket number"), max_length=32)
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("File"))
+    is_public = forms.BooleanField(label=_("Visible to the customer"), required=False)
+
+
+class BulkReassignForm(forms.Form):
+    team = LocalNameChoiceField(label=_("Team"), queryset=Team.objects.all())
+    assignee = StaffChoiceField(
+        label=_("Assignee"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("(nobody yet: someone in the team takes it)"),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=1000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = assignable_staff()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        team, assignee = data.get("team"), data.get("assignee")
+        if team and assignee and assignee.team_id != team.pk:
+            self.add_error(
+                "assignee", _("%(who)s is not a member of %(team)s.") % {"who": assignee, "team": team}
+            )
+        return data
+
+
+class MonthForm(forms.Form):
+    month = forms.RegexField(
+        label=_("Month"),
+        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        max_length=7,
+        error_messages={"invalid": _("Give the month as YYYY-MM.")},
+    )

@@ -1,0 +1,450 @@
+"""Reads for the staff workspace: queues, counts, the ticket page, the breach board.
+
+Every ticket query starts from `tickets_visible_to` (SEC-3), so a queue can never show what its
+reader may not open. Lists are keyset-paginated (by -id, or by due time for clock queues) and
+fetch related rows in a fixed number of queries, so a page costs the same at 1,000 or 1,000,000
+tickets (pinned by tests with django_assert_max_num_queries).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from herdesk.clocks.models import Clock, ClockState, Renegotiation
+from herdesk.customers.models import Customer
+from herdesk.customers.selectors import ContactView, address_view, contact_view, customers_visible_to
+from herdesk.savedviews.choices import Queue
+from herdesk.staff.models import Team, User
+from herdesk.tickets.choices import OPEN_STATUSES, ProblemType, SolutionStage, Status
+from herdesk.tickets.lifecycle import allowed_targets
+from herdesk.tickets.models import Interaction, Ticket
+from herdesk.tickets.selectors import LIST_RELATED, interactions_for, tickets_visible_to
+
+OPEN = sorted(OPEN_STATUSES)
+PAGE_SIZE = 25
+# "Breaching soon": running clocks due within this horizon (overdue ones not yet swept included).
+# One range on the partial index of running clocks (clocks.clock_due_running), so it stays cheap.
+SOON_HORIZON = timedelta(hours=2)
+TICKET_QUEUES = (Queue.MINE, Queue.TEAM, Queue.UNASSIGNED, Queue.TO_ACKNOWLEDGE, Queue.WAITING, Queue.ALL)
+CLOCK_QUEUES = (Queue.SOON, Queue.BREACHED)
+LIVE_STATES = (ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED)
+
+# Filter name → lookup on Ticket (see forms.QueueFilterForm for validation).
+FILTER_LOOKUPS = {
+    "channel": "channel",
+    "problem_type": "problem_type",
+    "category": "category_id",
+    "priority": "priority",
+    "complexity": "complexity",
+    "region": "region__startswith",  # "内蒙古" matches every city of the province
+    "product": "product_id",
+    "tier": "customer__tier",
+    "status": "status",
+    "team": "team_id",
+    "assignee": "assignee_id",
+}
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    next_cursor: str = ""
+    kind: str = "tickets"  # or "clocks"
+
+
+def _apply_filters(qs: QuerySet[Ticket], filters: dict[str, Any]) -> QuerySet[Ticket]:
+    for name, lookup in FILTER_LOOKUPS.items():
+        value = filters.get(name)
+        if value not in (None, ""):
+            qs = qs.filter(**{lookup: getattr(value, "pk", value)})
+    return qs
+
+
+def _queue_condition(user: Any, queue: str, filters: dict[str, Any]) -> Q | None:
+    """The queue's own condition; None means the queue is empty for this user (no team)."""
+    if queue == Queue.MINE:
+        return Q(assignee_id=user.pk, status__in=OPEN)
+    if queue == Queue.TEAM:
+        return Q(team_id=user.team_id, status__in=OPEN) if user.team_id else None
+    if queue == Queue.UNASSIGNED:
+        return Q(assignee__isnull=True, status__in=OPEN)
+    if queue == Queue.TO_ACKNOWLEDGE:
+        # HND-1: tickets assigned to me that I have not confirmed yet.
+        return Q(assignee_id=user.pk, status=Status.ASSIGNED)
+    if queue == Queue.WAITING:
+        return Q(status=Status.WAITING_CUSTOMER)
+    # ALL: every open ticket the user may see; a status filter may look at closed ones too.
+    return Q() if filters.get("status") else Q(status__in=OPEN)
+
+
+def _live_clocks_prefetch() -> Prefetch:
+    return Prefetch(
+        "clocks",
+        to_attr="live_clocks",
+        queryset=Clock.objects.filter(stopped_at__isnull=True, state__in=LIVE_STATES).order_by(
+            "due_at", "id"
+        ),
+    )
+
+
+def queue_tickets(
+    *,
+    user: Any,
+    queue: str,
+    filters: dict[str, Any] | None = None,
+    before: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> Page:
+    """One page of a ticket queue, newest first; `before` is the last id of the previous page."""
+    filters = filters or {}
+    cond = _queue_condition(user, queue, filters)
+    if cond is None:
+        return Page([])
+    qs = _apply_filters(tickets_visible_to(user).filter(cond), filters)
+    if before:
+        qs = qs.filter(id__lt=before)
+    rows = list(
+        qs.select_related(*LIST_RELATED)
+        .prefetch_related(_live_clocks_prefetch())
+        .order_by("-id")[: limit + 1]
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, str(rows[-1].pk) if more else "")
+
+
+def _clock_queue_condition(queue: str, now: datetime) -> Q:
+    if queue == Queue.SOON:
+        return Q(state=ClockState.RUNNING, due_at__lte=now + SOON_HORIZON)
+    return Q(state=ClockState.BREACHED, stopped_at__isnull=True)
+
+
+def _decode_clock_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    if not cursor or "_" not in cursor:
+        return None
+    when, _sep, pk = cursor.rpartition("_")
+    parsed = parse_datetime(when)
+    if parsed is None or not pk.isdigit():
+        return None
+    return parsed, int(pk)
+
+
+def queue_clocks(
+    *,
+    user: Any,
+    queue: str,
+    filters: dict[str, Any] | None = None,
+    after: str | None = None,
+    limit: int = PAGE_SIZE,
+    now: datetime | None = None,
+) -> Page:
+    """One page of a clock queue (breaching soon / breached), nearest due time first.
+
+    A row is a clock with its ticket; the cursor is "<due_at ISO>_<clock id>" of the last row.
+    """
+    now = now or timezone.now()
+    tickets = _apply_filters(tickets_visible_to(user).filter(status__in=OPEN), filters or {})
+    qs = Clock.objects.filter(_clock_queue_condition(queue, now), ticket__in=tickets.values("pk"))
+    position = _decode_clock_cursor(after)
+    if position:
+        due, pk = position
+        qs = qs.filter(Q(due_at__gt=due) | Q(due_at=due, id__gt=pk))
+    rows = list(
+        qs.select_related("ticket", *(f"ticket__{r}" for r in LIST_RELATED)).order_by("due_at", "id")[
+            : limit + 1
+        ]
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = f"{rows[-1].due_at.isoformat()}_{rows[-1].pk}" if more else ""
+    return Page(rows, cursor, kind="clocks")
+
+
+def queue_counts(*, user: Any, now: datetime | None = None) -> dict[str, int]:
+    """Counts for every queue: one aggregate over open tickets (indexed by status) and one count per
+    clock queue. The workspace loads them after the page (htmx) and caches them briefly per user."""
+    now = now or timezone.now()
+    open_qs = tickets_visible_to(user).filter(status__in=OPEN)
+    per_team = {"team": Count("id", filter=Q(team_id=user.team_id))} if user.team_id else {}
+    counts = open_qs.aggregate(
+        mine=Count("id", filter=Q(assignee_id=user.pk)),
+        **per_team,
+        unassigned=Count("id", filter=Q(assignee__isnull=True)),
+        to_ack=Count("id", filter=Q(assignee_id=user.pk, status=Status.ASSIGNED)),
+        waiting=Count("id", filter=Q(status=Status.WAITING_CUSTOMER)),
+        all=Count("id"),
+    )
+    # One count per clock queue, so each uses its own index (running clocks by due time).
+    visible_open = open_qs.values("pk")
+    for queue in CLOCK_QUEUES:
+        counts[queue.value] = Clock.objects.filter(
+            _clock_queue_condition(queue, now), ticket__in=visible_open
+        ).count()
+    counts.setdefault("team", 0)
+    return {k: int(v or 0) for k, v in counts.items()}
+
+
+# ---------------------------------------------------------------- the ticket page
+
+
+@dataclass
+class ClockRow:
+    clock: Clock
+    renegotiations: list[Renegotiation]
+    live: bool
+    renegotiable: bool
+
+
+@dataclass
+class TicketPageData:
+    ticket: Ticket
+    clocks: list[ClockRow]
+    timeline: list[Interaction]
+    transfers: list[Any]
+    options: list[Any]
+    contact: ContactView | None
+    address: str
+    actions: frozenset[str]
+    customer_stats: dict[str, Any] = field(default_factory=dict)
+
+
+def available_actions(*, user: Any, ticket: Ticket) -> frozenset[str]:
+    """Which action panels the page offers: the lifecycle table decides what may happen next
+    (tickets.lifecycle), the role decides who may do it. The services check again on submit."""
+    actions: set[str] = set()
+    if user.has_perm("tickets.add_interaction"):
+        actions.add("note")
+    if not user.has_perm("tickets.change_ticket"):
+        return frozenset(actions)  # QA, management, admin: read-only
+    status = ticket.status
+    targets = allowed_targets(status)
+    actions.add("attach")
+    if status in (Status.NEW, Status.TRIAGED):
+        actions.update({"triage", "answer_close"})
+    if (
+        status in (Status.TRIAGED, Status.ASSIGNED)
+        and ticket.assignee_id is None
+        and ticket.team_id in (None, user.team_id)
+    ):
+        actions.add("take")  # a member of the ticket's team picks it from the team queue
+    if status == Status.ASSIGNED and ticket.assignee_id == user.pk:
+        actions.add("acknowledge")
+    if Status.ASSIGNED in targets and status not in (Status.NEW, Status.TRIAGED):
+        actions.add("transfer")
+    if status == Status.ACKNOWLEDGED:
+        actions.add("start")
+    if (
+        status in (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING_CUSTOMER)
+        and ticket.solution_stage != SolutionStage.CHOSEN
+    ):
+        actions.add("options")
+    if ticket.solution_stage == SolutionStage.OFFERED and status in OPEN_STATUSES:
+        actions.add("choose")
+    if status in OPEN_STATUSES:
+        actions.update({"progress", "renegotiate"})
+    if Status.WAITING_CUSTOMER in targets:
+        actions.add("wait")
+    if Status.RESOLVED in targets and status not in (Status.NEW, Status.TRIAGED):
+        actions.add("resolve")
+    if Status.CLOSED in targets:
+        actions.add("close")
+    if status in (Status.RESOLVED, Status.CLOSED):
+        actions.update({"reopen", "follow_up"})  # CLS-1 dispute; CLS-2 satisfaction follow-up
+    if status == Status.CLOSED and getattr(ticket, "record_finalized_at", None) is None:
+        actions.add("finalize")  # CLS-3: record checked and finalised within 24 hours
+    if Status.MERGED in targets:
+        actions.add("merge")
+    if Status.CANCELLED in targets:
+        actions.add("cancel")
+    return frozenset(actions)
+
+
+def ticket_page(*, user: Any, number: str, now: datetime | None = None) -> TicketPageData:
+    """Everything the ticket page shows. Raises Ticket.DoesNotExist when absent or not visible.
+
+    Reading the unmasked contact is audited by `contact_view` (SEC-2) for roles that may see it.
+    """
+    from herdesk.tickets.selectors import ticket_get
+
+    now = now or timezone.now()
+    ticket = ticket_get(user=user, number=number)
+    clocks = list(
+        Clock.objects.filter(ticket=ticket)
+        .exclude(state=ClockState.CANCELLED)
+        .prefetch_related(Prefetch("renegotiations", queryset=Renegotiation.objects.order_by("id")))
+        .order_by("stopped_at", "due_at", "id")
+    )
+    clock_rows = [
+        ClockRow(
+            c,
+            list(c.renegotiations.all()),
+            live=c.stopped_at is None,
+            renegotiable=c.state in (ClockState.RUNNING, ClockState.PAUSED) and c.due_at > now,
+        )
+        for c in clocks
+    ]
+    # Live clocks first (nearest due first), then the finished ones.
+    clock_rows.sort(key=lambda r: (not r.live, r.clock.due_at if r.live else r.clock.started_at))
+    contact_obj = ticket.contact or ticket.customer.contacts.order_by("-is_primary", "id").first()
+    contact = contact_view(user=user, contact=contact_obj, purpose="ticket_page") if contact_obj else None
+    return TicketPageData(
+        ticket=ticket,
+        clocks=clock_rows,
+        timeline=list(interactions_for(user=user, ticket=ticket)),
+        transfers=list(
+            ticket.transfers.select_related(
+                "from_team", "to_team", "from_user", "to_user", "created_by"
+            ).order_by("id")
+        ),
+        options=list(ticket.options.order_by("position")),
+        contact=contact,
+        address=address_view(user=user, customer=ticket.customer),
+        actions=available_actions(user=user, ticket=ticket),
+        customer_stats=customer_stats(customer=ticket.customer),
+    )
+
+
+# ---------------------------------------------------------------- intake: caller look-up (INT-7)
+
+
+def customer_stats(*, customer: Customer) -> dict[str, Any]:
+    """Counts about the customer (not the tickets' content): total, open, open complaints, products,
+    satisfaction history (INT-7: average follow-up score and how many)."""
+    from herdesk.tickets.models import FollowUp
+
+    agg = Ticket.objects.filter(customer=customer).aggregate(
+        total=Count("id"),
+        open=Count("id", filter=Q(status__in=OPEN)),
+        open_complaints=Count("id", filter=Q(status__in=OPEN, problem_type=ProblemType.COMPLAINT)),
+    )
+    agg.update(
+        FollowUp.objects.filter(ticket__customer=customer).aggregate(
+            satisfaction=Avg("score"), follow_ups=Count("id")
+        )
+    )
+    products = list(
+        Ticket.objects.filter(customer=customer, product__isnull=False)
+        .values_list("product__name", "product__model_number")
+        .distinct()
+        .order_by("product__name")[:10]
+    )
+    agg["products"] = [f"{name} {model}".strip() for name, model in products]
+    return agg
+
+
+@dataclass
+class CallerProfile:
+    customer: Customer
+    contact: ContactView | None
+    stats: dict[str, Any]
+    recent: list[Ticket]
+
+
+def caller_lookup(*, user: Any, phone: str, limit: int = 5) -> list[CallerProfile]:
+    """Customers whose contact has this phone number (blind index: the number itself is never
+    queried), each with the history an agent checks before serving (INT-7, S2 §2.1).
+
+    Past tickets are the ones the agent may open; the counts cover all of the customer's tickets.
+    """
+    from herdesk.customers.selectors import customer_find_by_phone
+
+    customers = list(customer_find_by_phone(user=user, phone=phone).prefetch_related("contacts")[:limit])
+    profiles = []
+    for c in customers:
+        contact = next(iter(c.contacts.all()), None)
+        recent = list(
+            tickets_visible_to(user).filter(customer=c).select_related("product", "team").order_by("-id")[:5]
+        )
+        profiles.append(
+            CallerProfile(
+                customer=c,
+                contact=contact_view(user=user, contact=contact, purpose="intake") if contact else None,
+                stats=customer_stats(customer=c),
+                recent=recent,
+            )
+        )
+    return profiles
+
+
+def customer_for_intake(*, user: Any, pk: int) -> Customer:
+    return customers_visible_to(user).get(pk=pk)
+
+
+# ---------------------------------------------------------------- supervisors
+
+
+@dataclass
+class BoardRow:
+    team: str
+    agent: str
+    team_en: str = ""
+    running: int = 0
+    warning: int = 0
+    overdue: int = 0
+    breached: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.running + self.warning + self.overdue + self.breached
+
+
+def breach_board(*, user: Any, now: datetime | None = None) -> list[BoardRow]:
+    """Running and breached clocks of open tickets, by team and assignee (one aggregate query).
+
+    running = before its warning time; warning = past it; overdue = past due but not yet swept;
+    breached = recorded by the sweep and still open.
+    """
+    now = now or timezone.now()
+    open_qs = tickets_visible_to(user).filter(status__in=OPEN)
+    running = Q(state=ClockState.RUNNING)
+    rows = (
+        Clock.objects.filter(
+            ticket__in=open_qs.values("pk"),
+            stopped_at__isnull=True,
+            state__in=(ClockState.RUNNING, ClockState.BREACHED),
+        )
+        .values(
+            "ticket__team__name",
+            "ticket__team__name_en",
+            "ticket__assignee__display_name",
+            "ticket__assignee__username",
+        )
+        .annotate(
+            running=Count("id", filter=running & Q(warn_at__gt=now)),
+            warning=Count("id", filter=running & Q(warn_at__lte=now, due_at__gt=now)),
+            overdue=Count("id", filter=running & Q(due_at__lte=now)),
+            breached=Count("id", filter=Q(state=ClockState.BREACHED)),
+        )
+        .order_by("ticket__team__name", "ticket__assignee__username")
+    )
+    return [
+        BoardRow(
+            team=r["ticket__team__name"] or "",
+            team_en=r["ticket__team__name_en"] or "",
+            agent=r["ticket__assignee__display_name"] or r["ticket__assignee__username"] or "",
+            running=r["running"],
+            warning=r["warning"],
+            overdue=r["overdue"],
+            breached=r["breached"],
+        )
+        for r in rows
+    ]
+
+
+def teams() -> QuerySet[Team]:
+    return Team.objects.order_by("id")
+
+
+def assignable_staff() -> QuerySet[User]:
+    """Active staff who handle tickets (never customer logins)."""
+    return (
+        User.objects.filter(is_active=True, customer__isnull=True, team__isnull=False)
+        .select_related("team")
+        .order_by("team_id", "username")
+    )

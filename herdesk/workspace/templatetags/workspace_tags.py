@@ -1,0 +1,387 @@
+"""Template helpers of the workspace: badges, icons, countdowns, query strings, role navigation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from herdesk.clocks.models import ClockState
+from herdesk.policies.choices import ClockKind
+from herdesk.tickets.choices import (
+    Channel,
+    Complexity,
+    Direction,
+    InteractionKind,
+    Priority,
+    ProblemType,
+    Status,
+)
+
+register = template.Library()
+
+# Stroke icons drawn after Feather (MIT licence), inlined so the intranet needs no icon font.
+ICONS: dict[str, tuple[str, ...]] = {
+    "inbox": (
+        '<polyline points="22 12 16 12 14 15 10 15 8 12 2 12"/>',
+        (
+            '<path d="M5.45 5.11 2 12v6a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2v-6l-3.45-6.89A2 2 0 0 0 16.76 4H7.24a2'
+            ' 2 0 0 0-1.79 1.11z"/>'
+        ),
+    ),
+    "users": (
+        '<path d="M17 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2"/>',
+        '<circle cx="9" cy="7" r="4"/>',
+        '<path d="M23 21v-2a4 4 0 0 0-3-3.87"/>',
+        '<path d="M16 3.13a4 4 0 0 1 0 7.75"/>',
+    ),
+    "user": (
+        '<path d="M20 21v-2a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v2"/>',
+        '<circle cx="12" cy="7" r="4"/>',
+    ),
+    "user-x": (
+        '<path d="M16 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2"/>',
+        '<circle cx="8.5" cy="7" r="4"/>',
+        '<line x1="18" y1="8" x2="23" y2="13"/>',
+        '<line x1="23" y1="8" x2="18" y2="13"/>',
+    ),
+    "user-check": (
+        '<path d="M16 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2"/>',
+        '<circle cx="8.5" cy="7" r="4"/>',
+        '<polyline points="17 11 19 13 23 9"/>',
+    ),
+    "zap": ('<polygon points="13 2 3 14 12 14 11 22 21 10 12 10 13 2"/>',),
+    "x-octagon": (
+        '<polygon points="7.86 2 16.14 2 22 7.86 22 16.14 16.14 22 7.86 22 2 16.14 2 7.86 7.86 2"/>',
+        '<line x1="15" y1="9" x2="9" y2="15"/>',
+        '<line x1="9" y1="9" x2="15" y2="15"/>',
+    ),
+    "pause-circle": (
+        '<circle cx="12" cy="12" r="10"/>',
+        '<line x1="10" y1="15" x2="10" y2="9"/>',
+        '<line x1="14" y1="15" x2="14" y2="9"/>',
+    ),
+    "layers": (
+        '<polygon points="12 2 2 7 12 12 22 7 12 2"/>',
+        '<polyline points="2 17 12 22 22 17"/>',
+        '<polyline points="2 12 12 17 22 12"/>',
+    ),
+    "headphones": (
+        '<path d="M3 18v-6a9 9 0 0 1 18 0v6"/>',
+        (
+            '<path d="M21 19a2 2 0 0 1-2 2h-1a2 2 0 0 1-2-2v-3a2 2 0 0 1 2-2h3zM3 19a2 2 0 0 0 2 2h1a2 2 0 0 '
+            '0 2-2v-3a2 2 0 0 0-2-2H3z"/>'
+        ),
+    ),
+    "grid": (
+        '<rect x="3" y="3" width="7" height="7"/>',
+        '<rect x="14" y="3" width="7" height="7"/>',
+        '<rect x="14" y="14" width="7" height="7"/>',
+        '<rect x="3" y="14" width="7" height="7"/>',
+    ),
+    "bar-chart": (
+        '<line x1="12" y1="20" x2="12" y2="10"/>',
+        '<line x1="18" y1="20" x2="18" y2="4"/>',
+        '<line x1="6" y1="20" x2="6" y2="16"/>',
+    ),
+    "shield": ('<path d="M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z"/>',),
+    "log-out": (
+        '<path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4"/>',
+        '<polyline points="16 17 21 12 16 7"/>',
+        '<line x1="21" y1="12" x2="9" y2="12"/>',
+    ),
+    "search": (
+        '<circle cx="11" cy="11" r="8"/>',
+        '<line x1="21" y1="21" x2="16.65" y2="16.65"/>',
+    ),
+    "paperclip": (
+        (
+            '<path d="m21.44 11.05-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 '
+            '0 0 1-2.83-2.83l8.49-8.48"/>'
+        ),
+    ),
+    "message": ('<path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z"/>',),
+    "phone": (
+        (
+            '<path d="M22 16.92v3a2 2 0 0 1-2.18 2 19.79 19.79 0 0 1-8.63-3.07 19.5 19.5 0 0 1-6-6 19.79 '
+            "19.79 0 0 1-3.07-8.67A2 2 0 0 1 4.11 2h3a2 2 0 0 1 2 1.72c.13.96.36 1.9.7 2.81a2 2 0 0 1-.45 "
+            "2.11L8.09 9.91a16 16 0 0 0 6 6l1.27-1.27a2 2 0 0 1 2.11-.45c.91.34 1.85.57 2.81.7A2 2 0 0 1 22 "
+            '16.92z"/>'
+        ),
+    ),
+    "mail": (
+        '<path d="M4 4h16c1.1 0 2 .9 2 2v12c0 1.1-.9 2-2 2H4c-1.1 0-2-.9-2-2V6c0-1.1.9-2 2-2z"/>',
+        '<polyline points="22,6 12,13 2,6"/>',
+    ),
+    "clock": (
+        '<circle cx="12" cy="12" r="10"/>',
+        '<polyline points="12 6 12 12 16 14"/>',
+    ),
+    "check-circle": (
+        '<path d="M22 11.08V12a10 10 0 1 1-5.93-9.14"/>',
+        '<polyline points="22 4 12 14.01 9 11.01"/>',
+    ),
+    "repeat": (
+        '<polyline points="17 1 21 5 17 9"/>',
+        '<path d="M3 11V9a4 4 0 0 1 4-4h14"/>',
+        '<polyline points="7 23 3 19 7 15"/>',
+        '<path d="M21 13v2a4 4 0 0 1-4 4H3"/>',
+    ),
+    "lock": (
+        '<rect x="3" y="11" width="18" height="11" rx="2" ry="2"/>',
+        '<path d="M7 11V7a5 5 0 0 1 10 0v4"/>',
+    ),
+    "globe": (
+        '<circle cx="12" cy="12" r="10"/>',
+        '<line x1="2" y1="12" x2="22" y2="12"/>',
+        (
+            '<path d="M12 2a15.3 15.3 0 0 1 4 10 15.3 15.3 0 0 1-4 10 15.3 15.3 0 0 1-4-10 15.3 15.3 0 0 1 '
+            '4-10z"/>'
+        ),
+    ),
+    "bookmark": ('<path d="m19 21-7-5-7 5V5a2 2 0 0 1 2-2h10a2 2 0 0 1 2 2z"/>',),
+    "plus": (
+        '<line x1="12" y1="5" x2="12" y2="19"/>',
+        '<line x1="5" y1="12" x2="19" y2="12"/>',
+    ),
+    "droplet": ('<path d="M12 2.69l5.66 5.66a8 8 0 1 1-11.31 0z"/>',),
+    "file": (
+        '<path d="M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8z"/>',
+        '<polyline points="14 2 14 8 20 8"/>',
+    ),
+    "activity": ('<polyline points="22 12 18 12 15 21 9 3 6 12 2 12"/>',),
+    "download": (
+        '<path d="M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4"/>',
+        '<polyline points="7 10 12 15 17 10"/>',
+        '<line x1="12" y1="15" x2="12" y2="3"/>',
+    ),
+}
+
+
+@register.simple_tag
+def icon(name: str, size: int = 16, css: str = "") -> SafeString:
+    body = "".join(ICONS.get(name, ICONS["file"]))
+    return format_html(
+        '<svg class="hd-icon {}" width="{}" height="{}" viewBox="0 0 24 24" fill="none" '
+        'stroke="currentColor" '
+        'stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">{}</svg>',
+        css,
+        int(size),
+        int(size),
+        mark_safe(body),  # constant markup from ICONS above
+    )
+
+
+def _label(choices: Any, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value or ""
+
+
+@register.simple_tag
+def status_badge(status: str) -> SafeString:
+    return format_html('<span class="badge hd-status hd-status-{}">{}</span>', status, _label(Status, status))
+
+
+@register.simple_tag
+def priority_badge(priority: str) -> SafeString:
+    return format_html(
+        '<span class="badge hd-prio hd-prio-{}">{}</span>', priority, _label(Priority, priority)
+    )
+
+
+@register.filter
+def channel_label(value: str) -> str:
+    return _label(Channel, value)
+
+
+@register.filter
+def problem_type_label(value: str) -> str:
+    return _label(ProblemType, value)
+
+
+@register.filter
+def complexity_label(value: str) -> str:
+    return _label(Complexity, value)
+
+
+@register.filter
+def clock_kind_label(value: str) -> str:
+    return _label(ClockKind, value)
+
+
+@register.filter
+def interaction_kind_label(value: str) -> str:
+    return _label(InteractionKind, value)
+
+
+@register.filter
+def direction_label(value: str) -> str:
+    return _label(Direction, value)
+
+
+@register.filter
+def channel_icon(value: str) -> str:
+    return {
+        "phone": "phone",
+        "email": "mail",
+        "email_other": "mail",
+        "chat": "message",
+        "wechat": "message",
+        "portal": "globe",
+        "social": "globe",
+    }.get(value, "file")
+
+
+@register.filter
+def kind_icon(value: str) -> str:
+    return {
+        "phone_call": "phone",
+        "email": "mail",
+        "chat": "message",
+        "wechat": "message",
+        "sms": "message",
+        "web_form": "globe",
+        "onsite_visit": "user-check",
+        "internal_note": "lock",
+        "system_event": "activity",
+    }.get(value, "file")
+
+
+@register.filter
+def filesize(value: int) -> str:
+    size = float(value or 0)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} MB"
+
+
+def _fmt_seconds(seconds: int) -> str:
+    seconds = abs(int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}:{minutes:02d}:{secs:02d}"
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+@register.simple_tag
+def countdown(clock: Any, now: datetime | None = None, compact: bool = False) -> SafeString:
+    """A live countdown for one clock. The server renders the value at `now`; herdesk.js then updates
+    it every second and moves it to amber after warn_at and red after due_at."""
+    now = now or timezone.now()
+    state = clock.state
+    due = clock.due_at
+    if clock.stopped_at is not None:
+        css = "hd-cd-met" if state == ClockState.MET else "hd-cd-breached"
+        text = _("met") if state == ClockState.MET else _("breached")
+        return format_html('<span class="hd-cd {}" data-state="done">{}</span>', css, text)
+    if state == ClockState.PAUSED:
+        left = _fmt_seconds(clock.remaining_seconds or 0)
+        return format_html(
+            '<span class="hd-cd hd-cd-paused" data-state="paused">{} · {}</span>', _("paused"), left
+        )
+    delta = int((due - now).total_seconds())
+    if delta < 0 or state == ClockState.BREACHED:
+        css = "hd-cd-over"
+    elif clock.warn_at <= now:
+        css = "hd-cd-warn"
+    else:
+        css = "hd-cd-ok"
+    text = ("-" if delta < 0 else "") + _fmt_seconds(delta)
+    return format_html(
+        '<span class="hd-cd {}" data-state="running" data-due="{}" data-warn="{}" data-start="{}"'
+        ' title="{}">{}</span>',
+        css,
+        due.isoformat(),
+        clock.warn_at.isoformat(),
+        clock.started_at.isoformat(),
+        timezone.localtime(due).strftime("%Y-%m-%d %H:%M:%S"),
+        text,
+    )
+
+
+@register.simple_tag
+def clock_progress(clock: Any, now: datetime | None = None) -> int:
+    """Elapsed share of the clock's wall-clock span, 0–100 (the thin bar under a countdown)."""
+    now = now or timezone.now()
+    total = (clock.due_at - clock.started_at).total_seconds()
+    if total <= 0 or clock.stopped_at is not None:
+        return 100
+    return max(0, min(100, int((now - clock.started_at).total_seconds() * 100 / total)))
+
+
+@register.simple_tag(takes_context=True)
+def query(context: Any, **changes: Any) -> str:
+    """The current query string with some parameters changed (None/'' removes one)."""
+    request = context["request"]
+    params = {k: v for k, v in request.GET.items()}
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + urlencode(params) if params else "?"
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.filter
+def initials(user: Any) -> str:
+    name = (getattr(user, "display_name", "") or getattr(user, "username", "") or "?").strip()
+    return name[-2:] if any("\u4e00" <= ch <= "\u9fff" for ch in name) else name[:2].upper()
+
+
+@register.filter
+def is_checkbox(bound_field: Any) -> bool:
+    return getattr(bound_field.field.widget, "input_type", "") == "checkbox"
+
+
+@register.filter
+def bs(bound_field: Any, extra: str = "") -> SafeString:
+    """Render a form field's widget with Bootstrap classes (and is-invalid when it has errors)."""
+    widget = bound_field.field.widget
+    kind = getattr(widget, "input_type", "")
+    if kind == "checkbox":
+        css = "form-check-input"
+    elif kind == "select" or widget.__class__.__name__.endswith("Select"):
+        css = "form-select form-select-sm"
+    elif kind == "file":
+        css = "form-control form-control-sm"
+    else:
+        css = "form-control form-control-sm"
+    if bound_field.errors:
+        css += " is-invalid"
+    attrs = {"class": f"{css} {extra}".strip()}
+    return bound_field.as_widget(attrs=attrs)
+
+
+def local_name(obj: Any) -> str:
+    """A team's, product's or category's name in the user's language (the models keep name_en)."""
+    if obj is None:
+        return ""
+    english = getattr(obj, "name_en", "")
+    if english and (get_language() or "").startswith("en"):
+        model = getattr(obj, "model_number", "")
+        return f"{english} {model}".strip()
+    return str(obj)
+
+
+register.filter("local_name", local_name)

@@ -1,0 +1,204 @@
+"""Queues: contents, filters, counts, keyset pagination, saved views, bulk reassign; query counts pinned."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from herdesk.clocks.services import clock_sweep
+from herdesk.savedviews.models import SavedView
+from herdesk.tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def numbers(html: str) -> list[str]:
+    return re.findall(r'data-number="([^"]+)"', html)
+
+
+def _count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.get(url)
+    assert r.status_code == 200, r.content[:500]
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("username", "url"),
+    [
+        ("tech2", "/queues/mine/"),
+        ("tech2", "/queues/team/"),
+        ("cs_lead", "/queues/all/"),
+        ("cs_lead", "/queues/soon/"),
+        ("cs_lead", "/queues/all/?channel=phone&tier=key_account&region=内蒙古"),
+    ],
+)
+def test_query_count_does_not_grow_with_the_number_of_tickets(
+    username, url, login, make_ticket, django_assert_max_num_queries
+) -> None:
+    old = timezone.now() - timedelta(minutes=20)  # clocks in their warning window: "soon" has rows
+    for _ in range(2):
+        make_ticket(team="tech-support", assignee="tech2", received_at=old)
+    client = login(username)
+    few = _count(client, url)
+    for _ in range(12):
+        make_ticket(team="tech-support", assignee="tech2", received_at=old)
+    cache.clear()
+    with django_assert_max_num_queries(16):
+        r = client.get(url)
+    if url.startswith("/queues/") and "soon" not in url:
+        assert len(numbers(r.content.decode())) >= 14
+    assert _count(client, url) == few
+
+
+def test_my_queue_team_queue_and_acknowledge_queue(login, make_ticket) -> None:
+    mine = make_ticket(team="tech-support", assignee="tech2")
+    colleague = make_ticket(team="tech-support", assignee="tech1")
+    other_team = make_ticket(team="after-sales", assignee="field1")
+    c = login("tech2")
+    assert numbers(c.get("/queues/mine/").content.decode()) == [mine.number]
+    assert numbers(c.get("/queues/to_ack/").content.decode()) == [mine.number]
+    team = numbers(c.get("/queues/team/").content.decode())
+    assert set(team) == {mine.number, colleague.number} and other_team.number not in team
+
+
+def test_counts_per_queue_are_shown(login, make_ticket) -> None:
+    make_ticket(team="tech-support", assignee="tech2")
+    make_ticket(team="tech-support", assignee="tech2")
+    make_ticket(team="tech-support", assignee="")  # team queue, nobody yet
+    c = login("tech2")
+    html = c.get("/queues/mine/").content.decode()
+    assert 'hx-get="/queues-counts/?active=mine"' in html and "hd-count-pending" in html
+    html = c.get("/queues-counts/?active=mine", HTTP_HX_REQUEST="true").content.decode()
+
+    def count(queue: str) -> int:
+        m = re.search(rf'data-queue="{queue}">.*?<span class="hd-count">(\d+)</span>', html, re.S)
+        assert m, queue
+        return int(m.group(1))
+
+    assert (count("mine"), count("to_ack"), count("team"), count("unassigned")) == (2, 2, 3, 1)
+
+
+def test_filters(login, make_ticket, other_customer) -> None:
+    phone = make_ticket(team="tech-support", assignee="tech2")
+    email = make_ticket(
+        team="tech-support", assignee="tech2", channel="email", cust=other_customer, priority="urgent"
+    )
+    c = login("cs_lead")
+    assert numbers(c.get("/queues/all/?channel=email").content.decode()) == [email.number]
+    assert numbers(c.get("/queues/all/?tier=key_account").content.decode()) == [phone.number]
+    assert numbers(c.get("/queues/all/?region=河北").content.decode()) == [email.number]
+    assert numbers(c.get("/queues/all/?priority=urgent").content.decode()) == [email.number]
+    assert numbers(c.get("/queues/all/?status=closed").content.decode()) == []
+
+
+def test_bad_filter_values_are_reported_and_ignored(login, make_ticket) -> None:
+    t = make_ticket(team="tech-support", assignee="tech2")
+    r = login("cs_lead", lang="en").get("/queues/all/?priority=bogus&product=notanumber&cursor=x")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "Some filters were not understood" in html and t.number in html
+
+
+def test_keyset_pagination_with_htmx(login, make_ticket) -> None:
+    made = [make_ticket(team="tech-support", assignee="tech2").number for _ in range(28)]
+    c = login("tech2")
+    html = c.get("/queues/mine/").content.decode()
+    first = numbers(html)
+    assert first == made[::-1][:25]
+    cursor = re.search(r"cursor=(\d+)", html).group(1)
+    r = c.get(f"/queues/mine/?cursor={cursor}", HTTP_HX_REQUEST="true")
+    assert "<html" not in r.content.decode()  # a partial: just rows
+    rest = numbers(r.content.decode())
+    assert rest == made[::-1][25:]
+    assert "Load more" not in r.content.decode() and "加载更多" not in r.content.decode()
+
+
+def test_breaching_soon_and_breached_queues_follow_the_clocks(login, make_ticket) -> None:
+    late = make_ticket(received_at=timezone.now() - timedelta(minutes=45))  # 30-minute first response passed
+    fresh = make_ticket()
+    c = login("agent1")
+    soon = numbers(c.get("/queues/soon/").content.decode())
+    assert late.number in soon
+    clock_sweep()
+    breached = c.get("/queues/breached/").content.decode()
+    assert late.number in numbers(breached) and fresh.number not in numbers(breached)
+    assert "hd-cd-over" in breached
+
+
+def test_saved_views_are_per_user(login, staff) -> None:
+    c = login("agent1")
+    r = c.post(
+        "/views/save/", {"name": "内蒙古紧急", "queue": "all", "f_region": "内蒙古", "f_priority": "urgent"}
+    )
+    assert r.status_code == 302 and "region=" in r["Location"]
+    view = SavedView.objects.get(owner=staff["agent1"])
+    assert view.params == {"region": "内蒙古", "priority": "urgent"}
+    assert "内蒙古紧急" in c.get("/queues/mine/").content.decode()
+    other = login("agent2")
+    assert "内蒙古紧急" not in other.get("/queues/mine/").content.decode()
+    other.post(f"/views/{view.pk}/delete/")
+    assert SavedView.objects.filter(pk=view.pk).exists()
+    c.post(f"/views/{view.pk}/delete/")
+    assert not SavedView.objects.filter(pk=view.pk).exists()
+
+
+def test_saved_view_without_name_is_refused_with_a_message(login) -> None:
+    c = login("agent1", lang="en")
+    r = c.post("/views/save/", {"name": "", "queue": "mine"}, follow=True)
+    assert "This field is required." in r.content.decode()
+    assert not SavedView.objects.exists()
+
+
+def test_bulk_reassign(login, make_ticket, staff) -> None:
+    from herdesk.staff.models import Team
+
+    a = make_ticket(team="tech-support", assignee="tech2")
+    b = make_ticket(team="tech-support", assignee="tech2")
+    new = make_ticket()  # still "new": the lifecycle refuses to assign before triage
+    c = login("cs_lead", lang="en")
+    r = c.post(
+        "/queues-bulk-reassign/",
+        {
+            "tickets": [a.number, b.number, new.number],
+            "team": Team.objects.get(code="after-sales").pk,
+            "assignee": staff["field2"].pk,
+            "reason": "技术组人手不足",
+            "back": "/queues/all/",
+        },
+        follow=True,
+    )
+    html = r.content.decode()
+    assert "Reassigned 2 ticket(s)." in html and new.number in html
+    assert set(Ticket.objects.filter(assignee=staff["field2"]).values_list("number", flat=True)) == {
+        a.number,
+        b.number,
+    }
+    # A mismatched team and assignee is a field error, not a 500.
+    r = c.post(
+        "/queues-bulk-reassign/",
+        {
+            "tickets": [a.number],
+            "team": Team.objects.get(code="tech-support").pk,
+            "assignee": staff["field2"].pk,
+            "reason": "x",
+        },
+        follow=True,
+    )
+    assert "is not a member of" in r.content.decode()
+
+
+def test_counts_are_cached_briefly_per_user(login, make_ticket) -> None:
+    make_ticket(team="tech-support", assignee="tech2")
+    c = login("tech2")
+    first = _count(c, "/queues-counts/")
+    with CaptureQueriesContext(connection) as ctx:
+        assert c.get("/queues-counts/").status_code == 200
+    assert len(ctx.captured_queries) < first
+    assert not any("COUNT" in q["sql"] for q in ctx.captured_queries)
