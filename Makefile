@@ -52,8 +52,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy herdesk config
 
+# Key pages at 1440×900 into docs/screenshots/ (Chinese text needs the Noto CJK fonts).
 screenshots: install
-	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest -q -m e2e herdesk/workspace/tests --screenshots docs/screenshots
+	@fc-list | grep -qi "Noto Sans CJK" || (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk chromium)
+	DJANGO_SETTINGS_MODULE=config.settings.test HERDESK_SCREENSHOTS=docs/screenshots \
+	  $(BIN)/pytest -q -m e2e herdesk/workspace/tests herdesk/portal/tests/test_e2e.py
 
 # Benchmarks (not tests): data set generated once under var/bench, table appended to bench/RESULTS.md.
 # Scale by environment: BENCH_TICKETS=100000 (default, SQLite); DATABASE_URL=postgres://…/herdesk_bench
