@@ -162,6 +162,8 @@ def generate(n: int, seed: int, write: bool, progress: bool = True) -> Generated
 
     def flush() -> None:
         if not write or not batch_t:
+            batch_t.clear()
+            batch_i.clear()
             return
         with transaction.atomic():
             if pg:

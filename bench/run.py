@@ -381,21 +381,27 @@ def probe_pages(
 
 
 def breaching_soon(user: Any) -> Callable[[], Any]:
-    """The 'breaching soon' queue as a query (no page or API yet): the first 25 visible tickets by
-    the due time of their earliest running clock."""
-    from django.db.models import Min
-
+    """The 'breaching soon' queue as a query (no page or API yet): the 25 visible tickets whose
+    running clocks fall due first. Walks the partial index of running clocks (clock_due_running) in
+    due order, 500 at a time, and keeps the visible tickets (a primary-key look-up through the
+    permission selector), instead of sorting every visible ticket."""
+    from herdesk.clocks.models import Clock
     from herdesk.tickets.selectors import LIST_RELATED, tickets_visible_to
 
     def run() -> list[Any]:
-        qs = (
-            tickets_visible_to(user)
-            .filter(clocks__state="running")
-            .annotate(next_due=Min("clocks__due_at"))
-            .select_related(*LIST_RELATED)
-            .order_by("next_due")[:25]
-        )
-        return list(qs)
+        running = Clock.objects.filter(state="running").order_by("due_at", "id")
+        out: dict[int, Any] = {}
+        offset = 0
+        while len(out) < 25:
+            ids = list(running.values_list("ticket_id", flat=True)[offset : offset + 500])
+            if not ids:
+                break
+            visible = tickets_visible_to(user).filter(pk__in=ids).select_related(*LIST_RELATED).in_bulk()
+            for tid in ids:
+                if tid in visible and tid not in out:
+                    out[tid] = visible[tid]
+            offset += 500
+        return list(out.values())[:25]
 
     return run
 
@@ -735,6 +741,7 @@ SCENARIOS = {
     "1": "API create",
     "2": "queues, ticket page, API reads",
     "3": "search",
+    "3x": "search engine benchmark (bench_search.py, its own data set)",
     "4": "dashboard",
     "5": "clock sweep",
     "6": "calendar",
@@ -745,7 +752,7 @@ SCENARIOS = {
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scenarios", default="1,2,3,4,5,6,7,8")
+    ap.add_argument("--scenarios", default="1,2,3,3x,4,5,6,7,8")
     ap.add_argument("--no-results", action="store_true", help="do not append to bench/RESULTS.md")
     args = ap.parse_args()
     wanted = set(args.scenarios.split(","))
@@ -790,7 +797,7 @@ def main() -> int:
         results += scenario_script("6 calendar add/elapsed (bench_calendar.py)", "bench_calendar.py")
     if "7" in wanted:
         results += scenario_script("7 email ingestion (bench_email.py)", "bench_email.py")
-    if "3" in wanted:  # the search engineer's own benchmark (index build, query mix), when present
+    if "3x" in wanted:  # the search engineer's own benchmark (index build, query mix), when present
         # Its own database: it loads synthetic tickets of its own (reused between runs).
         search_db = (
             os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/herdesk_bench_search"

@@ -206,7 +206,9 @@ if "herdesk.mail" in INSTALLED_APPS:  # mailbox polling, once the email app is s
         "schedule": float(HERDESK_MAIL_POLL_INTERVAL_SECONDS),
         "options": {"expires": float(HERDESK_MAIL_POLL_INTERVAL_SECONDS)},
     }
-CELERY_BEAT_SCHEDULE_FILENAME = env("HERDESK_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule"))
+CELERY_BEAT_SCHEDULE_FILENAME = env(
+    "HERDESK_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule")
+)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_IGNORE_RESULT = True
 # A periodic task that runs this long is stuck (a sweep of 50,000 breaches takes seconds).

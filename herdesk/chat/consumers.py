@@ -288,6 +288,9 @@ class CustomerChatConsumer(_Base):
 class AgentChatConsumer(_Base):
     """An agent's console socket: the queue for everybody, plus the agent's own conversations."""
 
+    # A console catching up after a reconnect asks about each of its chats at once.
+    rate, burst = 50.0, 200.0
+
     async def connect(self) -> None:
         self._groups = set()
         self._mine: dict[str, int] = {}

@@ -38,15 +38,17 @@ def validation_errors(exc: Any) -> dict[str, Any]:
 
 class JsonSocket(AsyncWebsocketConsumer):
     lang = "zh-hans"
+    rate = RATE
+    burst = BURST
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._tokens = BURST
+        self._tokens = self.burst
         self._last = time.monotonic()
 
     def _allow(self) -> bool:
         now = time.monotonic()
-        self._tokens = min(BURST, self._tokens + (now - self._last) * RATE)
+        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
         self._last = now
         if self._tokens < 1:
             return False

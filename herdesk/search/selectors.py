@@ -6,8 +6,8 @@ Semantics (exact, see text.py): every term of the query occurs in the ticket's i
 case-insensitively, in any order. `count` is the exact number of visible matching tickets; the
 page is ordered newest first (-id) and continues with before_id=next_cursor, like ticket_list.
 
-One SQL statement computes the count and the page ids from a single index scan (a MATERIALIZED
-CTE), then one query loads the page's tickets; on PostgreSQL a `SET LOCAL jit = off` precedes it
+One SQL statement computes the count and the page ids from a single evaluation of the match (a
+MATERIALIZED CTE), then one query loads the page's tickets; on PostgreSQL a `SET LOCAL jit = off` precedes it
 (JIT compilation costs more than these queries take).
 """
 
@@ -69,16 +69,16 @@ def ticket_search(*, user: Any, q: str, limit: int = 25, before_id: int | None =
     if not terms or visible.query.is_empty():
         return SearchResult(0, [], None, tuple(terms))
     match_sql, params, plan = _match_sql(terms)
-    sql = f"WITH m AS MATERIALIZED ({match_sql})"
     if visible.query.where:  # restricted: only the matches the selector lets this user see
-        # Written as "visible tickets whose id is in m", so the databases drive the permission
-        # check from the matches (primary-key lookups) rather than listing a whole queue first.
-        mine = visible.filter(pk__in=RawSQL("SELECT ticket_id FROM m", ())).values("pk")
+        # "Visible tickets whose id is among the matches", in one query the planner sees whole: it
+        # hash-joins a frequent word's matches with the user's tickets, and looks a rare word's
+        # matches up by primary key.
+        mine = visible.filter(pk__in=RawSQL(match_sql, params)).values("pk")
         perm_sql, perm_params = mine.query.sql_with_params()
-        sql += f", v(ticket_id) AS MATERIALIZED ({perm_sql})"
-        params = [*params, *perm_params]
+        params = list(perm_params)
+        sql = f"WITH v(ticket_id) AS MATERIALIZED ({perm_sql})"
     else:  # view_all_tickets: every document belongs to an existing ticket (foreign key)
-        sql += ", v AS (SELECT ticket_id FROM m)"
+        sql = f"WITH v AS MATERIALIZED ({match_sql})"
     page = "SELECT ticket_id FROM v WHERE ticket_id < %s ORDER BY ticket_id DESC LIMIT %s"
     if connection.vendor == "postgresql":
         sql += f" SELECT (SELECT count(*) FROM v), ARRAY({page})"

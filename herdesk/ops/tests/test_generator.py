@@ -135,7 +135,7 @@ def test_generate_command_prints_a_summary(reference: Any) -> None:
 def test_generate_command_rejects_a_naive_anchor() -> None:
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="offset|偏移"):
+    with pytest.raises(CommandError, match=r"offset|偏移"):
         call_command("bench", "generate", "--tickets", "1", "--now", "2026-11-23T10:00:00")
 
 

@@ -1,8 +1,9 @@
 """The distributed layout under load and failure (OPS-2): nothing timed depends on one process.
 
-Own PostgreSQL database (herdesk_mp_<random>, dropped afterwards) and Redis DB (HERDESK_MP_REDIS_DB,
-default 5, flushed), then as subprocesses: 2 web processes (`herdesk serve`), 2 Celery workers
-(`herdesk worker`) and one `herdesk beat` sweeping every second. Client threads create
+Own PostgreSQL database (herdesk_mp_<random>, dropped afterwards) and an empty Redis database of its
+own (the first free one from HERDESK_MP_REDIS_DB, default 5; flushed afterwards), then as
+subprocesses: 2 web processes (`herdesk serve`), 2 Celery workers (`herdesk worker`) and one
+`herdesk beat` sweeping every second. Client threads create
 HERDESK_MP_TICKETS tickets (default 10,000) through the API, each with its own Idempotency-Key and
 retrying on connection errors, while their 30-second first-response clocks come due (a third were
 received 10 minutes ago, so they are due on arrival). Mid-way one Celery worker and one web process
@@ -182,24 +183,41 @@ class Fleet:
         return "\n".join(out)
 
 
+OWNER_KEY = "herdesk:mp-test:owner"
+
+
+def _claim_redis_db() -> tuple[int, Any]:
+    """An empty Redis database of this run's own, from HERDESK_MP_REDIS_DB (5) up: claimed with a
+    key set only if absent, and used only if that key is all it holds, so two runs (two developers,
+    CI) never flush each other's broker."""
+    import redis
+
+    token = secrets.token_hex(8)
+    for db in range(REDIS_DB, 16):
+        client = redis.Redis.from_url(f"{REDIS_BASE}/{db}")
+        if client.set(OWNER_KEY, token, nx=True, ex=3600):
+            if client.dbsize() == 1:
+                return db, client
+            client.delete(OWNER_KEY)  # someone else's data lives here: leave it alone
+    pytest.fail(f"no empty Redis database between {REDIS_DB} and 15 for the multi-process test")
+
+
 @pytest.fixture
 def mp_env(tmp_path: Path) -> Iterator[dict[str, Any]]:
     if HERDESK is None:
         pytest.skip("needs the project's .venv (herdesk entry point)")
     _services_or_skip()
     import psycopg
-    import redis
 
     dbname = f"herdesk_mp_{secrets.token_hex(4)}"
     admin = psycopg.connect(_pg_url("postgres"), autocommit=True)
     admin.execute(f'CREATE DATABASE "{dbname}"')
-    r = redis.Redis.from_url(f"{REDIS_BASE}/{REDIS_DB}")
-    r.flushdb()
+    redis_db, r = _claim_redis_db()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": _pg_url(dbname),
-        "REDIS_URL": f"{REDIS_BASE}/{REDIS_DB}",
+        "REDIS_URL": f"{REDIS_BASE}/{redis_db}",
         "HERDESK_SWEEP_INTERVAL_SECONDS": "1",
         "HERDESK_OUTBOX_INTERVAL_SECONDS": "1",
         "HERDESK_VAR_DIR": str(tmp_path / "var"),
@@ -420,11 +438,13 @@ def test_distributed_layout_survives_kills_exactly_once(mp_env: dict[str, Any]) 
         "JOIN auth_group g ON g.id = ug.group_id WHERE g.name = 'supervisor' AND u.is_active"
     )[0][0]
     assert supervisors >= 1
-    clock_notes = "FROM notifications_notification WHERE text LIKE '% first_response %'"
-    assert q(f"SELECT count(*) {clock_notes}")[0][0] == actions[1] * supervisors
+    clock_notes = "FROM notifications_notification WHERE text LIKE %s"
+    pattern = "% first_response %"
+    assert q(f"SELECT count(*) {clock_notes}", pattern)[0][0] == actions[1] * supervisors
     dupes = q(
         f"SELECT count(*) FROM (SELECT user_id, ticket_id, text {clock_notes} "
-        "GROUP BY 1, 2, 3 HAVING count(*) > 1) d"
+        "GROUP BY 1, 2, 3 HAVING count(*) > 1) d",
+        pattern,
     )
     assert dupes[0][0] == 0
     conn.close()

@@ -33,20 +33,22 @@ ARGS = [
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-@pytest.fixture
-def _close_server_connections() -> Iterator[None]:
-    """On PostgreSQL, end the idle sessions the live server's request threads leave behind once the
-    browser is gone, so the test database can be dropped at the end of the run (otherwise: "database
-    is being accessed by other users"). Only idle sessions of this worker's own test database."""
+@pytest.fixture(scope="session")
+def _close_server_connections(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """On PostgreSQL, end the idle sessions the live server's request threads leave behind, so the
+    test database can be dropped at the end of the run (otherwise: "database is being accessed by
+    other users"). Session-scoped: it runs once, after the last test, just before the test database
+    is dropped — never between tests, where it would cut another test's connection."""
     yield
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"
-            )
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"
+                )
 
 
 @pytest.fixture

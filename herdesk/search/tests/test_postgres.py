@@ -57,7 +57,7 @@ def test_trigger_keeps_gramdoc_equal_and_heap_narrow(corpus) -> None:
         "SELECT pg_relation_size('search_gramdoc') / count(*), avg(octet_length(text)) FROM search_gramdoc"
     )
     ((wide_per_row,),) = _sql("SELECT pg_relation_size('search_document') / count(*) FROM search_document")
-    assert avg_text > 300 and heap_per_row < 150 < wide_per_row, (heap_per_row, wide_per_row, avg_text)
+    assert avg_text > 300 and heap_per_row * 2 < wide_per_row, (heap_per_row, wide_per_row, avg_text)
 
 
 def test_plans_use_the_indexes(corpus) -> None:

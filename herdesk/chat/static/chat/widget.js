@@ -105,7 +105,7 @@
     var meta = document.createElement("span");
     meta.className = "meta";
     meta.textContent = pending ? S.pending : (m.sender === "agent" ? m.author : "") + " " +
-      new Date(m.at).toLocaleTimeString("zh-CN", { hour12: false, hour: "2-digit", minute: "2-digit" });
+      new Date(m.at).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false, hour: "2-digit", minute: "2-digit" });
     li.appendChild(meta);
     li.appendChild(document.createTextNode(m.body));
     return li;
