@@ -27,6 +27,9 @@ Everyday commands / 常用命令:
   calendar import-holidays FILE.json          Load a year's official holidays and make-up workdays
   compliance report --month YYYY-MM           Clock compliance summary per clock kind
   sweep                                       Run one clock sweep now
+  search reindex                              Rebuild the Chinese full-text index
+  mail poll / smtpd                           Poll the IMAP mailboxes / receive mail by SMTP
+  bench generate --tickets N                  Generate a realistic data set for benchmarks
   worker / beat                               Celery worker / beat (deployment with Redis)
 
 Everything manage.py offers works too: herdesk migrate, herdesk shell, herdesk help (full list).
