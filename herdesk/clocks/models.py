@@ -61,6 +61,7 @@ class Clock(models.Model):
                 condition=Q(state="breached", stopped_at__isnull=True),
             ),
             models.Index(fields=["ticket", "state"], name="clock_ticket_state"),
+            models.Index(fields=["started_at"], name="clock_started"),  # compliance summary by month
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .choices import (
@@ -17,6 +18,9 @@ from .choices import (
     SolutionStage,
     Status,
 )
+
+# Literal list (not the frozenset) so the index condition is stable in migrations.
+OPEN_LIST = ["new", "triaged", "assigned", "acknowledged", "in_progress", "waiting_customer"]
 
 
 class Category(models.Model):
@@ -152,6 +156,12 @@ class Ticket(models.Model):
             models.Index(fields=["customer", "-id"], name="tkt_customer_id"),
             models.Index(fields=["first_contact_owner", "-id"], name="tkt_fco_id"),
             models.Index(fields=["received_at"], name="tkt_received"),
+            # Queues show open work only: partial indexes stay small as closed history grows.
+            models.Index(fields=["team", "-id"], name="tkt_open_team_id", condition=Q(status__in=OPEN_LIST)),
+            models.Index(
+                fields=["assignee", "-id"], name="tkt_open_assignee_id", condition=Q(status__in=OPEN_LIST)
+            ),
+            models.Index(fields=["-id"], name="tkt_open_id", condition=Q(status__in=OPEN_LIST)),
         ]
 
     def __str__(self) -> str:
