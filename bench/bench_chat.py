@@ -9,7 +9,8 @@ What is measured (the target is p95 message delivery < 100 ms):
 Every customer writes at random intervals (mean BENCH_CHAT_INTERVAL s) for BENCH_CHAT_SECONDS, and
 its agent answers each message at once. Messages never delivered are counted as lost.
 
-    .venv/bin/python bench/bench_chat.py [--sockets 1000] [--agents 20] [--seconds 30] [--interval 10]
+    .venv/bin/python bench/bench_chat.py [--sockets 1000] [--agents 100] [--seconds 60] [--interval 30]
+        [--conn-max-age 600] [--workers N (with REDIS_URL)]
 
 Runs in a temporary directory with its own SQLite database (or DATABASE_URL=postgres://…/<a
 database of its own>), the in-memory channel layer (or REDIS_URL), one uvicorn process (or
@@ -55,10 +56,22 @@ def cpu_seconds(pids: list[int]) -> float:
 TARGET_P95_MS = 100.0
 
 
-def _environment(var_dir: Path) -> dict[str, str]:
+def _environment(var_dir: Path, conn_max_age: int | None) -> dict[str, str]:
+    settings_module = "config.settings.local"
+    pythonpath = os.environ.get("PYTHONPATH", "")
+    if conn_max_age is not None:
+        # Persistent database connections: without them (CONN_MAX_AGE=0, the SQLite default)
+        # every database call of a consumer opens and closes its connection.
+        (var_dir / "bench_chat_settings.py").write_text(
+            "from config.settings.local import *  # noqa: F403\n"
+            f'DATABASES["default"]["CONN_MAX_AGE"] = {conn_max_age}  # noqa: F405\n'
+        )
+        settings_module = "bench_chat_settings"
+        pythonpath = os.pathsep.join(p for p in (str(var_dir), str(ROOT), pythonpath) if p)
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "PYTHONPATH": pythonpath,
+        "DJANGO_SETTINGS_MODULE": settings_module,
         "HERDESK_VAR_DIR": str(var_dir),
         "HERDESK_CHAT_CALENDAR": "24x7",  # staffed whenever the benchmark runs
         "HERDESK_CHAT_ACCEPT_TIMEOUT_SECONDS": "3600",
@@ -73,6 +86,9 @@ def _environment(var_dir: Path) -> dict[str, str]:
 def _prepare(env: dict[str, str], agents: int) -> list[str]:
     """Migrate, load reference data, create the agents; their session cookies."""
     os.environ.update(env)
+    for path in reversed(env.get("PYTHONPATH", "").split(os.pathsep)):
+        if path and path not in sys.path:
+            sys.path.insert(0, path)
     import django
 
     django.setup()
@@ -341,10 +357,16 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sockets", type=int, default=int(os.environ.get("BENCH_CHAT_SOCKETS", 1000)))
-    parser.add_argument("--agents", type=int, default=int(os.environ.get("BENCH_CHAT_AGENTS", 20)))
+    parser.add_argument("--agents", type=int, default=int(os.environ.get("BENCH_CHAT_AGENTS", 100)))
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_CHAT_SECONDS", 60)))
     parser.add_argument("--interval", type=float, default=float(os.environ.get("BENCH_CHAT_INTERVAL", 30)))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=None,
+        help="run with persistent database connections (CONN_MAX_AGE seconds) instead of the settings' value",
+    )
     parser.add_argument(
         "--workers", type=int, default=int(os.environ.get("BENCH_CHAT_WORKERS", 1)), help="uvicorn processes"
     )
@@ -355,7 +377,7 @@ def main() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     with tempfile.TemporaryDirectory(prefix="herdesk-bench-chat-") as tmp:
-        env = _environment(Path(tmp))
+        env = _environment(Path(tmp), args.conn_max_age)
         print(f"preparing database and {args.agents} agents in {tmp} …", flush=True)
         cookies = _prepare(env, args.agents)
         port = free_port()
@@ -387,17 +409,22 @@ def main() -> None:
         with Server(argv, env, port, Path(tmp) / "server.log") as server:
             server.wait_ready("/healthz")
             t0 = time.perf_counter()
-            stats = asyncio.run(
-                run(
-                    f"127.0.0.1:{port}",
-                    args.sockets,
-                    cookies,
-                    args.seconds,
-                    args.interval,
-                    args.seed,
-                    server.pids(),
+            try:
+                stats = asyncio.run(
+                    run(
+                        f"127.0.0.1:{port}",
+                        args.sockets,
+                        cookies,
+                        args.seconds,
+                        args.interval,
+                        args.seed,
+                        server.pids(),
+                    )
                 )
-            )
+            except Exception:
+                log_tail = (Path(tmp) / "server.log").read_text(errors="replace")[-3000:]
+                print("server log (tail):\n" + log_tail, file=sys.stderr)
+                raise
             wall = time.perf_counter() - t0
             rss = peak_mb(server.pids())
         lost_c, lost_a = len(stats.sent_c), len(stats.sent_a)
@@ -409,7 +436,8 @@ def main() -> None:
         f"commit {facts['commit']}"
     )
     print(
-        f"database: {'PostgreSQL' if env.get('DATABASE_URL', '').startswith('postgres') else 'SQLite'}; "
+        f"database: {'PostgreSQL' if env.get('DATABASE_URL', '').startswith('postgres') else 'SQLite'}"
+        f"{f' (CONN_MAX_AGE={args.conn_max_age})' if args.conn_max_age is not None else ''}; "
         f"channel layer: {'Redis' if env.get('REDIS_URL') else 'in-memory'}; "
         f"{args.workers} uvicorn process{'es' if args.workers > 1 else ''}"
     )
