@@ -9,7 +9,7 @@ What is measured (the target is p95 message delivery < 100 ms):
 Every customer writes at random intervals (mean BENCH_CHAT_INTERVAL s) for BENCH_CHAT_SECONDS, and
 its agent answers each message at once. Messages never delivered are counted as lost.
 
-    .venv/bin/python bench/bench_chat.py [--sockets 1000] [--agents 100] [--seconds 60] [--interval 30]
+    .venv/bin/python bench/bench_chat.py [--sockets 1000] [--agents 20] [--seconds 60] [--interval 30]
         [--conn-max-age 600] [--workers N (with REDIS_URL)]
 
 Runs in a temporary directory with its own SQLite database (or DATABASE_URL=postgres://…/<a
@@ -357,7 +357,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sockets", type=int, default=int(os.environ.get("BENCH_CHAT_SOCKETS", 1000)))
-    parser.add_argument("--agents", type=int, default=int(os.environ.get("BENCH_CHAT_AGENTS", 100)))
+    parser.add_argument("--agents", type=int, default=int(os.environ.get("BENCH_CHAT_AGENTS", 20)))
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_CHAT_SECONDS", 60)))
     parser.add_argument("--interval", type=float, default=float(os.environ.get("BENCH_CHAT_INTERVAL", 30)))
     parser.add_argument("--seed", type=int, default=1)
