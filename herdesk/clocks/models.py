@@ -17,7 +17,11 @@ class ClockState(models.TextChoices):
 
 
 class Clock(models.Model):
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="clocks")
+    # No index of its own: clock_ticket_kind_cycle and clock_ticket_state both lead with the ticket,
+    # and every index costs each sweep UPDATE (a state change is never a HOT update).
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="clocks", db_index=False
+    )
     definition = models.ForeignKey("policies.ClockDefinition", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("clock"), max_length=30)
     # A clock that starts again (transfer, reopen) gets the next cycle; history is kept.
@@ -73,7 +77,8 @@ class ClockIncident(models.Model):
 
     WARNING = "warning"
     BREACH = "breach"
-    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="incidents")
+    # No index of its own: clock_incident_once (clock, kind) serves look-ups by clock.
+    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="incidents", db_index=False)
     kind = models.CharField(max_length=10, choices=[(WARNING, _("Warning")), (BREACH, _("Breach"))])
     due_at = models.DateTimeField()
     recorded_at = models.DateTimeField()

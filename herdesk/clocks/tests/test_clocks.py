@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -349,3 +349,83 @@ def test_scheduler_outage_catch_up_with_advanced_time(customer, staff) -> None:
         run_periodic_tasks()
     assert ClockIncident.objects.filter(kind="breach").count() == 2
     assert OutboxMessage.objects.exclude(status="sent").count() == 0
+
+
+def test_sweep_queues_each_action_once_with_the_dispatchers_payload(customer, staff) -> None:
+    """The set-based sweep writes incidents and outbox rows in SQL: pin what it writes (dedupe keys,
+    payload with the due instant as Python's isoformat, with and without microseconds), that a
+    re-claimed clock adds nothing, and that the actions are still applied on dispatch."""
+    from herdesk.clocks.services import definitions_cache_clear
+    from herdesk.policies.models import ClockDefinition
+
+    t0 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
+    t = ts.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="phone",
+        problem_type="product_inquiry",
+        subject="酸奶胀袋",
+        received_at=t0,
+        now=t0,
+    )
+    actions = ["notify_assignee", "escalate_priority", "reassign"]
+    ClockDefinition.objects.filter(version=t.policy_version, kind="triage").update(breach_actions=actions)
+    definitions_cache_clear()
+    triage, first = _clock(t, "triage"), _clock(t, "first_response")
+    Clock.objects.filter(pk=triage.pk).update(due_at=t0 + timedelta(minutes=3, microseconds=123456))
+    triage.refresh_from_db()
+    assert first.due_at.microsecond == 0
+    priority = t.priority
+
+    r1 = clock_sweep(now=t0 + timedelta(hours=1))
+    assert (r1.breaches, r1.warnings) == (2, 0)
+    rows = OutboxMessage.objects.filter(ticket=t).order_by("dedupe_key")
+    expected = {
+        (f"clock:{c.pk}:breach:{a}", a, c.kind, c.due_at.astimezone(UTC).isoformat())
+        for c, acts in ((triage, actions), (first, first.definition.breach_actions))
+        for a in acts
+    }
+    assert {(m.dedupe_key, m.template, m.payload["clock"], m.payload["due_at"]) for m in rows} == expected
+    assert "123456+00:00" in rows.get(dedupe_key=f"clock:{triage.pk}:breach:reassign").payload["due_at"]
+    for m in rows:
+        assert m.channel == "action" and m.status == "pending" and m.recipient == ""
+        assert m.payload == {
+            "clock": m.payload["clock"],
+            "incident": "breach",
+            "ticket": t.number,
+            "due_at": m.payload["due_at"],
+        }
+    # A producer that claims the same clock again (a retry) records and queues nothing new.
+    count = rows.count()
+    Clock.objects.filter(pk=triage.pk).update(state=ClockState.RUNNING)
+    assert clock_sweep(now=t0 + timedelta(hours=1, minutes=1)).breaches == 1
+    assert ClockIncident.objects.filter(clock=triage, kind="breach").count() == 1
+    assert OutboxMessage.objects.filter(ticket=t).count() == count
+
+    assert outbox_dispatch()["failed"] == 0
+    assert not OutboxMessage.objects.exclude(status="sent").exists()
+    t.refresh_from_db()
+    assert t.priority != priority  # escalate_priority applied once
+
+
+def test_breach_after_warning_keeps_the_warning_time(customer, staff) -> None:
+    t0 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
+    t = ts.ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="phone",
+        problem_type="product_inquiry",
+        subject="奶粉结块",
+        received_at=t0,
+        now=t0,
+    )
+    warned = t0 + timedelta(hours=3, minutes=20)  # 80% of the 4h resolution clock
+    assert clock_sweep(now=warned).warnings == 1
+    assert clock_sweep(now=t0 + timedelta(hours=5)).breaches == 1
+    res = _clock(t, "resolution")
+    assert res.state == ClockState.BREACHED
+    assert res.warned_at == warned and res.breached_at == t0 + timedelta(hours=5)
+    assert ClockIncident.objects.filter(clock=res).count() == 2
+    keys = set(OutboxMessage.objects.filter(ticket=t).values_list("dedupe_key", flat=True))
+    assert {f"clock:{res.pk}:warning:{a}" for a in res.definition.warn_actions} <= keys
+    assert {f"clock:{res.pk}:breach:{a}" for a in res.definition.breach_actions} <= keys
