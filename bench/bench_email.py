@@ -206,7 +206,15 @@ def main() -> int:
                 items.append({"raw": raw, "external_id": mid, "content_key": ck})
             payload_store_many(channel="email", source="support", items=items)
         c1, t1 = time.process_time(), time.perf_counter()
-        counts = payloads_process_pending(channel="email", limit=len(msgs) + 1)
+        # Statements per message: a figure the shared machine's load does not blur.
+        statements = [0]
+
+        def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+            statements[0] += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            counts = payloads_process_pending(channel="email", limit=len(msgs) + 1)
         c2, t2 = time.process_time(), time.perf_counter()
         load = max(load_before, os.getloadavg()[0])
         n = len(msgs)
@@ -217,7 +225,7 @@ def main() -> int:
         print(f"store:      {n / (t1 - t0):8.0f}/s  ({t1 - t0:.2f} s; {n / (c1 - c0):.0f}/s per CPU-second)")
         print(
             f"process:    {n / (t2 - t1):8.0f}/s  ({t2 - t1:.2f} s; {n / (c2 - c1):.0f}/s per CPU-second)  "
-            f"states {dict(counts)}"
+            f"states {dict(counts)}; {statements[0] / n:.1f} SQL statements per message"
         )
         print(f"outcomes:   {outcomes}; {tickets} tickets, {interactions} timeline entries")
 

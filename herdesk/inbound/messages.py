@@ -41,6 +41,8 @@ class Routed:
     created: bool
     # Candidate tickets the sender was not allowed to write to (numbers), for the record.
     refused: list[str] = field(default_factory=list)
+    # The clocks a new ticket started (for its acknowledgement, without reading them back).
+    clocks: list[Any] = field(default_factory=list)
 
 
 @dataclass

@@ -254,16 +254,23 @@ class Estimate:
         }
 
 
-def acknowledgement_estimate(*, ticket: Any) -> Estimate:
-    """The latest non-cancelled first-response and resolution clocks of the ticket."""
+def acknowledgement_estimate(*, ticket: Any, clocks: list[Any] | None = None) -> Estimate:
+    """The latest non-cancelled first-response and resolution clocks of the ticket. `clocks`: all
+    the clocks the ticket has, when the caller has just started them (a new ticket): no query."""
     from herdesk.clocks.models import Clock, ClockState
     from herdesk.policies.choices import ClockKind
 
+    kinds = (ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION)
+    if clocks is None:
+        clocks = list(
+            Clock.objects.filter(ticket=ticket, kind__in=kinds)
+            .exclude(state=ClockState.CANCELLED)
+            .order_by("kind", "cycle")
+        )
     latest: dict[str, Any] = {}
-    for clock in (
-        Clock.objects.filter(ticket=ticket, kind__in=[ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION])
-        .exclude(state=ClockState.CANCELLED)
-        .order_by("kind", "cycle")
+    for clock in sorted(
+        (c for c in clocks if c.kind in kinds and c.state != ClockState.CANCELLED),
+        key=lambda c: (c.kind, c.cycle),
     ):
         latest[clock.kind] = clock
     fr, res = latest.get(ClockKind.FIRST_RESPONSE), latest.get(ClockKind.RESOLUTION)

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import time
 from collections import Counter
+from contextlib import ExitStack
 from datetime import datetime
 from typing import Any
 
@@ -91,7 +92,23 @@ def payload_store_many(*, channel: str, source: str, items: list[dict[str, Any]]
     All or nothing: if it raises, nothing of the batch is stored (the caller may store one by one)."""
     now = timezone.now()
     with transaction.atomic(durable=True):
-        return [_store(channel=channel, source=source, now=now, **item) for item in items]
+        # The rows already stored under the batch's keys, in one locking read instead of one per item.
+        keys = {
+            dedupe_key_for(external_id=item.get("external_id", ""), content_key=item.get("content_key") or "")
+            for item in items
+            if item.get("content_key") or (item.get("external_id") or "").strip()
+        }
+        firsts: dict[str, InboundPayload | None] = dict.fromkeys(keys)
+        for row in (
+            InboundPayload.objects.filter(
+                channel=channel, source=source, dedupe_key__in=keys, duplicate_of__isnull=True
+            )
+            .select_for_update()
+            .defer("raw")
+            .order_by("pk")  # one lock order for concurrent pollers
+        ):
+            firsts[row.dedupe_key] = row
+        return [_store(channel=channel, source=source, now=now, firsts=firsts, **item) for item in items]
 
 
 def _store(
@@ -103,14 +120,20 @@ def _store(
     content_key: str | None = None,
     meta: dict[str, Any] | None = None,
     now: datetime,
+    firsts: dict[str, InboundPayload | None] | None = None,
 ) -> StoreResult:
+    """`firsts`: the first row per dedupe key, already read and locked by the caller (a batch);
+    keys missing from it are read here. Kept current as rows are created."""
     raw = bytes(raw)
     sha = _sha256(raw)
     content_key = content_key or sha
     ext = (external_id or "").strip()[:EXTERNAL_ID_MAX]
     key = dedupe_key_for(external_id=external_id, content_key=content_key)
     base = InboundPayload.objects.filter(channel=channel, source=source, dedupe_key=key)
-    first = base.filter(duplicate_of__isnull=True).select_for_update().defer("raw").first()
+    if firsts is not None and key in firsts:
+        first = firsts[key]
+    else:
+        first = base.filter(duplicate_of__isnull=True).select_for_update().defer("raw").first()
     if first is None:
         try:
             with transaction.atomic():
@@ -126,6 +149,8 @@ def _store(
                     meta=meta or {},
                     received_at=now,
                 )
+            if firsts is not None:
+                firsts[key] = payload
             return StoreResult(payload=payload, created=True, duplicate=False)
         except IntegrityError:
             # A concurrent delivery of the same message committed first: count ours on it.
@@ -294,9 +319,13 @@ def payloads_process_pending(
     """Process the backlog (oldest first). Returns how many payloads ended in each state.
 
     Payloads are processed in short transactions of up to `batch_size` payloads, each payload in
-    its own savepoint (a failing one is quarantined without touching the others). A crash loses
-    only the uncommitted batch, whose payloads are still `pending` and processed by the next run.
-    Must not be called inside a transaction.
+    its own savepoint (a failing one is quarantined without touching the others). Within a batch
+    the work the payloads share is done once: the search documents of all the batch's tickets are
+    written together at its end, and the policy versions are read once (both before the commit,
+    see `search_index_deferred` and `ticket_create_batch`). Should that shared work fail, the batch
+    rolls back and its payloads are processed again one per transaction without it, so that only
+    the payload at fault is quarantined. A crash loses only the uncommitted batch, whose payloads
+    are still `pending` and processed by the next run. Must not be called inside a transaction.
     """
     qs = InboundPayload.objects.filter(state=PayloadState.PENDING)
     if channel:
@@ -307,14 +336,36 @@ def payloads_process_pending(
     counts: Counter[str] = Counter()
     i = 0
     while i < len(ids):
-        with transaction.atomic():
-            started = time.monotonic()
-            for pid in ids[i : i + max(1, batch_size)]:
-                counts[str(payload_process(payload_id=pid).state)] += 1
-                i += 1
-                if time.monotonic() - started > BATCH_SECONDS:
-                    break
+        batch = ids[i : i + max(1, batch_size)]
+        try:
+            states = _process_batch(batch, shared=True)
+        except Exception:
+            log.exception("inbound batch from payload %s failed as a whole; retrying one by one", batch[0])
+            states = [s for pid in batch for s in _process_batch([pid], shared=False)]
+        counts.update(states)
+        i += len(states)
     return dict(counts)
+
+
+def _process_batch(ids: list[int], *, shared: bool) -> list[str]:
+    """Process payloads in one transaction until BATCH_SECONDS have passed; their end states."""
+    from herdesk.audit.services import audit_deferred
+    from herdesk.search.services import search_index_deferred
+    from herdesk.tickets.services import ticket_create_batch
+
+    states: list[str] = []
+    with transaction.atomic(), ExitStack() as stack:
+        if shared:
+            # Entered inside the transaction, so they finish (index written) before it commits.
+            stack.enter_context(search_index_deferred())
+            stack.enter_context(ticket_create_batch())
+            stack.enter_context(audit_deferred())
+        started = time.monotonic()
+        for pid in ids:
+            states.append(str(payload_process(payload_id=pid).state))
+            if time.monotonic() - started > BATCH_SECONDS:
+                break
+    return states
 
 
 def payload_receive(
@@ -525,8 +576,7 @@ def inbound_route(*, message: InboundMessage, candidates: Any = ()) -> Routed:
     Runs in the caller's transaction (the payload's).
     """
     from herdesk.tickets.choices import Direction, ProblemType, Status
-    from herdesk.tickets.models import Interaction
-    from herdesk.tickets.services import MAX_TEXT, interaction_add, ticket_create
+    from herdesk.tickets.services import MAX_TEXT, interaction_add, ticket_create_detailed
 
     now = timezone.now()
     received = message.received_at or now
@@ -572,7 +622,7 @@ def inbound_route(*, message: InboundMessage, candidates: Any = ()) -> Routed:
     problem_type = message.problem_type or getattr(
         settings, "HERDESK_INBOUND_DEFAULT_PROBLEM_TYPE", ProblemType.PRODUCT_INQUIRY
     )
-    ticket = ticket_create(
+    created = ticket_create_detailed(
         actor=None,
         customer=customer,
         contact=message.sender.contact,
@@ -581,20 +631,16 @@ def inbound_route(*, message: InboundMessage, candidates: Any = ()) -> Routed:
         subject=subject,
         description=body,
         received_at=received,
+        interaction_data=message.data,
         now=now,
     )
-    first_entry = (
-        Interaction.objects.filter(ticket=ticket, direction=Direction.INBOUND)
-        .only("id", "ticket_id", "data")
-        .order_by("id")
-        .first()
+    return Routed(
+        ticket=created.ticket,
+        interaction=created.interaction,
+        created=True,
+        refused=refused,
+        clocks=created.clocks,
     )
-    if first_entry is not None and message.data:
-        # ticket_create has no parameter for the timeline entry's data: set it on the entry it just
-        # created, in the same transaction (lead: a `interaction_data=` parameter would be cleaner).
-        Interaction.objects.filter(pk=first_entry.pk).update(data=message.data)
-        first_entry.data = message.data
-    return Routed(ticket=ticket, interaction=first_entry, created=True, refused=refused)
 
 
 __all__ = [

@@ -340,6 +340,7 @@ def process_payload(payload: InboundPayload) -> HandlerResult:
             created=routed.created,
             oversized_notice=oversized,
             payload_id=payload.pk,
+            clocks=routed.clocks if routed.created else None,
         )
     return HandlerResult(
         outcome=Outcome.TICKET_CREATED if routed.created else Outcome.INTERACTION_ADDED,

@@ -16,8 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -135,15 +134,24 @@ def mailbox_update(*, mailbox: Mailbox, actor: Any = None, **changes: Any) -> Ma
 def autoreply_allow(*, key: str, now: datetime | None = None) -> bool:
     """Count one automatic reply to the recipient with blind index `key` today (local date);
     False once HERDESK_MAIL_AUTOREPLY_DAILY_CAP is reached (a loop cannot flood anybody).
-    Two statements, no read: insert-if-missing, then a conditional increment (row-locking, so
-    concurrent workers cannot both take the last slot). Runs in the caller's transaction."""
+    One statement, no read: insert the day's row with 1, or increment it while under the cap
+    (INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING, SQLite ≥ 3.35 and PostgreSQL; row-locking,
+    so concurrent workers cannot both take the last slot). Runs in the caller's transaction."""
+    cap = conf.autoreply_daily_cap()
+    if cap <= 0:
+        return False
     day = timezone.localdate(now or timezone.now())
-    AutoReplyCounter.objects.bulk_create([AutoReplyCounter(key=key, day=day, count=0)], ignore_conflicts=True)
-    return bool(
-        AutoReplyCounter.objects.filter(key=key, day=day, count__lt=conf.autoreply_daily_cap()).update(
-            count=F("count") + 1
+    qn = connection.ops.quote_name
+    table = qn(AutoReplyCounter._meta.db_table)
+    key_col, day_col, count_col = qn("key"), qn("day"), qn("count")
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} ({key_col}, {day_col}, {count_col}) VALUES (%s, %s, 1) "
+            f"ON CONFLICT ({key_col}, {day_col}) DO UPDATE SET {count_col} = {table}.{count_col} + 1 "
+            f"WHERE {table}.{count_col} < %s RETURNING {count_col}",
+            [key, connection.ops.adapt_datefield_value(day), cap],
         )
-    )
+        return cur.fetchone() is not None
 
 
 def _domain(mailbox: Mailbox | None) -> str:
@@ -271,15 +279,17 @@ def acknowledge(
     created: bool,
     oversized_notice: bool,
     payload_id: int,
+    clocks: list[Any] | None = None,
 ) -> str:
     """INT-2: the sender of a new request gets its number and the expected handling time (from the
     ticket's own first-response clock); an oversized email gets a polite notice. Never to
-    automatic/bulk/list mail nor past the daily cap (RFC 3834). Returns what was done."""
+    automatic/bulk/list mail nor past the daily cap (RFC 3834). Returns what was done.
+    `clocks`: every clock of a ticket just created (saves reading them back)."""
     if parsed.suppress_auto_reply:
         return "suppressed: " + ", ".join(parsed.auto_reasons)
     if not contact.email_bidx or not autoreply_allow(key=contact.email_bidx):
         return "capped"
-    estimate = acknowledgement_estimate(ticket=ticket)
+    estimate = acknowledgement_estimate(ticket=ticket, clocks=clocks)
     tag = f"[{ticket.number}]"
 
     def build() -> str:

@@ -1,6 +1,7 @@
 """Every write to the search index (KB-2). Ticket services call `search_index_ticket` in their own
 transaction; bulk loaders call `search_index_bulk`; `herdesk search reindex` calls
-`search_reindex_all`.
+`search_reindex_all`; batch writers (the inbound processor) wrap their batch in
+`search_index_deferred` so that the batch's tickets are indexed together before it commits.
 
 The index is derived data: rebuilding it from tickets and interactions is always safe.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -23,15 +25,50 @@ from .text import document_text, document_tokens
 
 BULK_CHUNK = 2000
 
+# The tickets whose documents a `search_index_deferred` block still owes (None: no such block).
+_DEFERRED: ContextVar[set[int] | None] = ContextVar("search_index_deferred", default=None)
 
-@transaction.atomic
+
 def search_index_ticket(*, ticket: Ticket) -> None:
     """Upsert one ticket's search document, in the caller's transaction (a new ticket, a new
     interaction). Queries: the ticket with customer and product, its public interactions, the old
     document, the upsert (+ FTS5 delete/insert on SQLite). Side effects: on SQLite the FTS5 row; on
     PostgreSQL a trigger updates search_gramdoc and both GIN indexes take the new grams. Locks: the
-    document row (upsert)."""
-    _index([ticket.pk], timezone.now())
+    document row (upsert). Inside `search_index_deferred` only the ticket's id is noted: its
+    document is written when the block ends, still before the caller's transaction commits."""
+    pending = _DEFERRED.get()
+    if pending is not None:
+        pending.add(ticket.pk)
+        return
+    with transaction.atomic():
+        _index([ticket.pk], timezone.now())
+
+
+@contextmanager
+def search_index_deferred() -> Iterator[set[int]]:
+    """Index every ticket that `search_index_ticket` is asked for inside the block once, when the
+    block ends without an exception (`search_index_bulk`: six statements for the whole batch instead
+    of six per ticket and per message — the inbound processor's batch of 20 emails).
+
+    Use it inside the transaction that holds the batch's writes and commit only after the block:
+    the documents then commit with the tickets they describe, so a ticket is searchable as soon as
+    it is visible (KB-2), exactly as without deferral. Tickets of a rolled-back savepoint inside
+    the block need nothing special: the index is rebuilt from what the database holds at the end
+    (a ticket that no longer exists gets no document). On an exception nothing is indexed; the
+    caller's transaction rolls back anyway. A nested block joins the outer one."""
+    outer = _DEFERRED.get()
+    if outer is not None:
+        yield outer
+        return
+    pending: set[int] = set()
+    token = _DEFERRED.set(pending)
+    try:
+        yield pending
+    finally:
+        _DEFERRED.reset(token)
+    # Only reached without an exception: the block's tickets, in one bulk upsert.
+    if pending:
+        search_index_bulk(pending)
 
 
 @transaction.atomic

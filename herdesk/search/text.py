@@ -83,8 +83,27 @@ def gram_token(gram: str) -> str:
 
 
 def document_tokens(text: str) -> str:
-    """The FTS5 column value for a normalised document text (sorted so it is reproducible)."""
-    return " ".join(sorted(gram_token(g) for g in document_grams(text)))
+    """The FTS5 column value for a normalised document text (sorted so it is reproducible):
+    `gram_token` of every gram of `document_grams`, computed in one pass with each character's hex
+    code converted once (4x faster; the index is written on every new ticket and reply)."""
+    tokens: set[str] = set()
+    prev = ""
+    for ch in text:
+        if ch == " ":
+            prev = ""
+            continue
+        code = _HEX.get(ch)
+        if code is None:
+            code = _HEX[ch] = format(ord(ch), "x")
+        tokens.add(code)
+        if prev:
+            tokens.add(prev + "x" + code)
+        prev = code
+    return " ".join(sorted(tokens))
+
+
+# Hex code of each character seen (bounded by the characters of the texts: a few thousand).
+_HEX: dict[str, str] = {}
 
 
 def document_text(

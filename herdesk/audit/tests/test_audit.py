@@ -97,3 +97,38 @@ def test_cli_exits_nonzero_and_names_row(tmp_path) -> None:
     db.commit()
     bad = run("audit", "verify")
     assert bad.returncode == 1 and "#2" in bad.stderr
+
+
+@pytest.mark.django_db
+def test_deferred_entries_follow_their_changes() -> None:
+    """audit_deferred (the inbound batch): entries are chained at the end of the block, in order;
+    one recorded in a savepoint that rolled back is dropped with its change."""
+    from django.db import transaction
+
+    from herdesk.audit.services import audit_deferred
+
+    audit_record(actor=None, action="test.event", object_type="ticket", object_id="before")
+    with transaction.atomic(), audit_deferred():
+        audit_record(actor=None, action="test.event", object_type="ticket", object_id="kept1")
+        assert not AuditEntry.objects.filter(object_id="kept1").exists()  # noted, not yet written
+        try:
+            with transaction.atomic():
+                audit_record(actor=None, action="test.event", object_type="ticket", object_id="undone")
+                with transaction.atomic():
+                    audit_record(actor=None, action="test.event", object_type="ticket", object_id="undone2")
+                raise RuntimeError("the change is rolled back")
+        except RuntimeError:
+            pass
+        audit_record(actor=None, action="test.event", object_type="ticket", object_id="kept2")
+    ids = list(
+        AuditEntry.objects.filter(action="test.event").order_by("seq").values_list("object_id", flat=True)
+    )
+    assert ids == ["before", "kept1", "kept2"]
+    assert audit_verify().ok
+    # An exception out of the block writes nothing (the caller's transaction rolls back anyway).
+    with pytest.raises(RuntimeError), transaction.atomic(), audit_deferred():
+        audit_record(actor=None, action="test.event", object_type="ticket", object_id="lost")
+        raise RuntimeError("batch fails")
+    assert not AuditEntry.objects.filter(object_id="lost").exists()
+    audit_record(actor=None, action="test.event", object_type="ticket", object_id="after")
+    assert audit_verify().ok and audit_verify().checked == AuditEntry.objects.count()

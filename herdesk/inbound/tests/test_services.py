@@ -310,3 +310,34 @@ def test_long_bodies_are_cut_with_a_note(customer):
         )
     )
     assert len(r.ticket.description) <= MAX_TEXT
+
+
+def test_store_many_dedupes_like_one_by_one():
+    """payload_store_many reads the batch's keys at once; the outcome per item must be the same as
+    payload_store one by one: redelivery counted, repeats inside the batch recognised, a reused
+    id with other content quarantined."""
+    old = store(_raw(text="旧"), external_id="m-old").payload
+    items: list[dict[str, object]] = [
+        {"raw": _raw(text="旧"), "external_id": "m-old"},  # redelivery of a stored message
+        {"raw": _raw(text="新"), "external_id": "m-new"},
+        {"raw": _raw(text="新"), "external_id": "m-new"},  # the same again within the batch
+        {"raw": _raw(text="别的"), "external_id": "m-new"},  # same id, other content
+        {"raw": _raw(text="无编号")},  # no id: the content hash is the key
+        {"raw": _raw(text="无编号")},
+    ]
+    results = services.payload_store_many(channel="echo", source="test", items=items)
+    assert [(r.created, r.duplicate) for r in results] == [
+        (False, True),
+        (True, False),
+        (False, True),
+        (True, False),
+        (True, False),
+        (False, True),
+    ]
+    old.refresh_from_db()
+    assert old.deliveries == 2 and old.duplicate_count == 1
+    new = InboundPayload.objects.get(dedupe_key="id:m-new", duplicate_of__isnull=True)
+    assert new.deliveries == 2 and new.state == "pending"
+    reused = InboundPayload.objects.get(dedupe_key="id:m-new", duplicate_of=new)
+    assert reused.state == "quarantined" and reused.reason_code == "id_reused"
+    assert InboundPayload.objects.filter(state="pending").count() == 3  # old, m-new, no-id

@@ -106,13 +106,13 @@ def test_crash_while_processing(dovecot, imap_mailbox, imap_append, monkeypatch)
     from herdesk.tickets import services as tickets
 
     imap_append(imap_mailbox.test_folder, make_mail())
-    real = tickets.ticket_create
+    real = tickets.ticket_create_detailed  # what inbound_route calls
 
     def create_then_die(**kwargs):
         real(**kwargs)
         raise SystemExit("killed mid-transaction")
 
-    monkeypatch.setattr(tickets, "ticket_create", create_then_die)
+    monkeypatch.setattr(tickets, "ticket_create_detailed", create_then_die)
     with pytest.raises(SystemExit):
         services.mail_poll(mailbox=imap_mailbox)
     assert Ticket.objects.count() == 0

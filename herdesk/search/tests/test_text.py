@@ -77,3 +77,11 @@ def test_grams_are_a_superset_and_exact_for_short_terms(doc: str, term: str) -> 
             assert present
         if exact:
             assert present == (t in text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("灌装机故障 酸奶Err-123x_ ＥＲ\u200b\t"), max_size=60))
+def test_document_tokens_are_the_gram_tokens_of_the_document_grams(raw: str) -> None:
+    # document_tokens is a one-pass rewrite (speed); its result is defined by these two functions.
+    text = normalise(raw)
+    assert document_tokens(text) == " ".join(sorted(gram_token(g) for g in document_grams(text)))

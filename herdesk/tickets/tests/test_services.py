@@ -195,3 +195,31 @@ def test_follow_up_and_record_finalize_stop_their_clocks(customer, staff) -> Non
     visit.save()
     s.record_finalize(ticket=t, actor=tech, at=t0 + timedelta(days=1, hours=2))
     assert Clock.objects.get(ticket=t, kind="record_finalize").state == "met"
+
+
+def test_batch_policy_version_matches_policy_version_in_force(reference) -> None:
+    """ticket_create_batch picks the version in force from one read of the candidates; it must
+    agree with policy_version_in_force for every instant (before, between and after versions,
+    and with a version that has no effective date)."""
+    from herdesk.policies.models import PolicyVersion, ServicePolicy
+    from herdesk.policies.selectors import policy_version_in_force
+
+    current = policy_version_in_force(at=datetime(2026, 11, 23, 9, 0, tzinfo=SH))
+    assert current is not None
+    policy = ServicePolicy.objects.get(pk=current.policy_id)
+    base = current.number
+    PolicyVersion.objects.create(
+        policy=policy, number=base + 1, status="approved", effective_from=datetime(2027, 1, 1, tzinfo=SH)
+    )
+    PolicyVersion.objects.create(policy=policy, number=base + 2, status="draft")
+    PolicyVersion.objects.create(policy=policy, number=base + 3, status="approved", effective_from=None)
+    instants = [
+        datetime(2020, 1, 1, tzinfo=SH),
+        datetime(2026, 11, 23, 9, 0, tzinfo=SH),
+        datetime(2026, 12, 31, 23, 59, tzinfo=SH),
+        datetime(2027, 1, 1, tzinfo=SH),
+        datetime(2030, 6, 1, tzinfo=SH),
+    ]
+    with s.ticket_create_batch():
+        picked = [s._policy_version(at) for at in instants]
+    assert picked == [policy_version_in_force(at=at) for at in instants]
