@@ -35,6 +35,15 @@ class SavedView(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        """The queue page with the view's filters (what the sidebar link opens)."""
+        from urllib.parse import urlencode
+
+        from django.urls import reverse
+
+        url = reverse("workspace:queue", kwargs={"queue": self.queue})
+        return f"{url}?{urlencode(self.params)}" if self.params else url
+
 
 class SavedReply(models.Model):
     """A canned answer (常见问题答复) an agent inserts into a reply; maintained by administrators."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Lookup, Q
 from django.utils.translation import gettext_lazy as _
 
 from .choices import (
@@ -21,6 +23,27 @@ from .choices import (
 
 # Literal list (not the frozenset) so the index condition is stable in migrations.
 OPEN_LIST = ["new", "triaged", "assigned", "acknowledged", "in_progress", "waiting_customer"]
+
+
+class IsOpen(Lookup):
+    """`status__open=True` (also `ticket__status__open=True`): one of OPEN_LIST, written into the
+    SQL as the literal list of the partial indexes' condition (tkt_open_*).
+
+    Why: SQLite uses a partial index only when the query repeats the index's WHERE term exactly,
+    literals and order included. `status__in=[...]` binds parameters (`IN (?, ?, …)`), which never
+    match, so on SQLite every open-ticket queue sorted all open tickets of a status index instead of
+    reading the newest 25 from tkt_open_id (issue 4). PostgreSQL proves the condition either way.
+    """
+
+    lookup_name = "open"
+    prepare_rhs = False
+    SQL = ", ".join(f"'{s}'" for s in OPEN_LIST)  # constants: nothing from outside is interpolated
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        if self.rhs is not True:
+            raise ValueError("status__open accepts True only")
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN ({self.SQL})", tuple(params)
 
 
 class Category(models.Model):
@@ -162,10 +185,20 @@ class Ticket(models.Model):
                 fields=["assignee", "-id"], name="tkt_open_assignee_id", condition=Q(status__in=OPEN_LIST)
             ),
             models.Index(fields=["-id"], name="tkt_open_id", condition=Q(status__in=OPEN_LIST)),
+            # The first-contact branch of a handler's visibility (首问负责制): an agent is first
+            # contact of thousands of closed tickets; the queues only want the open ones.
+            models.Index(
+                fields=["first_contact_owner", "-id"],
+                name="tkt_open_fco_id",
+                condition=Q(status__in=OPEN_LIST),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.subject}"
+
+
+Ticket._meta.get_field("status").register_lookup(IsOpen)
 
 
 class TicketCounter(models.Model):

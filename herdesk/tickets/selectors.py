@@ -7,7 +7,6 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from .choices import OPEN_STATUSES
 from .models import Interaction, Ticket
 
 LIST_RELATED = ("customer", "team", "assignee", "product", "category")
@@ -102,14 +101,15 @@ def ticket_list(
         filters &= Q(status=status)
     if customer_id:
         filters &= Q(customer_id=customer_id)
+    # status__open: written as the open-ticket partial indexes' condition (tickets.models.IsOpen).
     if queue == "mine":
-        filters &= Q(assignee_id=user.pk, status__in=OPEN_STATUSES)
+        filters &= Q(assignee_id=user.pk, status__open=True)
     elif queue == "team":
-        filters &= Q(team_id=user.team_id, status__in=OPEN_STATUSES)
+        filters &= Q(team_id=user.team_id, status__open=True)
     elif queue == "unassigned":
-        filters &= Q(assignee__isnull=True, status__in=OPEN_STATUSES)
+        filters &= Q(assignee__isnull=True, status__open=True)
     elif queue == "open":
-        filters &= Q(status__in=OPEN_STATUSES)
+        filters &= Q(status__open=True)
     if before_id:
         filters &= Q(id__lt=before_id)
     qs = tickets_visible_to(user).filter(filters).select_related(*LIST_RELATED)

@@ -11,6 +11,7 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from herdesk.catalog.models import Product
@@ -31,6 +32,7 @@ from herdesk.tickets.choices import (
 from herdesk.tickets.models import Category
 
 from . import intake
+from .rendering import RENDERER
 from .selectors import assignable_staff
 
 # A call may have started a while before the agent submits, but not days ago: an old "call start"
@@ -69,8 +71,83 @@ class StaffChoiceField(forms.ModelChoiceField):
         return f"{obj.display_name or obj.username}{team}"
 
 
+# Choice lists read as values, with the same labels as label_from_instance above: the queue page's
+# selects list every team, product, category and (for supervisors, twice) every member of staff,
+# ~250 at 1,000,000 tickets; building a model instance per option cost several ms of a page whose
+# budget is 50 ms (issue 4). The fields stay ModelChoiceFields, so a submitted value is still
+# checked against the queryset. Lazy (a callable): a "load more" request never renders them.
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+def _local(english: str, name_en: str, plain: str) -> str:
+    """local_name() without the instance: `english` when there is an English name and the language
+    is English, else `plain` (str(obj))."""
+    return english if name_en and _english() else plain
+
+
+def team_choices() -> list[tuple[int, str]]:
+    rows = Team.objects.order_by("id").values_list("pk", "name", "name_en")
+    return [(pk, _local(name_en, name_en, name)) for pk, name, name_en in rows]
+
+
+def product_choices() -> list[tuple[int, str]]:
+    rows = Product.objects.filter(is_active=True).values_list("pk", "name", "name_en", "model_number")
+    return [
+        (pk, _local(f"{name_en} {model}".strip(), name_en, f"{name} {model}".strip()))
+        for pk, name, name_en, model in rows
+    ]
+
+
+def category_choices() -> list[tuple[int, str]]:
+    rows = list(
+        Category.objects.order_by("problem_type", "code").values_list(
+            "pk", "parent_id", "name", "name_en", "is_active"
+        )
+    )
+    by_pk = {r[0]: r for r in rows}
+
+    def plain(pk: int) -> str:  # Category.__str__: "parent / name"
+        _pk, parent, name, _en, _active = by_pk[pk]
+        return f"{plain(parent)} / {name}" if parent in by_pk else name
+
+    return [(pk, _local(en, en, plain(pk))) for pk, _parent, _name, en, active in rows if active]
+
+
+def staff_choices() -> list[tuple[int, str]]:
+    rows = assignable_staff().values_list(
+        "pk", "display_name", "username", "team_id", "team__name", "team__name_en"
+    )
+    return [
+        (pk, f"{shown or username}" + (f" · {_local(en, en, team)}" if team_id else ""))
+        for pk, shown, username, team_id, team, en in rows
+    ]
+
+
+# One page may show the same list twice (a supervisor's filter and bulk-reassign forms both list
+# the teams and the staff): forms given the same `shared` dict read each list once.
+SharedChoices = dict[str, list[tuple[Any, Any]]]
+
+
+def _values_choices(field: forms.Field, fn: Any, shared: SharedChoices | None = None) -> None:
+    """Give a ModelChoiceField the choices of `fn`, read once on first use (a select iterates its
+    choices twice: for the `required` attribute and for the options)."""
+    model_field = cast(forms.ModelChoiceField, field)
+    empty = [("", model_field.empty_label)] if model_field.empty_label is not None else []
+    read: SharedChoices = shared if shared is not None else {}
+
+    def choices() -> list[tuple[Any, Any]]:
+        if fn.__name__ not in read:
+            read[fn.__name__] = fn()
+        return [*empty, *read[fn.__name__]]
+
+    model_field.choices = choices
+
+
 class QueueFilterForm(forms.Form):
     """GET filters of a queue; invalid values are reported and ignored (never a 500)."""
+
+    default_renderer = RENDERER  # on every queue page: widgets written in Python (rendering.py)
 
     channel = forms.ChoiceField(label=_("Channel"), choices=_choices(Channel.choices), required=False)
     problem_type = forms.ChoiceField(
@@ -94,10 +171,16 @@ class QueueFilterForm(forms.Form):
         label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label="—"
     )
 
-    def __init__(self, *args: Any, supervisor: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, supervisor: bool = False, shared: SharedChoices | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        _values_choices(self.fields["category"], category_choices)
+        _values_choices(self.fields["product"], product_choices)
         if supervisor:
             cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = assignable_staff()
+            _values_choices(self.fields["team"], team_choices, shared)
+            _values_choices(self.fields["assignee"], staff_choices, shared)
         else:
             # Team and assignee filters are for people who see across teams.
             del self.fields["team"]
@@ -116,6 +199,7 @@ class QueueFilterForm(forms.Form):
 
 
 class SavedViewForm(forms.Form):
+    default_renderer = RENDERER
     name = forms.CharField(label=_("Name of the view"), max_length=60)
     queue = forms.ChoiceField(choices=Queue.choices, widget=forms.HiddenInput)
 
@@ -234,9 +318,11 @@ class TriageForm(forms.Form):
         label=_("Expected response (minutes)"), min_value=1, max_value=7 * 24 * 60, initial=15
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, shared: SharedChoices | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = assignable_staff()
+        _values_choices(self.fields["team"], team_choices, shared)
+        _values_choices(self.fields["assignee"], staff_choices, shared)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -272,9 +358,11 @@ class TransferForm(forms.Form):
         label=_("Expected response (minutes)"), min_value=1, max_value=7 * 24 * 60, initial=15
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, shared: SharedChoices | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = assignable_staff()
+        _values_choices(self.fields["team"], team_choices, shared)
+        _values_choices(self.fields["assignee"], staff_choices, shared)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -460,6 +548,7 @@ class AttachmentForm(forms.Form):
 
 
 class BulkReassignForm(forms.Form):
+    default_renderer = RENDERER  # on every supervisor's queue page
     team = LocalNameChoiceField(label=_("Team"), queryset=Team.objects.all())
     assignee = StaffChoiceField(
         label=_("Assignee"),
@@ -469,9 +558,11 @@ class BulkReassignForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason"), max_length=1000)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, shared: SharedChoices | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = assignable_staff()
+        _values_choices(self.fields["team"], team_choices, shared)
+        _values_choices(self.fields["assignee"], staff_choices, shared)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, Prefetch, Q, QuerySet
+from django.db import connections
+from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -26,7 +27,6 @@ from herdesk.tickets.lifecycle import allowed_targets
 from herdesk.tickets.models import Interaction, Ticket
 from herdesk.tickets.selectors import LIST_RELATED, interactions_for, tickets_visible_to
 
-OPEN = sorted(OPEN_STATUSES)
 PAGE_SIZE = 25
 # "Breaching soon": running clocks due within this horizon (overdue ones not yet swept included).
 # One range on the partial index of running clocks (clocks.clock_due_running), so it stays cheap.
@@ -69,28 +69,61 @@ def _apply_filters(qs: QuerySet[Ticket], filters: dict[str, Any]) -> QuerySet[Ti
 def _queue_condition(user: Any, queue: str, filters: dict[str, Any]) -> Q | None:
     """The queue's own condition; None means the queue is empty for this user (no team)."""
     if queue == Queue.MINE:
-        return Q(assignee_id=user.pk, status__in=OPEN)
+        return Q(assignee_id=user.pk, status__open=True)
     if queue == Queue.TEAM:
-        return Q(team_id=user.team_id, status__in=OPEN) if user.team_id else None
+        return Q(team_id=user.team_id, status__open=True) if user.team_id else None
     if queue == Queue.UNASSIGNED:
-        return Q(assignee__isnull=True, status__in=OPEN)
+        return Q(assignee__isnull=True, status__open=True)
     if queue == Queue.TO_ACKNOWLEDGE:
         # HND-1: tickets assigned to me that I have not confirmed yet.
         return Q(assignee_id=user.pk, status=Status.ASSIGNED)
     if queue == Queue.WAITING:
         return Q(status=Status.WAITING_CUSTOMER)
     # ALL: every open ticket the user may see; a status filter may look at closed ones too.
-    return Q() if filters.get("status") else Q(status__in=OPEN)
+    return Q() if filters.get("status") else Q(status__open=True)
+
+
+# The columns a queue row shows (workspace/partials/queue_cells.html and the countdown tag). Why:
+# a page builds ~200 model instances (25 tickets, their customer, team, assignee, product, category
+# and live clocks); loading every column (descriptions, encrypted contact fields, a dozen
+# timestamps) doubled the ORM's share of a page. A field missing here is a query per row: the
+# pinned query counts in tests/test_queues.py catch it.
+ROW_FIELDS = (
+    "number", "subject", "channel", "problem_type", "region", "status", "priority", "received_at",
+    "customer", "customer__name", "customer__tier",
+    "team", "team__name", "team__name_en",
+    "assignee", "assignee__display_name", "assignee__username",
+    "product", "product__name", "product__name_en", "product__model_number",
+    "category", "category__name", "category__name_en", "category__parent",
+)  # fmt: skip
+CLOCK_FIELDS = (
+    "ticket",
+    "kind",
+    "state",
+    "started_at",
+    "due_at",
+    "warn_at",
+    "stopped_at",
+    "remaining_seconds",
+)
 
 
 def _live_clocks_prefetch() -> Prefetch:
     return Prefetch(
         "clocks",
         to_attr="live_clocks",
-        queryset=Clock.objects.filter(stopped_at__isnull=True, state__in=LIVE_STATES).order_by(
-            "due_at", "id"
-        ),
+        queryset=Clock.objects.filter(stopped_at__isnull=True, state__in=LIVE_STATES)
+        .only(*CLOCK_FIELDS)
+        .order_by("due_at", "id"),
     )
+
+
+def _queue_qs(user: Any, queue: str, filters: dict[str, Any]) -> QuerySet[Ticket] | None:
+    """The tickets of a ticket queue (visible to `user`, filtered); None when it is empty."""
+    cond = _queue_condition(user, queue, filters)
+    if cond is None:
+        return None
+    return _apply_filters(tickets_visible_to(user).filter(cond), filters)
 
 
 def queue_tickets(
@@ -101,18 +134,26 @@ def queue_tickets(
     before: int | None = None,
     limit: int = PAGE_SIZE,
 ) -> Page:
-    """One page of a ticket queue, newest first; `before` is the last id of the previous page."""
-    filters = filters or {}
-    cond = _queue_condition(user, queue, filters)
-    if cond is None:
+    """One page of a ticket queue, newest first; `before` is the last id of the previous page.
+
+    The page's ids are chosen by a narrow subquery (ids only, the queue's conditions, LIMIT) and the
+    rows with their related rows by primary key. Why: without statistics SQLite prefers an equality
+    index on status for "status IN (…)" and then sorts every open ticket to find the newest 25
+    (40 ms at 100,000 tickets, bench/bench_queues.py); over ids only, that sort reads no table rows.
+    PostgreSQL reads the newest ids from the open-ticket partial indexes either way.
+    """
+    qs = _queue_qs(user, queue, filters or {})
+    if qs is None:
         return Page([])
-    qs = _apply_filters(tickets_visible_to(user).filter(cond), filters)
     if before:
         qs = qs.filter(id__lt=before)
+    ids = qs.order_by("-id").values("pk")[: limit + 1]
     rows = list(
-        qs.select_related(*LIST_RELATED)
+        Ticket.objects.filter(pk__in=ids)
+        .select_related(*LIST_RELATED)
+        .only(*ROW_FIELDS)
         .prefetch_related(_live_clocks_prefetch())
-        .order_by("-id")[: limit + 1]
+        .order_by("-id")
     )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -123,6 +164,26 @@ def _clock_queue_condition(queue: str, now: datetime) -> Q:
     if queue == Queue.SOON:
         return Q(state=ClockState.RUNNING, due_at__lte=now + SOON_HORIZON)
     return Q(state=ClockState.BREACHED, stopped_at__isnull=True)
+
+
+def _clock_queue_qs(
+    user: Any, queue: str, filters: dict[str, Any], now: datetime, *, in_due_order: bool = True
+) -> QuerySet[Clock]:
+    """The clocks of a clock queue whose ticket is open, visible to `user` and filtered.
+
+    For a page (`in_due_order`) the ticket test is a correlated EXISTS: the clocks are read from
+    their partial index in due order (clock_due_running / clock_due_breached_open: nearest due
+    first, no sort), each checked by its ticket's primary key, until the page is full. With
+    `ticket_id IN (…)` SQLite first listed every visible open ticket, looked up its clocks and
+    sorted them all. For a count (no order) that is the better way round: most breached clocks
+    still counting belong to closed tickets (follow-up, record checks), so the EXISTS walk would
+    read all of them to count the few of open tickets.
+    """
+    tickets = _apply_filters(tickets_visible_to(user).filter(status__open=True), filters)
+    qs = Clock.objects.filter(_clock_queue_condition(queue, now))
+    if in_due_order:
+        return qs.filter(Exists(tickets.filter(pk=OuterRef("ticket_id"))))
+    return qs.filter(ticket__in=tickets.values("pk"))
 
 
 def _decode_clock_cursor(cursor: str | None) -> tuple[datetime, int] | None:
@@ -148,17 +209,15 @@ def queue_clocks(
 
     A row is a clock with its ticket; the cursor is "<due_at ISO>_<clock id>" of the last row.
     """
-    now = now or timezone.now()
-    tickets = _apply_filters(tickets_visible_to(user).filter(status__in=OPEN), filters or {})
-    qs = Clock.objects.filter(_clock_queue_condition(queue, now), ticket__in=tickets.values("pk"))
+    qs = _clock_queue_qs(user, queue, filters or {}, now or timezone.now())
     position = _decode_clock_cursor(after)
     if position:
         due, pk = position
         qs = qs.filter(Q(due_at__gt=due) | Q(due_at=due, id__gt=pk))
     rows = list(
-        qs.select_related("ticket", *(f"ticket__{r}" for r in LIST_RELATED)).order_by("due_at", "id")[
-            : limit + 1
-        ]
+        qs.select_related("ticket", *(f"ticket__{r}" for r in LIST_RELATED))
+        .only(*CLOCK_FIELDS, *(f"ticket__{f}" for f in ROW_FIELDS))
+        .order_by("due_at", "id")[: limit + 1]
     )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -166,28 +225,43 @@ def queue_clocks(
     return Page(rows, cursor, kind="clocks")
 
 
+# Queue badges count up to this many; more shows as "999+". Why: an exact count of a large queue
+# reads every row of it (a supervisor's "all open" or "breached" at 1,000,000 tickets: tens of
+# thousands of rows per page view); a capped count reads at most COUNT_CAP + 1 per queue.
+COUNT_CAP = 999
+
+
+def _capped(qs: QuerySet[Any]) -> tuple[str, list[Any], str]:
+    """(SQL of a scalar subquery counting at most COUNT_CAP + 1 rows of qs, its params, db alias)."""
+    sub = qs.order_by().values("pk")[: COUNT_CAP + 1]
+    sql, params = sub.query.get_compiler(using=sub.db).as_sql()
+    return f"(SELECT COUNT(*) FROM ({sql}) AS capped)", list(params), sub.db
+
+
 def queue_counts(*, user: Any, now: datetime | None = None) -> dict[str, int]:
-    """Counts for every queue: one aggregate over open tickets (indexed by status) and one count per
-    clock queue. The workspace loads them after the page (htmx) and caches them briefly per user."""
+    """Counts for every queue, each capped at COUNT_CAP + 1 (shown as "999+"), in one statement of
+    scalar subqueries: each walks its queue's own index (the open-ticket partial indexes, running or
+    breached clocks by due time) and stops at the cap. The workspace loads them after the page
+    (htmx) and caches them briefly per user."""
     now = now or timezone.now()
-    open_qs = tickets_visible_to(user).filter(status__in=OPEN)
-    per_team = {"team": Count("id", filter=Q(team_id=user.team_id))} if user.team_id else {}
-    counts = open_qs.aggregate(
-        mine=Count("id", filter=Q(assignee_id=user.pk)),
-        **per_team,
-        unassigned=Count("id", filter=Q(assignee__isnull=True)),
-        to_ack=Count("id", filter=Q(assignee_id=user.pk, status=Status.ASSIGNED)),
-        waiting=Count("id", filter=Q(status=Status.WAITING_CUSTOMER)),
-        all=Count("id"),
-    )
-    # One count per clock queue, so each uses its own index (running clocks by due time).
-    visible_open = open_qs.values("pk")
+    parts: dict[str, QuerySet[Any]] = {}
+    for queue in TICKET_QUEUES:
+        qs = _queue_qs(user, queue, {})
+        if qs is not None:
+            parts[queue.value] = qs
     for queue in CLOCK_QUEUES:
-        counts[queue.value] = Clock.objects.filter(
-            _clock_queue_condition(queue, now), ticket__in=visible_open
-        ).count()
-    counts.setdefault("team", 0)
-    return {k: int(v or 0) for k, v in counts.items()}
+        parts[queue.value] = _clock_queue_qs(user, queue, {}, now, in_due_order=False)
+    selects, params, alias = [], [], "default"
+    for name, qs in parts.items():
+        sql, p, alias = _capped(qs)
+        selects.append(f"{sql} AS {connections[alias].ops.quote_name(name)}")
+        params.extend(p)
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(selects), params)
+        row = cursor.fetchone()
+    counts = {name: int(value or 0) for name, value in zip(parts, row, strict=True)}
+    counts.setdefault(Queue.TEAM.value, 0)
+    return counts
 
 
 # ---------------------------------------------------------------- the ticket page
@@ -320,8 +394,8 @@ def customer_stats(*, customer: Customer) -> dict[str, Any]:
 
     agg = Ticket.objects.filter(customer=customer).aggregate(
         total=Count("id"),
-        open=Count("id", filter=Q(status__in=OPEN)),
-        open_complaints=Count("id", filter=Q(status__in=OPEN, problem_type=ProblemType.COMPLAINT)),
+        open=Count("id", filter=Q(status__open=True)),
+        open_complaints=Count("id", filter=Q(status__open=True, problem_type=ProblemType.COMPLAINT)),
     )
     agg.update(
         FollowUp.objects.filter(ticket__customer=customer).aggregate(
@@ -401,7 +475,7 @@ def breach_board(*, user: Any, now: datetime | None = None) -> list[BoardRow]:
     breached = recorded by the sweep and still open.
     """
     now = now or timezone.now()
-    open_qs = tickets_visible_to(user).filter(status__in=OPEN)
+    open_qs = tickets_visible_to(user).filter(status__open=True)
     running = Q(state=ClockState.RUNNING)
     rows = (
         Clock.objects.filter(

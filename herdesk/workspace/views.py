@@ -99,12 +99,22 @@ def _nav_queues(user: Any, counts: dict[str, int] | None) -> list[dict[str, Any]
         if q == Queue.ALL and not sees_all:
             continue
         count = None if counts is None else counts.get(q.value, 0)
-        shown.append({"code": q.value, "label": q.label, "icon": QUEUE_ICONS[q], "count": count})
+        # Counts are capped (selectors.COUNT_CAP): beyond it the badge says "999+".
+        label = (
+            "" if count is None else f"{selectors.COUNT_CAP}+" if count > selectors.COUNT_CAP else str(count)
+        )
+        shown.append(
+            {"code": q.value, "label": q.label, "icon": QUEUE_ICONS[q], "count": count, "count_label": label}
+        )
     return shown
 
 
+def counts_cache_key(user: Any) -> str:
+    return f"workspace:counts:{user.pk}"
+
+
 def _counts(user: Any) -> dict[str, int]:
-    key = f"workspace:counts:{user.pk}"
+    key = counts_cache_key(user)
     counts = cache.get(key)
     if counts is None:
         counts = selectors.queue_counts(user=user)
@@ -189,7 +199,8 @@ def queue(request: HttpRequest, queue: str) -> HttpResponse:
     supervisor = user.has_perm("tickets.view_all_tickets")
     params = request.GET.copy()
     cursor = params.pop("cursor", [""])[0]
-    filter_form = forms.QueueFilterForm(params or None, supervisor=supervisor)
+    shared: forms.SharedChoices = {}  # the filter and bulk-reassign forms list the same staff
+    filter_form = forms.QueueFilterForm(params or None, supervisor=supervisor, shared=shared)
     filters = filter_form.active()
     if queue in selectors.CLOCK_QUEUES:
         page = selectors.queue_clocks(user=user, queue=queue, filters=filters, after=cursor or None, now=now)
@@ -210,7 +221,7 @@ def queue(request: HttpRequest, queue: str) -> HttpResponse:
         return render(request, "workspace/partials/queue_rows.html", ctx)
     ctx["saved_view_form"] = forms.SavedViewForm(initial={"queue": queue})
     if ctx["can_reassign"]:
-        ctx["bulk_form"] = forms.BulkReassignForm()
+        ctx["bulk_form"] = forms.BulkReassignForm(shared=shared)
     if filter_form.is_bound and filter_form.errors:
         messages.warning(request, _("Some filters were not understood and are ignored."))
     return _page(request, "workspace/queue.html", ctx)

@@ -57,6 +57,44 @@ def test_query_count_does_not_grow_with_the_number_of_tickets(
     assert _count(client, url) == few
 
 
+@pytest.mark.parametrize(
+    ("username", "url", "rows"),
+    [
+        ("cs_lead", "/queues/breached/", True),
+        ("tech2", "/queues/breached/", True),
+        ("tech2", "/queues/to_ack/", True),
+        ("tech2", "/queues/unassigned/", False),
+        ("cs_lead", "/queues/waiting/", False),
+        ("cs_lead", "/queues/all/?tier=key_account&complexity=general", True),
+        ("tech2", "/queues-counts/", False),
+    ],
+)
+def test_query_count_is_flat_on_every_queue(
+    username, url, rows, login, make_ticket, django_assert_max_num_queries
+) -> None:
+    """Every queue row shows only loaded columns (selectors.ROW_FIELDS): a deferred one would be a
+    query per row and the count would grow with the rows."""
+    old = timezone.now() - timedelta(minutes=50)  # first response (30 min) breached by the sweep
+    client = login(username)
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            make_ticket(team="tech-support", assignee="tech2", received_at=old)
+            make_ticket(team="tech-support", assignee="", received_at=old)
+        clock_sweep()
+        cache.clear()
+
+    add(1)
+    few = _count(client, url)
+    add(6)
+    with django_assert_max_num_queries(16):
+        r = client.get(url)
+    if rows:
+        assert len(numbers(r.content.decode())) >= 7
+    cache.clear()
+    assert _count(client, url) == few
+
+
 def test_my_queue_team_queue_and_acknowledge_queue(login, make_ticket) -> None:
     mine = make_ticket(team="tech-support", assignee="tech2")
     colleague = make_ticket(team="tech-support", assignee="tech1")
@@ -202,3 +240,19 @@ def test_counts_are_cached_briefly_per_user(login, make_ticket) -> None:
         assert c.get("/queues-counts/").status_code == 200
     assert len(ctx.captured_queries) < first
     assert not any("COUNT" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_counts_are_capped(login, make_ticket, staff, monkeypatch) -> None:
+    """Badges count up to COUNT_CAP and then say "<cap>+" (an exact count of a large queue reads
+    every row of it)."""
+    from herdesk.workspace import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    for _ in range(3):
+        make_ticket(team="tech-support", assignee="tech2")
+    make_ticket(team="tech-support", assignee="tech1")
+    counts = selectors.queue_counts(user=staff["tech2"])
+    assert counts["mine"] == 3 and counts["team"] == 3  # at most COUNT_CAP + 1 rows read
+    html = login("tech2").get("/queues-counts/?active=mine").content.decode()
+    assert re.search(r'data-queue="mine">.*?<span class="hd-count">2\+</span>', html, re.S)
+    assert re.search(r'data-queue="to_ack">.*?<span class="hd-count">2\+</span>', html, re.S)
