@@ -60,8 +60,8 @@ def _environment(var_dir: Path, conn_max_age: int | None) -> dict[str, str]:
     settings_module = "config.settings.local"
     pythonpath = os.environ.get("PYTHONPATH", "")
     if conn_max_age is not None:
-        # Persistent database connections: without them (CONN_MAX_AGE=0, the SQLite default)
-        # every database call of a consumer opens and closes its connection.
+        # Override the settings' persistent connections (SQLite default: 600 s). With
+        # --conn-max-age 0 every database call of a consumer opens and closes its connection.
         (var_dir / "bench_chat_settings.py").write_text(
             "from config.settings.local import *  # noqa: F403\n"
             f'DATABASES["default"]["CONN_MAX_AGE"] = {conn_max_age}  # noqa: F405\n'
@@ -129,6 +129,7 @@ class Stats:
     ack_s: list[float] = field(default_factory=list)
     a2c_s: list[float] = field(default_factory=list)
     sent_c: dict[str, float] = field(default_factory=dict)
+    sent_c_ack: dict[str, float] = field(default_factory=dict)  # ack and delivery race: timed apart
     sent_a: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     console_frames: dict[str, int] = field(default_factory=dict)
@@ -234,7 +235,7 @@ async def run(
                 f = json.loads(raw)
                 now = time.perf_counter()
                 if f["type"] == "ack":
-                    t0 = stats.sent_c.get(f["client_id"])
+                    t0 = stats.sent_c_ack.pop(f["client_id"], None)
                     if t0 is not None:
                         stats.ack_s.append(now - t0)
                 elif f["type"] == "message" and f["sender"] == "agent":
@@ -298,7 +299,7 @@ async def run(
         while not stop.is_set():
             k += 1
             cid = f"c{i}-{k}"
-            stats.sent_c[cid] = time.perf_counter()
+            stats.sent_c[cid] = stats.sent_c_ack[cid] = time.perf_counter()
             await ws.send(
                 json.dumps(
                     {"type": "message", "client_id": cid, "body": f"第{k}条：冷藏罐温度报警，请尽快处理。"}
@@ -365,7 +366,7 @@ def main() -> None:
         "--conn-max-age",
         type=int,
         default=None,
-        help="run with persistent database connections (CONN_MAX_AGE seconds) instead of the settings' value",
+        help="CONN_MAX_AGE seconds instead of the settings' value (SQLite: 600; 0 reopens per call)",
     )
     parser.add_argument(
         "--workers", type=int, default=int(os.environ.get("BENCH_CHAT_WORKERS", 1)), help="uvicorn processes"
@@ -380,6 +381,9 @@ def main() -> None:
         env = _environment(Path(tmp), args.conn_max_age)
         print(f"preparing database and {args.agents} agents in {tmp} …", flush=True)
         cookies = _prepare(env, args.agents)
+        from django.conf import settings as dj_settings
+
+        conn_max_age = dj_settings.DATABASES["default"].get("CONN_MAX_AGE", 0)
         port = free_port()
         argv = [
             sys.executable,
@@ -437,7 +441,8 @@ def main() -> None:
     )
     print(
         f"database: {'PostgreSQL' if env.get('DATABASE_URL', '').startswith('postgres') else 'SQLite'}"
-        f"{f' (CONN_MAX_AGE={args.conn_max_age})' if args.conn_max_age is not None else ''}; "
+        f" (CONN_MAX_AGE={conn_max_age}{' from --conn-max-age' if args.conn_max_age is not None else ''})"
+        "; "
         f"channel layer: {'Redis' if env.get('REDIS_URL') else 'in-memory'}; "
         f"{args.workers} uvicorn process{'es' if args.workers > 1 else ''}"
     )

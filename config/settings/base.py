@@ -113,6 +113,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Persistent connections: an SQLite connection costs nothing to keep but reopening it re-runs
+    # the PRAGMAs above. The chat consumers' database work runs in one executor thread per process
+    # and Channels' database_sync_to_async calls close_old_connections() around every call, so
+    # with CONN_MAX_AGE = 0 every chat message reopened the file (it saturated the 1,000-socket
+    # benchmark, docs/architecture/realtime.md). HTTP requests
+    # under ASGI each run in a thread of their own and close theirs at the end
+    # (herdesk.chat.dbconnections).
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("HERDESK_SQLITE_CONN_MAX_AGE", default=600))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
@@ -286,20 +295,34 @@ HERDESK_CHAT_MAX_MESSAGE_CHARS = env.int("HERDESK_CHAT_MAX_MESSAGE_CHARS", defau
 HERDESK_CHAT_TOKEN_MAX_AGE_SECONDS = env.int("HERDESK_CHAT_TOKEN_MAX_AGE_SECONDS", default=7 * 24 * 3600)
 # Webhook bodies larger than this are refused with 413 (after the first bytes are kept as evidence).
 HERDESK_WEBHOOK_MAX_BYTES = env.int("HERDESK_WEBHOOK_MAX_BYTES", default=256 * 1024)
+# Development-only values of the channels' secrets: config.settings.production refuses to start
+# while any of them is still in use (anyone who has read this file could sign a webhook).
+_DEV_CHANNEL_SECRETS = {
+    "HERDESK_CTI_HMAC_SECRET": "dev-cti-secret-change-me",
+    "HERDESK_WECHAT_TOKEN": "herdeskdevtoken",
+    "HERDESK_WECHAT_ENCODING_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    "HERDESK_WECHAT_APPSECRET": "dev-appsecret",
+    "HERDESK_SOCIAL_WEBHOOK_SECRET": "dev-social-secret-change-me",
+}
 # Hotline CTI: HMAC-SHA256 over "<timestamp>.<body>", timestamps older than the skew are replays.
-HERDESK_CTI_HMAC_SECRET = env("HERDESK_CTI_HMAC_SECRET", default="") or "dev-cti-secret-change-me"
+HERDESK_CTI_HMAC_SECRET = (
+    env("HERDESK_CTI_HMAC_SECRET", default="") or _DEV_CHANNEL_SECRETS["HERDESK_CTI_HMAC_SECRET"]
+)
 HERDESK_CTI_MAX_SKEW_SECONDS = env.int("HERDESK_CTI_MAX_SKEW_SECONDS", default=300)
 # WeChat official account (公众号) message push and customer-service message API.
-HERDESK_WECHAT_TOKEN = env("HERDESK_WECHAT_TOKEN", default="") or "herdeskdevtoken"
-HERDESK_WECHAT_ENCODING_AES_KEY = env("HERDESK_WECHAT_ENCODING_AES_KEY", default="") or (
-    "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+HERDESK_WECHAT_TOKEN = env("HERDESK_WECHAT_TOKEN", default="") or _DEV_CHANNEL_SECRETS["HERDESK_WECHAT_TOKEN"]
+HERDESK_WECHAT_ENCODING_AES_KEY = (
+    env("HERDESK_WECHAT_ENCODING_AES_KEY", default="")
+    or _DEV_CHANNEL_SECRETS["HERDESK_WECHAT_ENCODING_AES_KEY"]
 )
 HERDESK_WECHAT_APPID = env("HERDESK_WECHAT_APPID", default="") or "wx0000000000000000"
-HERDESK_WECHAT_APPSECRET = env("HERDESK_WECHAT_APPSECRET", default="") or "dev-appsecret"
+HERDESK_WECHAT_APPSECRET = (
+    env("HERDESK_WECHAT_APPSECRET", default="") or _DEV_CHANNEL_SECRETS["HERDESK_WECHAT_APPSECRET"]
+)
 HERDESK_WECHAT_API_BASE = env("HERDESK_WECHAT_API_BASE", default="https://api.weixin.qq.com")
 # Social media: HMAC-SHA256 of the body in X-Herdesk-Signature ("sha256=<hex>").
 HERDESK_SOCIAL_WEBHOOK_SECRET = (
-    env("HERDESK_SOCIAL_WEBHOOK_SECRET", default="") or "dev-social-secret-change-me"
+    env("HERDESK_SOCIAL_WEBHOOK_SECRET", default="") or _DEV_CHANNEL_SECRETS["HERDESK_SOCIAL_WEBHOOK_SECRET"]
 )
 # Aliyun SMS (herdesk.sms.aliyun.AliyunSmsBackend, chosen with HERDESK_SMS_BACKEND).
 HERDESK_ALIYUN_SMS_ACCESS_KEY_ID = env("HERDESK_ALIYUN_SMS_ACCESS_KEY_ID", default="")
@@ -315,6 +338,23 @@ HERDESK_ALIYUN_SMS_TIMEOUT_SECONDS = env.float("HERDESK_ALIYUN_SMS_TIMEOUT_SECON
 # silently while a consumer is busy for a moment (clients recover by sequence number, but should
 # rarely have to).
 _channel_layer: dict = dict(CHANNEL_LAYERS["default"])
+if _channel_layer["BACKEND"] == "channels.layers.InMemoryChannelLayer":
+    # The same layer with its expiry sweep once a second instead of on every receive (O(sockets)
+    # per delivered event: the main cost at 1,000 sockets; herdesk/chat/layers.py).
+    _channel_layer["BACKEND"] = "herdesk.chat.layers.InMemoryChannelLayer"
+elif _channel_layer["BACKEND"] == "channels_redis.core.RedisChannelLayer":
+    # redis-py 8 reads with a 5 s socket timeout by default, and channels_redis blocks in BZPOPMIN for
+    # 5 s: a receive() on a quiet channel raised "Timeout reading from …" and killed the socket
+    # (the 1,000-socket benchmark). The layer's connections get a timeout well above that.
+    _channel_layer["CONFIG"] = {
+        **_channel_layer.get("CONFIG", {}),
+        "hosts": [
+            {
+                "address": REDIS_URL,
+                "socket_timeout": env.float("HERDESK_REDIS_LAYER_SOCKET_TIMEOUT", default=30.0),
+            }
+        ],
+    }
 _channel_layer["CONFIG"] = {
     **_channel_layer.get("CONFIG", {}),
     "capacity": env.int("HERDESK_CHANNEL_CAPACITY", default=1000),

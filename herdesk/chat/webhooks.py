@@ -60,6 +60,17 @@ def signature_matches(header_value: str | None, secret: str, data: bytes) -> boo
     return hmac.compare_digest(hmac_sha256_hex(secret, data), value)
 
 
+def unverified_reason(meta: dict[str, Any]) -> str:
+    """Quarantine reason of a stored webhook body whose signature did not verify: no signature at
+    all is an unknown source (401); a wrong or stale one is a bad signature (403) — a forgery, a
+    replay or a secret out of step, which the admins must be able to tell apart."""
+    from herdesk.inbound.choices import ReasonCode
+
+    if meta.get("signature_error") == "missing":
+        return ReasonCode.UNKNOWN_SOURCE
+    return ReasonCode.BAD_SIGNATURE
+
+
 def client_meta(request: HttpRequest) -> dict[str, Any]:
     """Transport facts kept with a stored payload (never secrets)."""
     return {

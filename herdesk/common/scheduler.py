@@ -14,12 +14,15 @@ log = logging.getLogger("herdesk.scheduler")
 
 
 def run_periodic_tasks() -> None:
+    from herdesk.chat.services import chat_sweep
     from herdesk.clocks.services import clock_sweep
     from herdesk.mail.services import mail_poll_all
     from herdesk.notifications.services import outbox_dispatch
 
     for name, fn in (
         ("clock_sweep", clock_sweep),
+        # Unattended chats become tickets (first-response clock) in the embedded mode too (INT-2).
+        ("chat_sweep", chat_sweep),
         ("mail_poll_all", mail_poll_all),
         ("outbox_dispatch", outbox_dispatch),
     ):

@@ -27,6 +27,9 @@ class ReasonCode(models.TextChoices):
     BOUNCE_UNMATCHED = "bounce_unmatched", _("Delivery report for a message we did not send")
     ID_REUSED = "id_reused", _("Message id reused with different content")
     UNKNOWN_SOURCE = "unknown_source", _("Unknown source")
+    # A signed webhook (CTI, WeChat, social media) whose signature is wrong or stale: a forgery, a
+    # replay or a secret out of step. The body is kept as evidence and answered 403.
+    BAD_SIGNATURE = "bad_signature", _("Signature did not verify")
     HANDLER_ERROR = "handler_error", _("Processing failed")
     TOO_MANY_ATTEMPTS = "too_many_attempts", _("Failed repeatedly")
     NO_HANDLER = "no_handler", _("No handler for this channel")

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from herdesk.chat.webhooks import unverified_reason
 from herdesk.common.pii import normalise_phone
 from herdesk.inbound.choices import Outcome, ReasonCode
 from herdesk.inbound.errors import Quarantine
@@ -99,15 +100,16 @@ def peek_id(raw: bytes) -> str:
 
 def process_payload(payload: Any) -> HandlerResult:
     meta = payload.meta or {}
-    if not meta.get("verified"):
-        raise Quarantine(
-            ReasonCode.UNKNOWN_SOURCE,
-            _("The request's signature did not verify (%(why)s).")
-            % {"why": meta.get("signature_error", "?")},
-        )
+    # An oversized body cannot be checked against its signature (answered 413).
     if meta.get("truncated"):
         raise Quarantine(
             ReasonCode.PARSE_ERROR, _("The body was larger than the limit; only its beginning was kept.")
+        )
+    if not meta.get("verified"):
+        raise Quarantine(
+            unverified_reason(meta),
+            _("The request's signature did not verify (%(why)s).")
+            % {"why": meta.get("signature_error", "?")},
         )
     try:
         event = parse_event(bytes(payload.raw), received_at=payload.received_at)

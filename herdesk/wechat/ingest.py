@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from herdesk.chat.webhooks import unverified_reason
 from herdesk.inbound.choices import Outcome, ReasonCode
 from herdesk.inbound.errors import Quarantine
 from herdesk.inbound.messages import HandlerResult, InboundMessage
@@ -82,7 +83,7 @@ def process_payload(payload: Any) -> HandlerResult:
     meta = payload.meta or {}
     if not meta.get("verified"):
         raise Quarantine(
-            ReasonCode.UNKNOWN_SOURCE,
+            unverified_reason(meta),
             _("The request's signature did not verify: it may not come from WeChat."),
         )
     if meta.get("truncated"):

@@ -65,6 +65,10 @@ def callback(request: HttpRequest) -> HttpResponse:
         **client_meta(request),
         "mode": "aes" if q.get("encrypt_type") == "aes" else "plain",
         "verified": verified,
+        # Quarantine reason: no signature at all = unknown source, a wrong one = bad signature.
+        "signature_error": ""
+        if verified
+        else ("mismatch" if q.get("signature") and timestamp and nonce else "missing"),
         "timestamp": timestamp[:20],
         "nonce": nonce[:64],
         "msg_signature": q.get("msg_signature", "")[:64],
@@ -81,6 +85,7 @@ def callback(request: HttpRequest) -> HttpResponse:
             meta["msg_signature"], settings.HERDESK_WECHAT_TOKEN, timestamp, nonce, encrypted
         ):
             verified = meta["verified"] = False
+            meta["signature_error"] = "mismatch"
     external_id, content_key = _name(body.raw, meta) if verified and not body.truncated else ("", None)
     try:
         stored = payload_store(

@@ -178,3 +178,47 @@ def test_reconnect_without_loss_and_isolation_over_real_sockets(server_url, agen
         ["冷藏罐温度报警", "请看显示屏代码", "显示 E3", "E3 是压缩机过热"]
     )  # each exactly once
     assert not ChatMessage.objects.filter(conversation__public_id=conv_b).exists()
+
+
+def test_the_embedded_scheduler_turns_an_unattended_chat_into_a_ticket(server_url, agent, settings):
+    """`herdesk serve` without Celery: the scheduler thread runs chat_sweep, so a customer who wrote
+    and left (no widget left to ask `check`) still gets a ticket, and the sockets hear of it."""
+    from herdesk.chat.choices import ConversationStatus, OfflineReason
+    from herdesk.chat.models import Conversation
+    from herdesk.clocks.models import Clock
+    from herdesk.common.scheduler import SchedulerThread
+
+    settings.HERDESK_CHAT_ACCEPT_TIMEOUT_SECONDS = 1
+    cookie = _cookie(agent)
+    scheduler = SchedulerThread(interval=1)
+
+    async def scenario() -> tuple[str, dict, dict]:
+        customer = await Peer(server_url, "/ws/chat/").connect()
+        await customer.send({"type": "hello", "lang": "zh-hans"})
+        await customer.until("welcome")
+        await customer.send({"type": "open", "name": "丙", "phone": "13700000003"})
+        joined = await customer.until("joined")
+        await customer.send({"type": "message", "client_id": "c-1", "body": "奶罐搅拌器不转了"})
+        await customer.until("ack", client_id="c-1")
+        console = await Peer(server_url, "/ws/chat/agent/", cookie).connect()
+        await console.until("queue_snapshot")
+        await asyncio.sleep(1.1)  # nobody accepts in time
+        scheduler.start()
+        status = await customer.until("status", timeout=10, status="offline")
+        queue = await console.until(
+            "queue", timeout=10, conversation=joined["conversation"], status="offline"
+        )
+        for peer in (customer, console):
+            await peer.ws.close()
+        return joined["conversation"], status, queue
+
+    try:
+        conv_id, status, _queue = async_to_sync(scenario)()
+    finally:
+        scheduler.stopping.set()
+        scheduler.join(10)
+    conv = Conversation.objects.get(public_id=conv_id)
+    assert conv.status == ConversationStatus.OFFLINE and conv.offline_reason == OfflineReason.NO_AGENT
+    assert conv.ticket is not None and status["ticket"] == conv.ticket.number
+    assert conv.ticket.subject == "奶罐搅拌器不转了"
+    assert Clock.objects.filter(ticket=conv.ticket, kind="first_response", state="running").exists()

@@ -176,19 +176,19 @@ def test_exactly_once_per_call_and_event(customer, agent):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "status", "code"),
+    ("kwargs", "status", "code", "reason"),
     [
-        ({"sign": False}, 401, "signature_required"),
-        ({"secret": "wrong-secret"}, 403, "bad_signature"),
-        ({"ts": int(time.time()) - 3600}, 403, "bad_signature"),  # replayed an hour later
+        ({"sign": False}, 401, "signature_required", "unknown_source"),
+        ({"secret": "wrong-secret"}, 403, "bad_signature", "bad_signature"),
+        ({"ts": int(time.time()) - 3600}, 403, "bad_signature", "bad_signature"),  # replayed an hour later
     ],
 )
-def test_bad_signatures_are_refused_but_the_body_is_kept(reference, kwargs, status, code):
+def test_bad_signatures_are_refused_but_the_body_is_kept(reference, kwargs, status, code, reason):
     r = post(Client(), _event("ringing"), **kwargs)
     assert r.status_code == status and r.json()["code"] == code and r.json()["message"]
     assert not CallRecord.objects.exists()
     payload = InboundPayload.objects.get(channel="phone")
-    assert payload.state == "quarantined" and payload.reason_code == "unknown_source"
+    assert payload.state == "quarantined" and payload.reason_code == reason
     assert json.loads(bytes(payload.raw))["call_id"] == "call-1"
     assert payload.external_id == ""  # an unauthenticated body may not claim a call id
 
@@ -219,6 +219,7 @@ def test_oversized_body_is_413_and_its_beginning_is_kept(reference, settings):
     assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
     payload = InboundPayload.objects.get(channel="phone")
     assert payload.size == 2048 and payload.state == "quarantined"
+    assert payload.reason_code == "parse_error"  # too large to check, not a bad signature
 
 
 def test_ringing_pops_the_callers_profile_to_the_agent(customer, agent, django_capture_on_commit_callbacks):

@@ -74,12 +74,17 @@ def test_redelivery_is_exactly_once(reference):
     assert Ticket.objects.count() == 1 and InboundPayload.objects.get(channel="social").deliveries == 2
 
 
-@pytest.mark.parametrize(("kwargs", "status"), [({"sign": False}, 401), ({"secret": "guess"}, 403)])
-def test_bad_signature_is_refused_and_kept(reference, kwargs, status):
-    r = post(_event(), **kwargs)
+@pytest.mark.parametrize(
+    ("kwargs", "status", "reason"),
+    [({"sign": False}, 401, "unknown_source"), ({"secret": "guess"}, 403, "bad_signature")],
+)
+def test_bad_signature_is_refused_and_kept(reference, kwargs, status, reason):
+    body = json.dumps(_event()).encode()
+    r = post(raw=body, **kwargs)
     assert r.status_code == status and r.json()["message"]
     payload = InboundPayload.objects.get(channel="social")
-    assert payload.state == "quarantined" and payload.reason_code == "unknown_source"
+    assert payload.state == "quarantined" and payload.reason_code == reason
+    assert bytes(payload.raw) == body and payload.external_id == ""  # kept as evidence, unnamed
     assert not Ticket.objects.exists()
 
 

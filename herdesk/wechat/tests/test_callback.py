@@ -127,8 +127,17 @@ def test_bad_signature_is_403_and_the_body_is_kept(reference):
     r = push(_xml(Content="伪造"), token="attacker-token")
     assert r.status_code == 403 and r.json()["code"] == "bad_signature"
     payload = InboundPayload.objects.get(channel="wechat")
-    assert payload.state == "quarantined" and payload.reason_code == "unknown_source"
+    assert payload.state == "quarantined" and payload.reason_code == "bad_signature"
     assert payload.external_id == ""  # it cannot claim a MsgId
+    assert bytes(payload.raw) == _xml(Content="伪造")  # the forgery is kept as evidence
+    assert not Ticket.objects.exists()
+
+
+def test_unsigned_push_is_403_and_kept_as_unknown_source(reference):
+    r = push(_xml(Content="无签名"), query=urlencode({"openid": OPENID}))
+    assert r.status_code == 403
+    payload = InboundPayload.objects.get(channel="wechat")
+    assert payload.state == "quarantined" and payload.reason_code == "unknown_source"
     assert not Ticket.objects.exists()
 
 
@@ -161,7 +170,7 @@ def test_wrong_aes_key_or_appid_is_quarantined(reference):
 def test_bad_msg_signature_is_403(reference):
     r = push_safe(_xml(Content="x"), tamper=True)
     assert r.status_code == 403
-    assert InboundPayload.objects.get(channel="wechat").reason_code == "unknown_source"
+    assert InboundPayload.objects.get(channel="wechat").reason_code == "bad_signature"
 
 
 def test_official_safe_mode_sample_through_the_callback(reference, settings):
