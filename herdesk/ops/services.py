@@ -325,4 +325,5 @@ def bench_dataset_generate(
     indexed = None
     if search_index and tickets:
         indexed = _search_index(list(range(first_ticket, first_ticket + tickets)))
+    g.analyze([Organisation, Customer, Contact, Ticket, Interaction, Transfer, Clock, ClockIncident])
     return GenerateResult(stats=stats, seconds=time.perf_counter() - t0, now=now, search_indexed=indexed)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connections
-from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -166,24 +166,28 @@ def _clock_queue_condition(queue: str, now: datetime) -> Q:
     return Q(state=ClockState.BREACHED, stopped_at__isnull=True)
 
 
-def _clock_queue_qs(
-    user: Any, queue: str, filters: dict[str, Any], now: datetime, *, in_due_order: bool = True
-) -> QuerySet[Clock]:
+def _clock_queue_qs(user: Any, queue: str, filters: dict[str, Any], now: datetime) -> QuerySet[Clock]:
     """The clocks of a clock queue whose ticket is open, visible to `user` and filtered.
 
-    For a page (`in_due_order`) the ticket test is a correlated EXISTS: the clocks are read from
-    their partial index in due order (clock_due_running / clock_due_breached_open: nearest due
-    first, no sort), each checked by its ticket's primary key, until the page is full. With
-    `ticket_id IN (…)` SQLite first listed every visible open ticket, looked up its clocks and
-    sorted them all. For a count (no order) that is the better way round: most breached clocks
-    still counting belong to closed tickets (follow-up, record checks), so the EXISTS walk would
-    read all of them to count the few of open tickets.
+    The clocks are read from their partial index in due order (clock_due_running /
+    clock_due_breached_open: nearest due first, no sort) and each is checked by one probe of its
+    ticket's primary key, until the page (or the count's cap) is full. The check is a correlated
+    scalar subquery (`… IS NOT NULL`), not EXISTS or IN, on purpose: PostgreSQL turns EXISTS/IN
+    into a semi-join and, estimating the visible open tickets independently of the clocks (a few
+    thousand of 1,000,000 tickets, so ~0.5% of the clocks), chose a hash join that read every
+    breached clock and every visible open ticket (5,600 rows for an agent: 0.45 s on cold caches)
+    to return 25 rows; a scalar subquery is never flattened into a join, so it stays a per-row
+    filter under the LIMIT (1.4 ms). In practice these clocks nearly all belong to open tickets
+    (most clocks stop on the way to resolution; a cancelled ticket's are cancelled), so an agent
+    sees about a third of them and a supervisor nearly all. SQLite runs it the same way.
     """
     tickets = _apply_filters(tickets_visible_to(user).filter(status__open=True), filters)
-    qs = Clock.objects.filter(_clock_queue_condition(queue, now))
-    if in_due_order:
-        return qs.filter(Exists(tickets.filter(pk=OuterRef("ticket_id"))))
-    return qs.filter(ticket__in=tickets.values("pk"))
+    visible = Subquery(tickets.filter(pk=OuterRef("ticket_id")).values("pk")[:1])
+    return (
+        Clock.objects.filter(_clock_queue_condition(queue, now))
+        .alias(visible_ticket=visible)
+        .filter(visible_ticket__isnull=False)
+    )
 
 
 def _decode_clock_cursor(cursor: str | None) -> tuple[datetime, int] | None:
@@ -250,7 +254,7 @@ def queue_counts(*, user: Any, now: datetime | None = None) -> dict[str, int]:
         if qs is not None:
             parts[queue.value] = qs
     for queue in CLOCK_QUEUES:
-        parts[queue.value] = _clock_queue_qs(user, queue, {}, now, in_due_order=False)
+        parts[queue.value] = _clock_queue_qs(user, queue, {}, now)
     selects, params, alias = [], [], "default"
     for name, qs in parts.items():
         sql, p, alias = _capped(qs)

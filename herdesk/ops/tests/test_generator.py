@@ -149,3 +149,32 @@ def test_search_index_is_filled_for_a_data_set_generated_without_it(reference: A
     assert bench_search_index_ensure() == 120
     assert SearchDocument.objects.count() == 120
     assert bench_search_index_ensure() == 0
+
+
+@pytest.mark.django_db
+def test_clocks_stop_where_the_services_stop_them_and_statistics_are_fresh(reference: Any) -> None:
+    from django.db.models import F
+
+    bench_dataset_generate(tickets=800, seed=1, now=NOW)
+    # ticket_acknowledge emits handling_started for a complaint: its complaint_start clock stops
+    # there (it used to keep counting, breached, on tens of thousands of closed tickets).
+    acked = Clock.objects.filter(kind="complaint_start", ticket__acknowledged_at__isnull=False).exclude(
+        state="cancelled"
+    )
+    assert acked.count() >= 10
+    assert not acked.exclude(stopped_at=F("ticket__acknowledged_at")).exists()
+    assert set(acked.values_list("state", flat=True)) <= {"met", "breached"}
+    # Every generated ticket that is not cancelled is acknowledged, offered options and given
+    # progress before it is resolved, so (as the services would leave them) the only clocks still
+    # counting on a closed or cancelled ticket start at its resolution or close (follow-up, record).
+    assert not (
+        Clock.objects.filter(stopped_at__isnull=True, ticket__status__in=["closed", "cancelled"])
+        .exclude(definition__start_event__in=["resolved", "closed"])
+        .exists()
+    )
+    assert ClockIncident.objects.count() == Clock.objects.filter(breached_at__isnull=False).count()
+    if connection.vendor == "postgresql":
+        # The generator ends with ANALYZE (autovacuum may be off or late after a bulk load).
+        with connection.cursor() as cur:
+            cur.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Ticket._meta.db_table])
+            assert cur.fetchone()[0] == 800

@@ -256,3 +256,52 @@ def test_counts_are_capped(login, make_ticket, staff, monkeypatch) -> None:
     html = login("tech2").get("/queues-counts/?active=mine").content.decode()
     assert re.search(r'data-queue="mine">.*?<span class="hd-count">2\+</span>', html, re.S)
     assert re.search(r'data-queue="to_ack">.*?<span class="hd-count">2\+</span>', html, re.S)
+
+
+def test_clock_queues_show_only_visible_open_tickets_in_due_order(make_ticket, staff) -> None:
+    """Breached / breaching soon: a clock is listed and counted only while its ticket is open and
+    visible to the reader (the per-clock ticket probe of `_clock_queue_qs`); pages walk due order."""
+    from herdesk.clocks.models import Clock, ClockState
+    from herdesk.savedviews.choices import Queue
+    from herdesk.workspace import selectors
+
+    late = timezone.now() - timedelta(minutes=45)  # triage (3 min) and first response (30 min) pass
+    mine = [make_ticket(received_at=late - timedelta(minutes=i)) for i in range(3)]
+    other = make_ticket(by="tech2", team="tech-support", assignee="tech2", received_at=late)
+    closed = make_ticket(received_at=late)
+    clock_sweep()
+    # A ticket whose clocks still count after it left the open statuses (e.g. the 24-hour record
+    # check of a closed ticket): not open work, so in no queue.
+    Ticket.objects.filter(pk=closed.pk).update(status="closed")
+    breached = Clock.objects.filter(state=ClockState.BREACHED, stopped_at__isnull=True)
+    assert breached.filter(ticket=closed).exists() and breached.filter(ticket=other).exists()
+
+    now = timezone.now()
+    soon = Clock.objects.filter(state=ClockState.RUNNING, due_at__lte=now + selectors.SOON_HORIZON)
+    Clock.objects.filter(ticket__in=[mine[0], other, closed], state=ClockState.RUNNING).update(
+        due_at=now + timedelta(hours=1)
+    )
+    assert soon.filter(ticket=closed).exists() and soon.filter(ticket=mine[0]).exists()
+
+    def walk(user, queue, **filters) -> list[int]:
+        seen, after = [], None
+        while True:
+            page = selectors.queue_clocks(
+                user=user, queue=queue, filters=filters, after=after, limit=2, now=now
+            )
+            seen += [c.pk for c in page.rows]
+            if not page.next_cursor:
+                return seen
+            after = page.next_cursor
+
+    for name, tickets in (("agent1", mine), ("cs_lead", [*mine, other])):
+        counts = selectors.queue_counts(user=staff[name], now=now)
+        for queue, clocks in ((Queue.BREACHED, breached), (Queue.SOON, soon)):
+            expected = list(
+                clocks.filter(ticket__in=tickets).order_by("due_at", "id").values_list("pk", flat=True)
+            )
+            assert walk(staff[name], queue) == expected
+            assert counts[queue.value] == len(expected)
+        assert len(walk(staff[name], Queue.BREACHED)) > len(tickets)  # several clocks per ticket
+        assert walk(staff[name], Queue.SOON)
+    assert walk(staff["cs_lead"], Queue.BREACHED, channel="email") == []
