@@ -93,24 +93,19 @@ def compute_due(
     return due, warn
 
 
-def _start(ticket: Any, definition: ClockDefinition, at: datetime, *, first: bool = False) -> Clock:
-    """Start the next cycle of this clock kind (`first`: the ticket has no clocks yet, skip the look-up)."""
-    last = (
-        None
-        if first
-        else Clock.objects.filter(ticket=ticket, kind=definition.kind).order_by("-cycle").first()
-    )
+def _new_clock(ticket: Any, definition: ClockDefinition, at: datetime, cycle: int) -> Clock:
+    """The unsaved clock of this definition started at `at`."""
     due, warn = compute_due(
         calendar_code=definition.calendar_code,
         target=definition.target,
         start=at,
         warn_percent=definition.warn_at_percent,
     )
-    return Clock.objects.create(
+    return Clock(
         ticket=ticket,
         definition=definition,
         kind=definition.kind,
-        cycle=(last.cycle + 1) if last else 1,
+        cycle=cycle,
         target=definition.target,
         calendar_code=definition.calendar_code,
         started_at=at,
@@ -118,6 +113,14 @@ def _start(ticket: Any, definition: ClockDefinition, at: datetime, *, first: boo
         warn_at=warn,
         original_due_at=due,
     )
+
+
+def _start(ticket: Any, definition: ClockDefinition, at: datetime) -> Clock:
+    """Start the next cycle of this clock kind."""
+    last = Clock.objects.filter(ticket=ticket, kind=definition.kind).order_by("-cycle").first()
+    clock = _new_clock(ticket, definition, at, (last.cycle + 1) if last else 1)
+    clock.save(force_insert=True)
+    return clock
 
 
 def _record_incident(clock: Clock, kind: str, at: datetime) -> None:
@@ -176,6 +179,16 @@ def clocks_on_event(*, ticket: Any, event: str, at: datetime, now: datetime | No
             if d.stop_event == Event.RESOLVED and applies(d, ticket):
                 started.append(_start(ticket, d, at))
         return started
+    if fresh:
+        # A new ticket (every ticket of every channel): no clock to look up or cancel, and its
+        # first cycles are written in one INSERT (they get their ids back, RETURNING).
+        return Clock.objects.bulk_create(
+            [
+                _new_clock(ticket, d, at, 1)
+                for d in _definitions(ticket)
+                if d.start_event == event and applies(d, ticket)
+            ]
+        )
     started = []
     running_kinds = {c.kind for c in open_clocks if c.stopped_at is None}
     for d in _definitions(ticket):
@@ -187,7 +200,7 @@ def clocks_on_event(*, ticket: Any, event: str, at: datetime, now: datetime | No
             for c in open_clocks:
                 if c.kind == d.kind and c.stopped_at is None:
                     _cancel(c, at)
-        started.append(_start(ticket, d, at, first=fresh))
+        started.append(_start(ticket, d, at))
     return started
 
 

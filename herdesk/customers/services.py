@@ -59,7 +59,13 @@ def organisation_create(
 
 
 @transaction.atomic
-def customer_create(
+def customer_create(**kwargs: Any) -> Customer:
+    """Create a customer with its primary contact (arguments: `customer_create_detailed`)."""
+    return customer_create_detailed(**kwargs)[0]
+
+
+@transaction.atomic
+def customer_create_detailed(
     *,
     name: str,
     kind: str = CustomerKind.PERSON,
@@ -75,8 +81,9 @@ def customer_create(
     id_number: str = "",
     actor: Any = None,
     audit: bool = True,
-) -> Customer:
-    """Create a customer with its primary contact.
+) -> tuple[Customer, Contact | None]:
+    """Create a customer with its primary contact; returns both (the contact is None without a
+    phone, email or WeChat id), so that callers such as the inbound channels need not read it back.
 
     Validates every field (raises ValidationError keyed by field); tier and account manager default
     to the organisation's. Writes an audit entry without the personal data itself.
@@ -112,8 +119,9 @@ def customer_create(
     )
     customer.full_clean()
     customer.save()
+    contact = None
     if e164 or email_n or wechat_openid:
-        Contact.objects.create(
+        contact = Contact.objects.create(
             customer=customer,
             name=name,
             phone=e164,
@@ -130,4 +138,4 @@ def customer_create(
             object_id=customer.pk,
             data={"organisation": organisation.pk if organisation else None},
         )
-    return customer
+    return customer, contact

@@ -85,21 +85,43 @@ def _store_attachments(email_row: EmailMessage, plan: list[tuple[Attachment, str
     EmailAttachment.objects.bulk_create(rows)
 
 
-def _thread_candidates(parsed: ParsedEmail) -> list[Any]:
+# (pk, message_id, ticket_id, direction) of stored emails.
+Known = list[tuple[int, str, int, str]]
+
+
+def _known_emails(parsed: ParsedEmail, refs: list[str]) -> Known:
+    """(pk, message_id, ticket_id, direction), oldest first, of the emails on a ticket whose
+    Message-ID is this message's own (INT-8: delivered to two of our mailboxes) or one it refers to
+    (threading): both questions in one query, as every email asks them."""
+    ids = [*refs, parsed.message_id] if parsed.message_id else refs
+    if not ids:
+        return []
+    return list(
+        EmailMessage.objects.filter(message_id__in=ids, ticket__isnull=False)
+        .order_by("id")
+        .values_list("pk", "message_id", "ticket_id", "direction")
+    )
+
+
+def _references(parsed: ParsedEmail) -> list[str]:
+    """In-Reply-To, then References newest first, without repeats."""
+    return list(dict.fromkeys([*parsed.in_reply_to, *reversed(parsed.references)]))
+
+
+def _thread_candidates(parsed: ParsedEmail, known: Known | None = None) -> list[Any]:
     """Ticket number in the subject first, then In-Reply-To, then References (newest first),
-    matched against the Message-IDs of the mail we received and sent."""
+    matched against the Message-IDs of the mail we received and sent (`known`: `_known_emails`,
+    already read by the caller)."""
     from herdesk.tickets.models import Ticket
 
     numbers = selectors.ticket_numbers_in(parsed.subject)
-    refs = list(dict.fromkeys([*parsed.in_reply_to, *reversed(parsed.references)]))
+    refs = _references(parsed)
     ticket_ids: dict[str, int] = {}
     if refs:
-        for mid, tid in (
-            EmailMessage.objects.filter(message_id__in=refs, ticket__isnull=False)
-            .order_by("id")
-            .values_list("message_id", "ticket_id")
-        ):
-            ticket_ids.setdefault(mid, tid)
+        wanted = set(refs)
+        for _pk, mid, tid, _direction in known if known is not None else _known_emails(parsed, refs):
+            if mid in wanted:
+                ticket_ids.setdefault(mid, tid)
     if not numbers and not ticket_ids:
         return []
     from django.db.models import Q
@@ -266,14 +288,16 @@ def process_payload(payload: InboundPayload) -> HandlerResult:
         return _attach_report(payload, mailbox, parsed, received)
     if not parsed.from_addr:
         raise Quarantine(ReasonCode.NO_SENDER, _("The email has no usable sender address (From)."))
+    known = _known_emails(parsed, _references(parsed))
     if parsed.message_id and not payload.duplicate_of_id:
         # INT-8: the same message delivered to two of our mailboxes (To + Cc) is one request.
-        prior = (
-            EmailMessage.objects.filter(
-                direction=EmailDirection.INBOUND, message_id=parsed.message_id, ticket__isnull=False
-            )
-            .values_list("pk", "ticket_id")
-            .first()
+        prior = next(
+            (
+                (pk, tid)
+                for pk, mid, tid, direction in known
+                if mid == parsed.message_id and direction == EmailDirection.INBOUND
+            ),
+            None,
         )
         if prior is not None:
             from herdesk.tickets.models import Ticket
@@ -323,7 +347,7 @@ def process_payload(payload: InboundPayload) -> HandlerResult:
             automatic=parsed.automatic,
             data=data,
         ),
-        candidates=_thread_candidates(parsed),
+        candidates=_thread_candidates(parsed, known),
     )
     em = _email_row(
         payload, mailbox, parsed, ticket=routed.ticket, contact=sender.contact, interaction=routed.interaction

@@ -179,9 +179,11 @@ def _queue_email(
     template: str,
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
+    ticket_locked: bool = False,
 ) -> tuple[Any, EmailMessage]:
     """Timeline entry + EmailMessage (our Message-ID) + outbox row, all in the caller's
-    transaction. An automatic message does not stop the first-response clock (is_automatic)."""
+    transaction. An automatic message does not stop the first-response clock (is_automatic).
+    `ticket_locked`: the caller created or locked `ticket` in this transaction (see interaction_add)."""
     from herdesk.tickets.services import interaction_add
 
     at = at or timezone.now()
@@ -205,6 +207,7 @@ def _queue_email(
         is_public=True,
         is_automatic=automatic,
         occurred_at=at,
+        locked=ticket_locked,
         data={
             **(data or {}),
             "message_id": message_id,
@@ -330,6 +333,8 @@ def acknowledge(
         dedupe_key=f"mail-ack:{payload_id}",
         template="ticket_ack" if created else "oversized_notice",
         data={"auto_ack": created, "oversized_notice": oversized_notice, **estimate.as_data()},
+        # A new ticket was created by this transaction a moment ago: no second read of its row.
+        ticket_locked=created,
     )
     return "queued"
 

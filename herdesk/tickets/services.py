@@ -725,9 +725,15 @@ def interaction_add(
     is_automatic: bool = False,
     occurred_at: datetime | None = None,
     data: dict[str, Any] | None = None,
+    locked: bool = False,
 ) -> Interaction:
     """Add a timeline entry. The first human outbound response stops the first-response clock
-    (INT-2); a customer's message on a resolved ticket reopens it (CLS-1)."""
+    (INT-2); a customer's message on a resolved ticket reopens it (CLS-1).
+
+    Locks the ticket row (SELECT … FOR UPDATE) and works on the fresh row, unless the caller says
+    `locked=True`: then `ticket` must be the instance the caller itself created or locked in the
+    current transaction (the acknowledgement of a ticket created a moment ago), which no other
+    transaction can have changed since."""
     at = occurred_at or timezone.now()
     errors: dict[str, str] = {}
     _check_choice(errors, "kind", kind, InteractionKind)
@@ -740,7 +746,8 @@ def interaction_add(
         raise ValidationError(errors)
     if is_public is None:
         is_public = kind not in (InteractionKind.INTERNAL_NOTE, InteractionKind.SYSTEM_EVENT)
-    ticket = _lock(ticket)
+    if not locked:
+        ticket = _lock(ticket)
     interaction = Interaction.objects.create(
         ticket=ticket,
         kind=kind,

@@ -380,3 +380,30 @@ def test_batch_falls_back_to_one_by_one_when_shared_work_fails(mail, mailbox, mo
     assert inbound.payloads_process_pending(channel="email") == {"processed": 3}
     assert Ticket.objects.count() == 3
     assert len(ticket_search(user=staff["cs_lead"], q="饲料车").tickets) == 3
+
+
+def test_new_mail_reads_back_nothing_it_has_just_written(deliver, mail):
+    """Issue #5 hot path: a new sender's email becomes a ticket without reading back its own rows —
+    the contact comes from customer_create_detailed, the clocks are one multi-row INSERT, the
+    acknowledgement does not re-read (re-lock) the ticket created in the same transaction, and one
+    query answers both INT-8 and threading. Guards against regressions to a read per write."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        r = deliver(mail(sender="新客户 <fresh@farm9.example.cn>", subject="冷链车温度异常"))
+    assert r.outcome == "ticket_created"
+    sqls = [q["sql"] for q in ctx.captured_queries]
+
+    def count(prefix: str) -> int:
+        return sum(1 for s in sqls if s.startswith(prefix))
+
+    # The ticket row itself (a lock/re-read); the search document's own join query is another thing.
+    assert count('SELECT "tickets_ticket"."id", "tickets_ticket"."number"') == 0
+    assert count('SELECT "customers_contact"') == 1  # the blind-index look-up of the sender
+    assert count('INSERT INTO "clocks_clock"') == 1
+    assert count('SELECT "mail_emailmessage"') == 1
+    t = Ticket.objects.get(number=r.ticket_number)
+    assert t.clocks.filter(kind="first_response", cycle=1, state="running").count() == 1
+    ack = _ack(t)
+    assert ack is not None and t.number in ack.body
