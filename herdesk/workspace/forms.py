@@ -32,7 +32,7 @@ from herdesk.tickets.choices import (
 from herdesk.tickets.models import Category
 
 from . import intake
-from .rendering import RENDERER
+from .rendering import RENDERER, FastSelect
 from .selectors import assignable_staff
 
 # A call may have started a while before the agent submits, but not days ago: an old "call start"
@@ -144,31 +144,53 @@ def _values_choices(field: forms.Field, fn: Any, shared: SharedChoices | None = 
     model_field.choices = choices
 
 
+def _never_required(initial: Any) -> bool:
+    return False
+
+
 class QueueFilterForm(forms.Form):
     """GET filters of a queue; invalid values are reported and ignored (never a 500)."""
 
     default_renderer = RENDERER  # on every queue page: widgets written in Python (rendering.py)
 
-    channel = forms.ChoiceField(label=_("Channel"), choices=_choices(Channel.choices), required=False)
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=_choices(Channel.choices), required=False, widget=FastSelect
+    )
     problem_type = forms.ChoiceField(
-        label=_("Problem type"), choices=_choices(ProblemType.choices), required=False
+        label=_("Problem type"), choices=_choices(ProblemType.choices), required=False, widget=FastSelect
     )
     category = LocalNameChoiceField(
-        label=_("Category"), queryset=Category.objects.filter(is_active=True), required=False, empty_label="—"
+        label=_("Category"),
+        queryset=Category.objects.filter(is_active=True),
+        required=False,
+        widget=FastSelect,
+        empty_label="—",
     )
-    priority = forms.ChoiceField(label=_("Priority"), choices=_choices(Priority.choices), required=False)
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=_choices(Priority.choices), required=False, widget=FastSelect
+    )
     complexity = forms.ChoiceField(
-        label=_("Complexity"), choices=_choices(Complexity.choices), required=False
+        label=_("Complexity"), choices=_choices(Complexity.choices), required=False, widget=FastSelect
     )
     region = forms.CharField(label=_("Region"), max_length=60, required=False)
     product = LocalNameChoiceField(
-        label=_("Product"), queryset=Product.objects.filter(is_active=True), required=False, empty_label="—"
+        label=_("Product"),
+        queryset=Product.objects.filter(is_active=True),
+        required=False,
+        widget=FastSelect,
+        empty_label="—",
     )
-    tier = forms.ChoiceField(label=_("Customer tier"), choices=_choices(Tier.choices), required=False)
-    status = forms.ChoiceField(label=_("Status"), choices=_choices(Status.choices), required=False)
-    team = LocalNameChoiceField(label=_("Team"), queryset=Team.objects.all(), required=False, empty_label="—")
+    tier = forms.ChoiceField(
+        label=_("Customer tier"), choices=_choices(Tier.choices), required=False, widget=FastSelect
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=_choices(Status.choices), required=False, widget=FastSelect
+    )
+    team = LocalNameChoiceField(
+        label=_("Team"), queryset=Team.objects.all(), required=False, widget=FastSelect, empty_label="—"
+    )
     assignee = StaffChoiceField(
-        label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label="—"
+        label=_("Assignee"), queryset=User.objects.none(), required=False, widget=FastSelect, empty_label="—"
     )
 
     def __init__(
@@ -185,6 +207,12 @@ class QueueFilterForm(forms.Form):
             # Team and assignee filters are for people who see across teams.
             del self.fields["team"]
             del self.fields["assignee"]
+        for field in self.fields.values():
+            # Every filter is optional, so no widget gets `required`; but Django asks each select
+            # first (Select.use_required_attribute reads its first choice: the whole choice list
+            # normalised again, ~2 ms of a queue page, issue 4). The answer is known: no.
+            if not field.required:
+                field.widget.use_required_attribute = _never_required  # type: ignore[method-assign]
 
     def active(self) -> dict[str, Any]:
         """The valid, non-empty filters."""
@@ -549,11 +577,12 @@ class AttachmentForm(forms.Form):
 
 class BulkReassignForm(forms.Form):
     default_renderer = RENDERER  # on every supervisor's queue page
-    team = LocalNameChoiceField(label=_("Team"), queryset=Team.objects.all())
+    team = LocalNameChoiceField(label=_("Team"), queryset=Team.objects.all(), widget=FastSelect)
     assignee = StaffChoiceField(
         label=_("Assignee"),
         queryset=User.objects.none(),
         required=False,
+        widget=FastSelect,
         empty_label=_("(nobody yet: someone in the team takes it)"),
     )
     reason = forms.CharField(label=_("Reason"), max_length=1000)

@@ -90,6 +90,9 @@ def _nav_queues(user: Any, counts: dict[str, int] | None) -> list[dict[str, Any]
     """The queues this role works with (navigation by role), with counts when known."""
     handler = user.has_perm("tickets.change_ticket")
     sees_all = user.has_perm("tickets.view_all_tickets")
+    # One reverse() for the whole list (queue codes are slugs: nothing to quote); the sidebar is on
+    # every page and its counts are refreshed every minute (issue 4).
+    head, _marker, tail = reverse("workspace:queue", args=["QUEUE0MARKER"]).partition("QUEUE0MARKER")
     shown = []
     for q in Queue:
         if q in (Queue.MINE, Queue.TO_ACKNOWLEDGE) and not handler:
@@ -104,7 +107,14 @@ def _nav_queues(user: Any, counts: dict[str, int] | None) -> list[dict[str, Any]
             "" if count is None else f"{selectors.COUNT_CAP}+" if count > selectors.COUNT_CAP else str(count)
         )
         shown.append(
-            {"code": q.value, "label": q.label, "icon": QUEUE_ICONS[q], "count": count, "count_label": label}
+            {
+                "code": q.value,
+                "url": f"{head}{q.value}{tail}",
+                "label": q.label,
+                "icon": QUEUE_ICONS[q],
+                "count": count,
+                "count_label": label,
+            }
         )
     return shown
 

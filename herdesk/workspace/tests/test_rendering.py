@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django import forms as djforms
@@ -119,3 +120,25 @@ def test_queue_rows_tag_writes_the_reference_markup(login, make_ticket, staff, o
                 ctx = {"page": page, "now": now, "can_reassign": can_reassign, "request": request}
                 reference = Template(REFERENCE_ROWS).render(Context(ctx))
                 assert _squash(str(queue_rows(page, now, can_reassign))) == _squash(reference), queue
+
+
+def test_fast_select_writes_django_markup_and_falls_back_for_groups() -> None:
+    """FastSelect's own path (flat choices, a lazy list, a selected value, markup to escape) writes
+    what Django's templates write; option groups go through Django's path."""
+    from herdesk.workspace.rendering import FastSelect
+
+    flat: list[tuple[Any, str]] = [("", "—"), (1, 'A & "B"'), (2, "<c>"), (None, "none")]
+    grouped: list[Any] = [("g <1>", [(1, "one"), (2, "two")]), (3, "three")]
+    lazy = lambda: list(flat)  # noqa: E731 (a lazy choice list, as forms._values_choices gives)
+    cases: list[tuple[Any, Any]] = [(flat, 2), (flat, "1"), (lazy, 2), (grouped, 2), (flat, None)]
+    for choices, value in cases:
+        fast = FastSelect(attrs={"class": "form-select"}, choices=choices)
+        ref = djforms.Select(attrs={"class": "form-select"}, choices=choices)
+        html = fast.render("x", value, {"id": "id_x"}, renderer=FastWidgetRenderer())
+        assert html == ref.render("x", value, {"id": "id_x"}, renderer=DjangoTemplates())
+        if value == 2 and choices is not grouped:
+            assert '<option value="2" selected>&lt;c&gt;</option>' in html
+    # The fast path is taken: Django's option dicts are never built for flat choices.
+    fast = FastSelect(choices=flat)
+    fast.optgroups = None  # type: ignore[assignment,method-assign]
+    assert "selected" in fast.render("x", 1, renderer=FastWidgetRenderer())
