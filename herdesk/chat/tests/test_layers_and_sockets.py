@@ -56,14 +56,53 @@ def test_expired_messages_are_still_dropped_and_the_channel_leaves_its_groups():
 
 
 def test_the_redis_layer_reads_with_a_timeout_above_its_blocking_pop():
-    from channels_redis.core import RedisChannelLayer
+    """With REDIS_URL the settings build a Redis layer whose socket timeout outlives channels_redis's
+    blocking pop (a quiet socket was dropped otherwise), and that layer round-trips a message
+    through the real Redis. A fresh interpreter: settings are evaluated once per process."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    from config.settings import base
+    import redis
 
-    if base._channel_layer["BACKEND"] != "channels_redis.core.RedisChannelLayer":
-        pytest.skip("REDIS_URL is not set: the settings module only configures the Redis layer with it")
-    host = base.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
-    assert host["socket_timeout"] > RedisChannelLayer.brpop_timeout
+    url = os.environ.get("HERDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("HERDESK_REQUIRE_SERVICES") == "1":
+            raise
+        pytest.skip(f"no Redis at {url}")
+    code = """
+import asyncio
+from channels_redis.core import RedisChannelLayer
+from config.settings import base
+layer_conf = base.CHANNEL_LAYERS["default"]
+assert layer_conf["BACKEND"] == "channels_redis.core.RedisChannelLayer", layer_conf
+host = layer_conf["CONFIG"]["hosts"][0]
+assert host["socket_timeout"] > RedisChannelLayer.brpop_timeout, host
+async def main():
+    layer = RedisChannelLayer(**layer_conf["CONFIG"])
+    name = await layer.new_channel()
+    await layer.send(name, {"type": "chat.event", "n": 1})
+    got = await asyncio.wait_for(layer.receive(name), 10)
+    await layer.flush()
+    await layer.close_pools()
+    print(got["n"])
+asyncio.run(main())
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "DATABASE_URL"}
+    env["REDIS_URL"] = url
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[3],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "1"
 
 
 @pytest.mark.django_db(transaction=True)
