@@ -27,8 +27,10 @@ def _fresh_process_caches() -> None:
     """Per-process caches keyed by primary keys must not outlive a rolled-back test database."""
     from herdesk.calendars.selectors import cache_clear
     from herdesk.clocks.services import definitions_cache_clear
+    from herdesk.common import reflists
 
     definitions_cache_clear()
+    reflists.clear()
     cache_clear()
 
 

@@ -92,6 +92,7 @@ def _prepare(env: dict[str, str], agents: int) -> list[str]:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
@@ -111,7 +112,7 @@ def _prepare(env: dict[str, str], agents: int) -> list[str]:
         )
         s = SessionStore()
         s[SESSION_KEY] = str(user.pk)
-        s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        s[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         s[HASH_SESSION_KEY] = user.get_session_auth_hash()
         s.create()
         cookies.append(f"sessionid={s.session_key}")

@@ -133,6 +133,8 @@ if _replica:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "staff.User"
+# ModelBackend's answers in fewer queries (the user with their team; permissions and role together).
+AUTHENTICATION_BACKENDS = ["herdesk.staff.backends.StaffBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace:home"
 LOGOUT_REDIRECT_URL = "login"

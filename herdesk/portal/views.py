@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
@@ -90,7 +91,7 @@ def _add_errors(form: Any, exc: ValidationError) -> None:
 def _sign_in(request: HttpRequest, result: services.SignIn) -> HttpResponse:
     assert result.user is not None
     next_url = _safe_next(request, request.session.get(SESSION_NEXT))
-    auth_login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
+    auth_login(request, result.user, backend=settings.AUTHENTICATION_BACKENDS[0])
     request.session[SESSION_CONTACT] = result.contact_id
     messages.success(request, _("Welcome, %(name)s.") % {"name": result.user.display_name or result.user})
     return redirect(next_url)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from herdesk.catalog.models import Product
 from herdesk.clocks.models import Clock
+from herdesk.common.reflists import cached_list
 from herdesk.customers.choices import Tier
 from herdesk.savedviews.choices import Queue
 from herdesk.staff.models import Team, User
@@ -138,7 +139,8 @@ def _values_choices(field: forms.Field, fn: Any, shared: SharedChoices | None = 
 
     def choices() -> list[tuple[Any, Any]]:
         if fn.__name__ not in read:
-            read[fn.__name__] = fn()
+            # Kept between requests (common.reflists: a save or delete of the rows refreshes them).
+            read[fn.__name__] = cached_list(f"workspace.{fn.__name__}", fn)
         return [*empty, *read[fn.__name__]]
 
     model_field.choices = choices

@@ -164,7 +164,8 @@ def test_ticket_list_query_count_is_flat(api, customer, django_assert_num_querie
         )
     c = api("cs_lead")
     c.get("/api/v1/tickets")  # warm the permission cache like a real client's second request
-    # token lookup (+ last-used touch is skipped within a minute) + permissions + one list query
-    with django_assert_num_queries(4):
+    # token lookup (+ last-used touch is skipped within a minute) + permissions and role in one
+    # query (staff.backends) + one list query
+    with django_assert_num_queries(3):
         r = c.get("/api/v1/tickets?limit=25")
     assert r.status_code == 200 and len(r.json()["items"]) == min(n, 25)

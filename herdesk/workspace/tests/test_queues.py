@@ -46,6 +46,7 @@ def test_query_count_does_not_grow_with_the_number_of_tickets(
     for _ in range(2):
         make_ticket(team="tech-support", assignee="tech2", received_at=old)
     client = login(username)
+    _count(client, url)  # warm: the choice lists are then kept between requests (common.reflists)
     few = _count(client, url)
     for _ in range(12):
         make_ticket(team="tech-support", assignee="tech2", received_at=old)
