@@ -8,6 +8,7 @@ tickets (pinned by tests with django_assert_max_num_queries).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -242,19 +243,25 @@ def _capped(qs: QuerySet[Any]) -> tuple[str, list[Any], str]:
     return f"(SELECT COUNT(*) FROM ({sql}) AS capped)", list(params), sub.db
 
 
-def queue_counts(*, user: Any, now: datetime | None = None) -> dict[str, int]:
-    """Counts for every queue, each capped at COUNT_CAP + 1 (shown as "999+"), in one statement of
-    scalar subqueries: each walks its queue's own index (the open-ticket partial indexes, running or
-    breached clocks by due time) and stops at the cap. The workspace loads them after the page
-    (htmx) and caches them briefly per user."""
+def queue_counts(
+    *, user: Any, now: datetime | None = None, queues: Iterable[str] | None = None
+) -> dict[str, int]:
+    """Counts for every queue (or only `queues`: those the sidebar shows), each capped at
+    COUNT_CAP + 1 (shown as "999+"), in one statement of scalar subqueries: each walks its queue's
+    own index (the open-ticket partial indexes, running or breached clocks by due time) and stops at
+    the cap. The workspace loads them after the page (htmx) and caches them briefly per user."""
     now = now or timezone.now()
+    wanted = set(Queue.values if queues is None else queues)
     parts: dict[str, QuerySet[Any]] = {}
     for queue in TICKET_QUEUES:
-        qs = _queue_qs(user, queue, {})
+        qs = _queue_qs(user, queue, {}) if queue.value in wanted else None
         if qs is not None:
             parts[queue.value] = qs
     for queue in CLOCK_QUEUES:
-        parts[queue.value] = _clock_queue_qs(user, queue, {}, now)
+        if queue.value in wanted:
+            parts[queue.value] = _clock_queue_qs(user, queue, {}, now)
+    if not parts:
+        return {}
     selects, params, alias = [], [], "default"
     for name, qs in parts.items():
         sql, p, alias = _capped(qs)

@@ -86,21 +86,26 @@ def _is_htmx(request: HttpRequest) -> bool:
 COUNTS_CACHE_SECONDS = 20
 
 
-def _nav_queues(user: Any, counts: dict[str, int] | None) -> list[dict[str, Any]]:
-    """The queues this role works with (navigation by role), with counts when known."""
+def _queues_shown(user: Any) -> list[Queue]:
+    """The queues this role works with (navigation by role)."""
     handler = user.has_perm("tickets.change_ticket")
     sees_all = user.has_perm("tickets.view_all_tickets")
+    return [
+        q
+        for q in Queue
+        if not (q in (Queue.MINE, Queue.TO_ACKNOWLEDGE) and not handler)
+        and not (q == Queue.TEAM and not user.team_id)
+        and not (q == Queue.ALL and not sees_all)
+    ]
+
+
+def _nav_queues(user: Any, counts: dict[str, int] | None) -> list[dict[str, Any]]:
+    """The queues this role works with, with counts when known."""
     # One reverse() for the whole list (queue codes are slugs: nothing to quote); the sidebar is on
     # every page and its counts are refreshed every minute (issue 4).
     head, _marker, tail = reverse("workspace:queue", args=["QUEUE0MARKER"]).partition("QUEUE0MARKER")
     shown = []
-    for q in Queue:
-        if q in (Queue.MINE, Queue.TO_ACKNOWLEDGE) and not handler:
-            continue
-        if q == Queue.TEAM and not user.team_id:
-            continue
-        if q == Queue.ALL and not sees_all:
-            continue
+    for q in _queues_shown(user):
         count = None if counts is None else counts.get(q.value, 0)
         # Counts are capped (selectors.COUNT_CAP): beyond it the badge says "999+".
         label = (
@@ -127,7 +132,9 @@ def _counts(user: Any) -> dict[str, int]:
     key = counts_cache_key(user)
     counts = cache.get(key)
     if counts is None:
-        counts = selectors.queue_counts(user=user)
+        # Only the queues the sidebar shows: an agent's "all open" count walked ~1,000 tickets for
+        # a badge nobody sees.
+        counts = selectors.queue_counts(user=user, queues=[q.value for q in _queues_shown(user)])
         cache.set(key, counts, COUNTS_CACHE_SECONDS)
     return counts
 
