@@ -39,7 +39,7 @@ class Command(BaseCommand):
     def generate(self, opts: dict[str, Any]) -> None:
         from tqdm import tqdm
 
-        from herdesk.ops.services import bench_dataset_generate
+        from herdesk.ops.services import bench_dataset_generate, bench_dataset_vacuum
 
         if opts["tickets"] < 0 or (opts["customers"] is not None and opts["customers"] < 1):
             raise CommandError(_("--tickets must be >= 0 and --customers >= 1."))
@@ -69,6 +69,7 @@ class Command(BaseCommand):
             )
         finally:
             bar.close()
+        bench_dataset_vacuum()
         s = result.stats
         rate = s.rows() / result.seconds if result.seconds else 0
         self.stdout.write(
