@@ -297,6 +297,44 @@ class TicketPageData:
     address: str
     actions: frozenset[str]
     customer_stats: dict[str, Any] = field(default_factory=dict)
+    # Timeline entry id → its email (INT-1): the link to the safely shown message, its attachments
+    # and original, and for our own mail the delivery status (the issue: "failures visible").
+    emails: dict[int, EmailRef] = field(default_factory=dict)
+
+
+@dataclass
+class EmailRef:
+    pk: int
+    direction: str
+    delivery_status: str
+    attachments: int
+
+
+def ticket_emails(*, ticket: Ticket) -> dict[int, EmailRef]:
+    """The ticket's emails by timeline entry, in one query (the page is already the ticket's)."""
+    from herdesk.mail.models import EmailMessage
+
+    rows = (
+        EmailMessage.objects.filter(ticket=ticket, interaction__isnull=False)
+        .values("pk", "interaction_id", "direction", "delivery_status")
+        .annotate(n=Count("attachments"))
+        .order_by()
+    )
+    return {
+        r["interaction_id"]: EmailRef(r["pk"], r["direction"], r["delivery_status"], r["n"]) for r in rows
+    }
+
+
+def _fold_quoted(timeline: list[Interaction]) -> None:
+    """An email reply's quoted part (ingest records where it starts) is folded on the page:
+    `shown_body` is what the sender wrote, `quoted_body` the rest."""
+    for i in timeline:
+        end = (i.data or {}).get("new_part_end") if isinstance(i.data, dict) else None
+        body = i.body or ""
+        if isinstance(end, int) and 0 < end < len(body) and body[end:].strip():
+            i.shown_body, i.quoted_body = body[:end].rstrip(), body[end:].strip()  # type: ignore[attr-defined]
+        else:
+            i.shown_body, i.quoted_body = body, ""  # type: ignore[attr-defined]
 
 
 def available_actions(*, user: Any, ticket: Ticket) -> frozenset[str]:
@@ -378,10 +416,12 @@ def ticket_page(*, user: Any, number: str, now: datetime | None = None) -> Ticke
     clock_rows.sort(key=lambda r: (not r.live, r.clock.due_at if r.live else r.clock.started_at))
     contact_obj = ticket.contact or ticket.customer.contacts.order_by("-is_primary", "id").first()
     contact = contact_view(user=user, contact=contact_obj, purpose="ticket_page") if contact_obj else None
+    timeline = list(interactions_for(user=user, ticket=ticket))
+    _fold_quoted(timeline)
     return TicketPageData(
         ticket=ticket,
         clocks=clock_rows,
-        timeline=list(interactions_for(user=user, ticket=ticket)),
+        timeline=timeline,
         transfers=list(
             ticket.transfers.select_related(
                 "from_team", "to_team", "from_user", "to_user", "created_by"
@@ -392,6 +432,7 @@ def ticket_page(*, user: Any, number: str, now: datetime | None = None) -> Ticke
         address=address_view(user=user, customer=ticket.customer),
         actions=available_actions(user=user, ticket=ticket),
         customer_stats=customer_stats(customer=ticket.customer),
+        emails=ticket_emails(ticket=ticket),
     )
 
 

@@ -37,6 +37,7 @@ from herdesk.clocks.selectors import compliance_summary
 from herdesk.clocks.services import clock_renegotiate
 from herdesk.common.errors import DomainError
 from herdesk.customers.models import Customer
+from herdesk.mail.services import email_reply_send
 from herdesk.savedviews.choices import Queue
 from herdesk.savedviews.selectors import saved_replies_for, savedviews_for
 from herdesk.savedviews.services import savedview_delete, savedview_save
@@ -709,6 +710,13 @@ def _act_progress(request: HttpRequest, t: Ticket, now: datetime) -> BaseForm | 
     form = forms.ProgressForm(request.POST, prefix="progress")
     if not form.is_valid():
         return form
+    if form.cleaned_data["kind"] == InteractionKind.EMAIL:
+        # "By email" sends it (HND-6): threaded to the customer's last email, through the outbox.
+        # A ticket without an email address gets the service's message on the form, nothing sent.
+        return _call(  # type: ignore[return-value]
+            form,
+            lambda: email_reply_send(ticket=t, actor=request.user, body=form.cleaned_data["body"], at=now),
+        )
     return _call(
         form,
         lambda: ts.interaction_add(  # type: ignore[return-value]

@@ -244,6 +244,13 @@ def direction_label(value: str) -> str:
 
 
 @register.filter
+def delivery_label(value: str) -> str:
+    from herdesk.mail.choices import DeliveryStatus
+
+    return _label(DeliveryStatus, value)
+
+
+@register.filter
 def channel_icon(value: str) -> str:
     return {
         "phone": "phone",
