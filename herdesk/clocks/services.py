@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from herdesk.calendars.engine import parse_duration
 from herdesk.calendars.selectors import working_calendar
 from herdesk.common.errors import DomainError
+from herdesk.common.rowsql import rows_insert
 from herdesk.notifications.services import outbox_enqueue_many, outbox_insert_sql
 from herdesk.policies.choices import Event
 from herdesk.policies.models import ClockDefinition
@@ -181,8 +182,9 @@ def clocks_on_event(*, ticket: Any, event: str, at: datetime, now: datetime | No
         return started
     if fresh:
         # A new ticket (every ticket of every channel): no clock to look up or cancel, and its
-        # first cycles are written in one INSERT (they get their ids back, RETURNING).
-        return Clock.objects.bulk_create(
+        # first cycles are written in one INSERT (they get their ids back, RETURNING), its SQL text
+        # built once (rows_insert).
+        return rows_insert(
             [
                 _new_clock(ticket, d, at, 1)
                 for d in _definitions(ticket)

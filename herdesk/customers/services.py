@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from herdesk.audit.services import audit_record
 from herdesk.common.crypto import blind_index
 from herdesk.common.pii import normalise_email, normalise_phone
+from herdesk.common.rowsql import rows_insert
 
 from .choices import CustomerKind, Lifecycle, Tier
 from .models import Contact, Customer, Organisation
@@ -64,7 +65,7 @@ def customer_create(**kwargs: Any) -> Customer:
     return customer_create_detailed(**kwargs)[0]
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def customer_create_detailed(
     *,
     name: str,
@@ -87,6 +88,8 @@ def customer_create_detailed(
 
     Validates every field (raises ValidationError keyed by field); tier and account manager default
     to the organisation's. Writes an audit entry without the personal data itself.
+    Inside a transaction it takes no savepoint of its own: its callers wrap it in theirs
+    (`customer_create`; the inbound channels' sender claim, which must recover from a race).
     """
     name = (name or "").strip()
     errors: dict[str, str] = {}
@@ -118,10 +121,11 @@ def customer_create_detailed(
         id_number=id_number,
     )
     customer.full_clean()
-    customer.save()
+    # rows_insert: save/create without compiling the INSERTs again (every new inbound sender).
+    rows_insert([customer])
     contact = None
     if e164 or email_n or wechat_openid:
-        contact = Contact.objects.create(
+        contact = Contact(
             customer=customer,
             name=name,
             phone=e164,
@@ -130,6 +134,7 @@ def customer_create_detailed(
             email_bidx=blind_index(email_n, context=EMAIL_CTX),
             wechat_openid=wechat_openid,
         )
+        rows_insert([contact])
     if audit:
         audit_record(
             actor=actor,

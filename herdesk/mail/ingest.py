@@ -14,9 +14,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from herdesk.common.rowsql import row_columns, row_instance, rows_insert
 from herdesk.inbound.choices import Outcome, ReasonCode
 from herdesk.inbound.errors import Quarantine
 from herdesk.inbound.messages import HandlerResult, InboundMessage
@@ -93,14 +95,20 @@ def _known_emails(parsed: ParsedEmail, refs: list[str]) -> Known:
     """(pk, message_id, ticket_id, direction), oldest first, of the emails on a ticket whose
     Message-ID is this message's own (INT-8: delivered to two of our mailboxes) or one it refers to
     (threading): both questions in one query, as every email asks them."""
-    ids = [*refs, parsed.message_id] if parsed.message_id else refs
+    ids = list(dict.fromkeys([*refs, parsed.message_id] if parsed.message_id else refs))
     if not ids:
         return []
-    return list(
-        EmailMessage.objects.filter(message_id__in=ids, ticket__isnull=False)
-        .order_by("id")
-        .values_list("pk", "message_id", "ticket_id", "direction")
+    # Plain SQL: asked for every email, and the ORM's compilation of this query cost ten times
+    # its execution (the same query as filter(message_id__in=ids, ticket__isnull=False)).
+    qn = connection.ops.quote_name
+    sql = (
+        f"SELECT {qn('id')}, {qn('message_id')}, {qn('ticket_id')}, {qn('direction')} "
+        f"FROM {qn(EmailMessage._meta.db_table)} WHERE {qn('message_id')} IN "
+        f"({', '.join(['%s'] * len(ids))}) AND {qn('ticket_id')} IS NOT NULL ORDER BY {qn('id')}"
     )
+    with connection.cursor() as cur:
+        cur.execute(sql, ids)
+        return [tuple(row) for row in cur.fetchall()]
 
 
 def _references(parsed: ParsedEmail) -> list[str]:
@@ -111,7 +119,11 @@ def _references(parsed: ParsedEmail) -> list[str]:
 def _thread_candidates(parsed: ParsedEmail, known: Known | None = None) -> list[Any]:
     """Ticket number in the subject first, then In-Reply-To, then References (newest first),
     matched against the Message-IDs of the mail we received and sent (`known`: `_known_emails`,
-    already read by the caller)."""
+    already read by the caller).
+
+    The tickets are read with SELECT … FOR UPDATE (in id order, where the database has it; on
+    SQLite the processing transaction already holds the write lock), so the one the message joins
+    is already locked and fresh for `interaction_add` (`inbound_route(candidates_locked=True)`)."""
     from herdesk.tickets.models import Ticket
 
     numbers = selectors.ticket_numbers_in(parsed.subject)
@@ -124,13 +136,27 @@ def _thread_candidates(parsed: ParsedEmail, known: Known | None = None) -> list[
                 ticket_ids.setdefault(mid, tid)
     if not numbers and not ticket_ids:
         return []
-    from django.db.models import Q
-
-    found = list(
-        Ticket.objects.filter(Q(number__in=numbers) | Q(pk__in=list(ticket_ids.values()))).select_related(
-            "merged_into"
-        )
+    # Plain SQL (row_instance gives the same Ticket instances as the ORM): asked for every reply,
+    # and compiling the ORM query cost many times running it. A merged ticket's survivor is read
+    # by inbound_route when it follows the merge (rare).
+    qn = connection.ops.quote_name
+    where: list[str] = []
+    params: list[Any] = []
+    if numbers:
+        where.append(f"t.{qn('number')} IN ({', '.join(['%s'] * len(numbers))})")
+        params += numbers
+    ids = list(dict.fromkeys(ticket_ids.values()))
+    if ids:
+        where.append(f"t.{qn('id')} IN ({', '.join(['%s'] * len(ids))})")
+        params += ids
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = (
+        f"SELECT {row_columns(Ticket, 't')} FROM {qn(Ticket._meta.db_table)} t "
+        f"WHERE {' OR '.join(where)} ORDER BY t.{qn('id')}{lock}"
     )
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        found = [row_instance(Ticket, row) for row in cur.fetchall()]
     by_number = {t.number: t for t in found}
     by_id = {t.pk: t for t in found}
     return [by_number[n] for n in numbers if n in by_number] + [
@@ -217,7 +243,7 @@ def _email_row(
     contact: Any,
     interaction: Any = None,
 ) -> EmailMessage:
-    return EmailMessage.objects.create(
+    em = EmailMessage(
         direction=EmailDirection.INBOUND,
         mailbox=mailbox,
         payload=payload,
@@ -240,6 +266,8 @@ def _email_row(
         is_automatic=parsed.automatic,
         oversized=parsed.headers_only,
     )
+    rows_insert([em])  # one per email: no INSERT compilation per row
+    return em
 
 
 def _oversized_text(payload: InboundPayload) -> str:
@@ -348,6 +376,7 @@ def process_payload(payload: InboundPayload) -> HandlerResult:
             data=data,
         ),
         candidates=_thread_candidates(parsed, known),
+        candidates_locked=True,
     )
     em = _email_row(
         payload, mailbox, parsed, ticket=routed.ticket, contact=sender.contact, interaction=routed.interaction

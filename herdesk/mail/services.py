@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
+from herdesk.common.rowsql import rows_insert
 from herdesk.inbound import services as inbound
 from herdesk.inbound.selectors import acknowledgement_estimate, acknowledgement_text
 from herdesk.notifications.services import outbox_enqueue_many
@@ -208,6 +209,7 @@ def _queue_email(
         is_automatic=automatic,
         occurred_at=at,
         locked=ticket_locked,
+        savepoint=False,  # part of the caller's change: its own atomic block isolates it
         data={
             **(data or {}),
             "message_id": message_id,
@@ -215,7 +217,7 @@ def _queue_email(
             "delivery": {"status": DeliveryStatus.QUEUED, "at": at.isoformat()},
         },
     )
-    em = EmailMessage.objects.create(
+    em = EmailMessage(
         direction=EmailDirection.OUTBOUND,
         mailbox=mailbox,
         ticket=ticket,
@@ -234,6 +236,7 @@ def _queue_email(
         delivery_status=DeliveryStatus.QUEUED,
         delivery={"status": DeliveryStatus.QUEUED, "at": at.isoformat()},
     )
+    rows_insert([em])  # every acknowledgement: no INSERT compilation per row
     outbox_enqueue_many(
         [
             {

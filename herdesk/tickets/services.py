@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
 from herdesk.clocks import services as clocks
+from herdesk.common.rowsql import rows_insert
 from herdesk.policies.choices import Event
 from herdesk.policies.selectors import policy_version_in_force
 from herdesk.search.services import search_index_ticket
@@ -196,11 +197,14 @@ def ticket_create(
     return _ticket_create(**locals()).ticket
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def ticket_create_detailed(**kwargs: Any) -> TicketCreated:
     """`ticket_create` (same keyword arguments, same checks, locks and side effects) that also
     returns the first timeline entry and the started clocks, for callers that need them at once
-    (the inbound channels: no second query for what was just written)."""
+    (the inbound channels: no second query for what was just written).
+
+    Inside a transaction it takes no savepoint of its own: an error rolls back the caller's block
+    (the inbound processor's savepoint per message), which is what its callers want anyway."""
     return _ticket_create(**kwargs)
 
 
@@ -295,8 +299,9 @@ def _ticket_create(
         policy_version=_policy_version(received_at),
     )
     ticket.number = _next_number(received_at)
-    ticket.save(force_insert=True)
-    interaction = Interaction.objects.create(
+    # rows_insert: the ORM's save/create without compiling the INSERT again for every ticket.
+    rows_insert([ticket])
+    interaction = Interaction(
         ticket=ticket,
         kind=CHANNEL_KIND.get(channel, InteractionKind.WEB_FORM),
         direction=Direction.INBOUND,
@@ -308,6 +313,7 @@ def _ticket_create(
         occurred_at=received_at,
         data=interaction_data or {},
     )
+    rows_insert([interaction])
     started = clocks.clocks_on_event(ticket=ticket, event=Event.RECEIVED, at=received_at, now=now)
     search_index_ticket(ticket=ticket)  # KB-2: searchable as soon as it commits
     if idempotency_key:
@@ -712,7 +718,6 @@ def ticket_merge(*, ticket: Ticket, into: Ticket, actor: Any, at: datetime | Non
     return ticket
 
 
-@transaction.atomic
 def interaction_add(
     *,
     ticket: Ticket,
@@ -726,6 +731,7 @@ def interaction_add(
     occurred_at: datetime | None = None,
     data: dict[str, Any] | None = None,
     locked: bool = False,
+    savepoint: bool = True,
 ) -> Interaction:
     """Add a timeline entry. The first human outbound response stops the first-response clock
     (INT-2); a customer's message on a resolved ticket reopens it (CLS-1).
@@ -733,55 +739,62 @@ def interaction_add(
     Locks the ticket row (SELECT … FOR UPDATE) and works on the fresh row, unless the caller says
     `locked=True`: then `ticket` must be the instance the caller itself created or locked in the
     current transaction (the acknowledgement of a ticket created a moment ago), which no other
-    transaction can have changed since."""
-    at = occurred_at or timezone.now()
-    errors: dict[str, str] = {}
-    _check_choice(errors, "kind", kind, InteractionKind)
-    _check_choice(errors, "direction", direction, Direction)
-    if not (body or "").strip():
-        errors["body"] = _("This field is required.")
-    elif len(body) > MAX_TEXT:
-        errors["body"] = _("At most %(n)d characters (got %(got)d).") % {"n": MAX_TEXT, "got": len(body)}
-    if errors:
-        raise ValidationError(errors)
-    if is_public is None:
-        is_public = kind not in (InteractionKind.INTERNAL_NOTE, InteractionKind.SYSTEM_EVENT)
-    if not locked:
-        ticket = _lock(ticket)
-    interaction = Interaction.objects.create(
-        ticket=ticket,
-        kind=kind,
-        direction=direction,
-        channel=channel or ticket.channel,
-        author=actor if getattr(actor, "pk", None) else None,
-        body=body,
-        is_public=is_public,
-        is_automatic=is_automatic,
-        occurred_at=at,
-        data=data or {},
-    )
-    # KB-2: public interactions are part of the searchable text; automatic acknowledgements add
-    # nothing a person would search for, so they skip the re-index (hot path of every channel).
-    if is_public and not is_automatic:
-        search_index_ticket(ticket=ticket)
-    if direction == Direction.OUTBOUND and not is_automatic and ticket.first_response_at is None:
-        ticket.first_response_at = at
-        ticket.save(update_fields=["first_response_at", "updated_at"])
-        clocks.clocks_on_event(ticket=ticket, event=Event.FIRST_RESPONSE, at=at)
-    if direction == Direction.INBOUND:
-        if ticket.status in (Status.RESOLVED, Status.CLOSED):
-            ticket_reopen(ticket=ticket, actor=actor, reason=_("Customer replied after resolution"), at=at)
-        elif ticket.status == Status.WAITING_CUSTOMER:
-            _transition(ticket, Status.IN_PROGRESS, actor=actor, at=at, note=_("Customer replied"))
-            ticket.save()
-    audit_record(
-        actor=actor,
-        action="ticket.interaction_add",
-        object_type="ticket",
-        object_id=ticket.number,
-        data={"kind": kind, "direction": direction, "interaction": interaction.pk},
-    )
-    return interaction
+    transaction can have changed since.
+
+    Atomic; inside a transaction, `savepoint=False` takes no savepoint of its own, for callers whose
+    own block rolls back on any error anyway (the inbound processor's savepoint per message)."""
+    with transaction.atomic(savepoint=savepoint):
+        at = occurred_at or timezone.now()
+        errors: dict[str, str] = {}
+        _check_choice(errors, "kind", kind, InteractionKind)
+        _check_choice(errors, "direction", direction, Direction)
+        if not (body or "").strip():
+            errors["body"] = _("This field is required.")
+        elif len(body) > MAX_TEXT:
+            errors["body"] = _("At most %(n)d characters (got %(got)d).") % {"n": MAX_TEXT, "got": len(body)}
+        if errors:
+            raise ValidationError(errors)
+        if is_public is None:
+            is_public = kind not in (InteractionKind.INTERNAL_NOTE, InteractionKind.SYSTEM_EVENT)
+        if not locked:
+            ticket = _lock(ticket)
+        interaction = Interaction(
+            ticket=ticket,
+            kind=kind,
+            direction=direction,
+            channel=channel or ticket.channel,
+            author=actor if getattr(actor, "pk", None) else None,
+            body=body,
+            is_public=is_public,
+            is_automatic=is_automatic,
+            occurred_at=at,
+            data=data or {},
+        )
+        rows_insert([interaction])  # every channel's hot path: no INSERT compilation per entry
+        # KB-2: public interactions are part of the searchable text; automatic acknowledgements add
+        # nothing a person would search for, so they skip the re-index (hot path of every channel).
+        if is_public and not is_automatic:
+            search_index_ticket(ticket=ticket)
+        if direction == Direction.OUTBOUND and not is_automatic and ticket.first_response_at is None:
+            ticket.first_response_at = at
+            ticket.save(update_fields=["first_response_at", "updated_at"])
+            clocks.clocks_on_event(ticket=ticket, event=Event.FIRST_RESPONSE, at=at)
+        if direction == Direction.INBOUND:
+            if ticket.status in (Status.RESOLVED, Status.CLOSED):
+                ticket_reopen(
+                    ticket=ticket, actor=actor, reason=_("Customer replied after resolution"), at=at
+                )
+            elif ticket.status == Status.WAITING_CUSTOMER:
+                _transition(ticket, Status.IN_PROGRESS, actor=actor, at=at, note=_("Customer replied"))
+                ticket.save()
+        audit_record(
+            actor=actor,
+            action="ticket.interaction_add",
+            object_type="ticket",
+            object_id=ticket.number,
+            data={"kind": kind, "direction": direction, "interaction": interaction.pk},
+        )
+        return interaction
 
 
 # CLS-3 (S1 §二(二)3): what a complete record of each interaction type must hold.

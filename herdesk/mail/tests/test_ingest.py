@@ -91,6 +91,26 @@ def test_reply_threads_by_references_to_the_customers_own_message(deliver, mail)
     assert r.ticket_number == first.ticket_number
 
 
+def test_reply_to_a_merged_ticket_joins_the_survivor(deliver, mail, staff):
+    """INT-8: the thread is followed through a merge; the survivor (not the ticket read and locked
+    as a candidate) gets the message and its own row lock."""
+    from herdesk.staff.models import User
+    from herdesk.tickets.services import ticket_merge
+
+    first = deliver(mail(message_id="<merged-1@farm.example.cn>"))
+    second = deliver(mail(subject="冷链车温度异常"))
+    a, b = Ticket.objects.get(number=first.ticket_number), Ticket.objects.get(number=second.ticket_number)
+    ticket_merge(ticket=a, into=b, actor=User.objects.get(username="agent1"))
+    r = deliver(
+        mail(
+            subject="Re: 挤奶机故障", body="合并后补充", headers={"In-Reply-To": "<merged-1@farm.example.cn>"}
+        )
+    )
+    assert r.outcome == "interaction_added" and r.ticket_number == b.number
+    assert b.interactions.filter(body="合并后补充", direction="inbound").exists()
+    assert not a.interactions.filter(body="合并后补充").exists()
+
+
 def test_stranger_quoting_a_ticket_number_gets_a_new_ticket(deliver, mail):
     """Threading is authorised: a sender who is not a contact of the ticket's customer or
     organisation cannot write into it (SEC-3)."""
@@ -398,11 +418,15 @@ def test_new_mail_reads_back_nothing_it_has_just_written(deliver, mail):
     def count(prefix: str) -> int:
         return sum(1 for s in sqls if s.startswith(prefix))
 
+    def reads(table: str) -> int:  # the ORM's queries and the hot path's plain SQL alike
+        return sum(1 for s in sqls if s.startswith("SELECT") and f'FROM "{table}"' in s.split(" WHERE ")[0])
+
     # The ticket row itself (a lock/re-read); the search document's own join query is another thing.
     assert count('SELECT "tickets_ticket"."id", "tickets_ticket"."number"') == 0
-    assert count('SELECT "customers_contact"') == 1  # the blind-index look-up of the sender
+    assert count('SELECT t."id", t."number"') == 0  # nor the threading candidates' read
+    assert reads("customers_contact") == 1  # the blind-index look-up of the sender
     assert count('INSERT INTO "clocks_clock"') == 1
-    assert count('SELECT "mail_emailmessage"') == 1
+    assert reads("mail_emailmessage") == 1
     t = Ticket.objects.get(number=r.ticket_number)
     assert t.clocks.filter(kind="first_response", cycle=1, state="running").count() == 1
     ack = _ack(t)

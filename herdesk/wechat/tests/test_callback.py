@@ -124,12 +124,13 @@ def test_unknown_message_types_are_quarantined_not_lost(reference):
 
 
 def test_bad_signature_is_403_and_the_body_is_kept(reference):
-    r = push(_xml(Content="伪造"), token="attacker-token")
+    body = _xml(Content="伪造")  # once: its CreateTime is the clock's second
+    r = push(body, token="attacker-token")
     assert r.status_code == 403 and r.json()["code"] == "bad_signature"
     payload = InboundPayload.objects.get(channel="wechat")
     assert payload.state == "quarantined" and payload.reason_code == "bad_signature"
     assert payload.external_id == ""  # it cannot claim a MsgId
-    assert bytes(payload.raw) == _xml(Content="伪造")  # the forgery is kept as evidence
+    assert bytes(payload.raw) == body  # the forgery is kept as evidence
     assert not Ticket.objects.exists()
 
 
