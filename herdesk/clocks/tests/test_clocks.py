@@ -429,3 +429,46 @@ def test_breach_after_warning_keeps_the_warning_time(customer, staff) -> None:
     keys = set(OutboxMessage.objects.filter(ticket=t).values_list("dedupe_key", flat=True))
     assert {f"clock:{res.pk}:warning:{a}" for a in res.definition.warn_actions} <= keys
     assert {f"clock:{res.pk}:breach:{a}" for a in res.definition.breach_actions} <= keys
+
+
+def test_closing_ends_the_obligations_whose_stop_event_never_happened(customer, staff) -> None:
+    """A ticket resolved without solution options, closed: the options clock no longer applies
+    (cancelled, not a breach months later); a breach already recorded stays one and stops counting;
+    the follow-up and record clocks, which start at resolution and closure, run on."""
+    agent = staff["agent1"]
+    t0 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
+    t = ts.ticket_create(
+        actor=agent,
+        customer=customer,
+        channel="phone",
+        problem_type="product_inquiry",
+        subject="奶粉冲调",
+        received_at=t0,
+        now=t0,
+    )
+    ts.ticket_triage(ticket=t, actor=agent, team=agent.team, at=t0 + timedelta(minutes=10))  # late
+    ts.ticket_assign(ticket=t, actor=agent, assignee=agent, at=t0 + timedelta(minutes=11))
+    ts.ticket_acknowledge(ticket=t, actor=agent, at=t0 + timedelta(minutes=12))
+    ts.interaction_add(
+        ticket=t, actor=agent, body="已电话说明冲调方法", kind="phone_call", direction="outbound",
+        occurred_at=t0 + timedelta(minutes=13),
+    )  # fmt: skip
+    ts.ticket_resolve(
+        ticket=t, actor=agent, verification_method="customer_confirmation", at=t0 + timedelta(minutes=20)
+    )
+    still = set(Clock.objects.filter(ticket=t, stopped_at__isnull=True).values_list("kind", flat=True))
+    assert "solution_plan" in still  # never offered: it would keep counting after the close
+    closed_at = t0 + timedelta(minutes=30)
+    ts.ticket_close(ticket=t, actor=agent, at=closed_at)
+    plan = Clock.objects.get(ticket=t, kind="solution_plan")
+    assert plan.state == ClockState.CANCELLED and plan.stopped_at == closed_at
+    assert _clock(t, "triage").state == ClockState.BREACHED  # the recorded breach is kept
+    running = Clock.objects.filter(ticket=t, stopped_at__isnull=True).exclude(state="cancelled")
+    assert {c.kind for c in running} <= {"follow_up", "record_finalize"}
+    assert "record_finalize" in {c.kind for c in running}
+    clock_sweep(now=closed_at + timedelta(days=30))  # nothing but post-close clocks can breach
+    late = ClockIncident.objects.filter(clock__ticket=t, recorded_at__gt=closed_at)
+    assert set(late.values_list("clock__kind", flat=True)) <= {"follow_up", "record_finalize"}
+    kinds = {r["kind"]: r for r in compliance_summary(month="2026-11")}
+    assert "solution_plan" not in kinds  # not applicable: neither met nor breached
+    assert kinds["triage"]["breached"] == 1
