@@ -6,3 +6,9 @@ class Config(AppConfig):
     label = "sms"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "SMS"
+
+    def ready(self) -> None:
+        # Registration only: the outbox sends channel "sms" rows through this adapter.
+        from herdesk.notifications.services import OUTBOX_ADAPTERS
+
+        OUTBOX_ADAPTERS.setdefault("sms", "herdesk.sms.outbound.SmsAdapter")

@@ -1,4 +1,5 @@
-"""Sending one SMS through the configured backend (`HERDESK_SMS_BACKEND`).
+"""Sending one SMS through the configured backend (`HERDESK_SMS_BACKEND`), and a handler's
+progress update by SMS (HND-6) through the notifications outbox.
 
 Callers that change the database send *after commit* (``transaction.on_commit``) or through the
 notifications outbox, so a rolled-back change never texts anybody.
@@ -7,8 +8,12 @@ notifications outbox, so a rolled-back change never texts anybody.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from herdesk.common.pii import normalise_phone
@@ -55,3 +60,61 @@ def send_sms(*, phone: str, text: str, purpose: str) -> SmsResult:
         raise ValidationError(errors)
     message_id = sms_backend().send(SmsMessage(phone=e164, text=text, purpose=purpose))
     return SmsResult(message_id=message_id, phone=e164)
+
+
+def contact_for_sms(ticket: Any) -> Any:
+    """The contact to text: the ticket's own if it has a phone, else the customer's primary (then
+    oldest) contact with one; None when nobody has a phone number."""
+    contact = ticket.contact
+    if contact is not None and contact.phone_bidx:
+        return contact
+    return ticket.customer.contacts.exclude(phone_bidx="").order_by("-is_primary", "id").first()
+
+
+@transaction.atomic
+def sms_progress_send(*, ticket: Any, actor: Any, body: str, at: datetime | None = None) -> Any:
+    """A progress update texted to the customer (HND-6): a public outbound timeline entry and an
+    outbox row of channel "sms" in one transaction; the outbox adapter (outbound.py) sends it after
+    commit, with retries, and records the delivery on the entry. The outbox row names the contact,
+    not the number (personal data stays in the encrypted contact row). Locks the ticket (through
+    interaction_add). Raises ValidationError when the text is empty or too long or nobody has a
+    phone number."""
+    from herdesk.notifications.services import outbox_enqueue_many
+    from herdesk.tickets.choices import Direction, InteractionKind
+    from herdesk.tickets.services import interaction_add
+
+    body = (body or "").strip()
+    errors: dict[str, str] = {}
+    if not body:
+        errors["body"] = _("This field is required.")
+    elif len(body) > MAX_TEXT:
+        errors["body"] = _("At most %(n)d characters (got %(got)d).") % {"n": MAX_TEXT, "got": len(body)}
+    contact = contact_for_sms(ticket)
+    if contact is None:
+        errors["to"] = _("This customer has no phone number to text.")
+    if errors:
+        raise ValidationError(errors)
+    at = at or timezone.now()
+    interaction = interaction_add(
+        ticket=ticket,
+        actor=actor,
+        body=body,
+        kind=InteractionKind.SMS,
+        direction=Direction.OUTBOUND,
+        is_public=True,
+        occurred_at=at,
+        data={"progress_update": True, "delivery": {"status": "queued", "at": at.isoformat()}},
+    )
+    outbox_enqueue_many(
+        [
+            {
+                "dedupe_key": f"sms:interaction:{interaction.pk}",
+                "channel": "sms",
+                "recipient": f"contact:{contact.pk}",
+                "template": SmsPurpose.TICKET_PROGRESS,
+                "payload": {"text": body, "interaction": interaction.pk},
+                "ticket_id": ticket.pk,
+            }
+        ]
+    )
+    return interaction

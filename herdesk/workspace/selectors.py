@@ -298,7 +298,7 @@ class TicketPageData:
     actions: frozenset[str]
     customer_stats: dict[str, Any] = field(default_factory=dict)
     # Timeline entry id → its email (INT-1): the link to the safely shown message, its attachments
-    # and original, and for our own mail the delivery status (the issue: "failures visible").
+    # and original. (Delivery status of anything sent: the entry's own data, see delivery_status.)
     emails: dict[int, EmailRef] = field(default_factory=dict)
 
 
@@ -306,7 +306,6 @@ class TicketPageData:
 class EmailRef:
     pk: int
     direction: str
-    delivery_status: str
     attachments: int
 
 
@@ -316,13 +315,11 @@ def ticket_emails(*, ticket: Ticket) -> dict[int, EmailRef]:
 
     rows = (
         EmailMessage.objects.filter(ticket=ticket, interaction__isnull=False)
-        .values("pk", "interaction_id", "direction", "delivery_status")
+        .values("pk", "interaction_id", "direction")
         .annotate(n=Count("attachments"))
         .order_by()
     )
-    return {
-        r["interaction_id"]: EmailRef(r["pk"], r["direction"], r["delivery_status"], r["n"]) for r in rows
-    }
+    return {r["interaction_id"]: EmailRef(r["pk"], r["direction"], r["n"]) for r in rows}
 
 
 def _fold_quoted(timeline: list[Interaction]) -> None:

@@ -41,6 +41,7 @@ from herdesk.mail.services import email_reply_send
 from herdesk.savedviews.choices import Queue
 from herdesk.savedviews.selectors import saved_replies_for, savedviews_for
 from herdesk.savedviews.services import savedview_delete, savedview_save
+from herdesk.sms.services import sms_progress_send
 from herdesk.staff.models import Team
 from herdesk.staff.roles import ROLES
 from herdesk.staff.selectors import user_role
@@ -48,6 +49,7 @@ from herdesk.tickets import services as ts
 from herdesk.tickets.choices import Direction, InteractionKind, ProblemType
 from herdesk.tickets.models import Ticket
 from herdesk.tickets.selectors import ticket_get, tickets_visible_to
+from herdesk.wechat.services import wechat_reply_send
 
 from . import actions, forms, intake, routing, selectors
 from .templatetags.workspace_tags import local_name
@@ -706,24 +708,31 @@ def _act_choose(request: HttpRequest, t: Ticket, now: datetime) -> BaseForm | No
     )
 
 
+# A progress update "by email / SMS / WeChat" is sent, not only recorded (HND-6): each channel's
+# service puts it on the timeline and in the outbox in one transaction; a ticket without an address
+# on that channel gets the service's message on the form and nothing is recorded as sent.
+PROGRESS_SENDERS: dict[str, Callable[..., Any]] = {
+    InteractionKind.EMAIL: email_reply_send,
+    InteractionKind.SMS: sms_progress_send,
+    InteractionKind.WECHAT: lambda *, at, **kw: wechat_reply_send(now=at, **kw),
+}
+
+
 def _act_progress(request: HttpRequest, t: Ticket, now: datetime) -> BaseForm | None:
     form = forms.ProgressForm(request.POST, prefix="progress")
     if not form.is_valid():
         return form
-    if form.cleaned_data["kind"] == InteractionKind.EMAIL:
-        # "By email" sends it (HND-6): threaded to the customer's last email, through the outbox.
-        # A ticket without an email address gets the service's message on the form, nothing sent.
-        return _call(  # type: ignore[return-value]
-            form,
-            lambda: email_reply_send(ticket=t, actor=request.user, body=form.cleaned_data["body"], at=now),
-        )
-    return _call(
+    body, kind = form.cleaned_data["body"], form.cleaned_data["kind"]
+    send = PROGRESS_SENDERS.get(kind)
+    if send is not None:
+        return _call(form, lambda: send(ticket=t, actor=request.user, body=body, at=now))  # type: ignore[return-value]
+    return _call(  # a phone call or an on-site visit that happened: recorded
         form,
         lambda: ts.interaction_add(  # type: ignore[return-value]
             ticket=t,
             actor=request.user,
-            body=form.cleaned_data["body"],
-            kind=form.cleaned_data["kind"],
+            body=body,
+            kind=kind,
             direction=Direction.OUTBOUND,
             is_public=True,
             occurred_at=now,

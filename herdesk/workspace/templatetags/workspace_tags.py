@@ -244,6 +244,17 @@ def direction_label(value: str) -> str:
 
 
 @register.filter
+def delivery_status(interaction: Any) -> str:
+    """The delivery status of an outbound entry sent through the outbox ("" for the others): email
+    and SMS keep {"status": …} in `data["delivery"]`, WeChat the status itself."""
+    if getattr(interaction, "direction", "") != "outbound":
+        return ""
+    delivery = (getattr(interaction, "data", None) or {}).get("delivery")
+    status = delivery.get("status") if isinstance(delivery, dict) else delivery
+    return status if isinstance(status, str) else ""
+
+
+@register.filter
 def delivery_label(value: str) -> str:
     from herdesk.mail.choices import DeliveryStatus
 

@@ -1,0 +1,54 @@
+"""The outbox adapter for channel "sms" (registered into
+herdesk.notifications.services.OUTBOX_ADAPTERS by the sms app's ready()).
+
+`deliver` runs in the dispatcher's transaction after the update was committed; raising makes the
+dispatcher retry with backoff. The number is read from the contact at delivery (the outbox row
+holds `contact:<pk>`, never the number). The delivery is kept on the timeline entry
+(`Interaction.data["delivery"]`: queued → sent / retrying / failed), as email and WeChat do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from .choices import SmsPurpose
+from .services import send_sms
+
+
+def _mark(message: Any, status: str, **extra: Any) -> None:
+    from herdesk.tickets.models import Interaction
+
+    pk = (message.payload or {}).get("interaction")
+    interaction = Interaction.objects.filter(pk=pk).first() if pk else None
+    if interaction is None:
+        return
+    delivery = {"status": status, "at": timezone.now().isoformat(), **extra}
+    interaction.data = {**(interaction.data or {}), "delivery": delivery}
+    interaction.save(update_fields=["data"])
+
+
+def _phone(recipient: str) -> str:
+    from herdesk.customers.models import Contact
+
+    kind, _sep, pk = (recipient or "").partition(":")
+    if kind != "contact" or not pk.isdigit():
+        raise ValueError(f"sms outbox recipient must be contact:<id>, got {recipient[:40]!r}")
+    contact = Contact.objects.filter(pk=int(pk)).first()
+    if contact is None or not contact.phone:
+        raise ValueError("the contact has no phone number any more")
+    return str(contact.phone)
+
+
+class SmsAdapter:
+    @staticmethod
+    def deliver(message: Any) -> None:
+        text = str((message.payload or {}).get("text") or "")
+        purpose = message.template if message.template in SmsPurpose.values else SmsPurpose.NOTICE
+        result = send_sms(phone=_phone(message.recipient), text=text, purpose=purpose)
+        _mark(message, "sent", provider_id=result.message_id)
+
+    @staticmethod
+    def failed(message: Any, error: str, final: bool) -> None:
+        _mark(message, "failed" if final else "retrying", error=error[:300])
