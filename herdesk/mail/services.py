@@ -357,6 +357,9 @@ def email_reply_send(*, ticket: Any, actor: Any, body: str, at: datetime | None 
     last = selectors.latest_inbound(ticket=ticket)
     contact = last.contact if last is not None and last.contact_id else ticket.contact
     if contact is None or not contact.email_bidx:
+        # A ticket that came by phone or chat: the customer's own address (primary contact first).
+        contact = ticket.customer.contacts.exclude(email_bidx="").order_by("-is_primary", "id").first()
+    if contact is None:
         raise ValidationError({"to": _("This ticket has no email address to reply to.")})
     interaction, _em = _queue_email(
         ticket=ticket,

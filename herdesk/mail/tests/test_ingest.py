@@ -179,7 +179,7 @@ def test_human_reply_stops_first_response_clock_and_threads(deliver, mail, staff
     assert r.ticket_number == t.number
 
 
-def test_reply_refused_without_email_address(customer, staff):
+def test_reply_refused_without_email_address(other_customer, staff):
     from django.core.exceptions import ValidationError
 
     from herdesk.mail.services import email_reply_send
@@ -187,10 +187,24 @@ def test_reply_refused_without_email_address(customer, staff):
     from herdesk.tickets.services import ticket_create
 
     t = ticket_create(
-        actor=None, customer=customer, channel="phone", problem_type="product_inquiry", subject="电话咨询"
+        actor=None, customer=other_customer, channel="phone", problem_type="product_inquiry", subject="咨询"
     )
     with pytest.raises(ValidationError):
         email_reply_send(ticket=t, actor=User.objects.get(username="agent1"), body="x")
+
+
+def test_reply_to_a_phone_ticket_goes_to_the_customers_address(customer, staff):
+    """No email on the ticket yet: the customer's own address (primary contact) is answered."""
+    from herdesk.mail.services import email_reply_send
+    from herdesk.staff.models import User
+    from herdesk.tickets.services import ticket_create
+
+    t = ticket_create(
+        actor=None, customer=customer, channel="phone", problem_type="product_inquiry", subject="电话咨询"
+    )
+    email_reply_send(ticket=t, actor=User.objects.get(username="agent1"), body="您好，说明书已发您邮箱。")
+    out = OutboxMessage.objects.get(dedupe_key__startswith="mail-reply:")
+    assert out.recipient == f"contact:{customer.contacts.get().pk}"
 
 
 def test_same_message_to_two_mailboxes_is_one_ticket(deliver, mail, mailbox_secondary):
