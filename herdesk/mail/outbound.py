@@ -1,8 +1,9 @@
 """The outbox adapter for channel "email" (OUTBOX_ADAPTERS in herdesk.notifications.services).
 
-`deliver` runs inside the dispatcher's transaction, after the change that queued the mail was
-committed; it sends through Django's email backend (SMTP in production, file/console in the demo)
-and records the delivery on the EmailMessage and the timeline entry. Raising makes the dispatcher
+`deliver` runs after the change that queued the mail was committed, outside any transaction (the
+dispatcher's lease keeps other dispatchers off the row); it sends through Django's email backend
+(SMTP in production, file/console in the demo), then records the delivery on the EmailMessage and
+the timeline entry in one short transaction. Raising makes the dispatcher
 retry with backoff; `failed` records each failed attempt. Every mail carries our Message-ID,
 In-Reply-To/References for threading and X-Loop; automatic mail also Auto-Submitted: auto-replied
 (RFC 3834) and X-Auto-Response-Suppress: All (no out-of-office replies to it).
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.core.mail import EmailMessage as DjangoEmail
 from django.core.mail import get_connection
+from django.db import transaction
 from django.utils import timezone
 
 from . import conf, selectors
@@ -97,29 +99,30 @@ class EmailAdapter:
             headers={k: v for k, v in headers.items() if v},
             connection=get_connection(fail_silently=False),
         )
-        mail.send(fail_silently=False)
-        if row is None and message.ticket_id:
-            row = EmailMessage.objects.create(
-                direction=EmailDirection.OUTBOUND,
-                mailbox=mailbox,
-                ticket_id=message.ticket_id,
-                outbox=message,
-                message_id=message_id,
-                from_addr=from_addr,
-                to_addrs=to,
-                subject=subject[:500],
-                sent_at=timezone.now(),
-                text=p.get("text", ""),
-                is_automatic=automatic,
-            )
-        if row is not None:
-            if row.outbox_id is None:
-                EmailMessage.objects.filter(pk=row.pk).update(outbox=message)
-            delivery_record(
-                email=row,
-                status=DeliveryStatus.SENT,
-                detail={"attempts": message.attempts + 1, "message_id": message_id},
-            )
+        mail.send(fail_silently=False)  # the network: the dispatcher calls us outside any transaction
+        with transaction.atomic():  # the record of it, short
+            if row is None and message.ticket_id:
+                row = EmailMessage.objects.create(
+                    direction=EmailDirection.OUTBOUND,
+                    mailbox=mailbox,
+                    ticket_id=message.ticket_id,
+                    outbox=message,
+                    message_id=message_id,
+                    from_addr=from_addr,
+                    to_addrs=to,
+                    subject=subject[:500],
+                    sent_at=timezone.now(),
+                    text=p.get("text", ""),
+                    is_automatic=automatic,
+                )
+            if row is not None:
+                if row.outbox_id is None:
+                    EmailMessage.objects.filter(pk=row.pk).update(outbox=message)
+                delivery_record(
+                    email=row,
+                    status=DeliveryStatus.SENT,
+                    detail={"attempts": message.attempts + 1, "message_id": message_id},
+                )
 
     @staticmethod
     def failed(message: Any, error: str, final: bool) -> None:

@@ -1,14 +1,16 @@
 """The transactional outbox (DESIGN: side effects after commit).
 
 Producers call `outbox_enqueue_many` inside their transaction; `outbox_dispatch` runs later (the
-scheduler thread or a Celery task), claims due rows, delivers them and records the result.
-In-app notices ('action' and 'internal' messages) are written in the same transaction that marks
-the message sent, so they are delivered exactly once even if a worker dies mid-way.
+scheduler thread or a Celery task), claims due rows (a lease), delivers them outside any transaction
+and records each result in a short one. In-app notices ('action' and 'internal' messages) are
+written in the same transaction that marks the message sent, so they are delivered exactly once
+even if a worker dies mid-way; messages sent through an adapter are sent at least once.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -196,48 +198,100 @@ def _deliver_external(message: OutboxMessage) -> None:
     )
 
 
+# A dispatcher claims a batch by moving its rows' next_attempt_at one LEASE ahead (another dispatcher,
+# or this one after a crash, takes them again only when the lease has run out), commits, and only then
+# sends. Why: a send is a network call (SMTP, the WeChat API, an SMS provider) of up to EMAIL_TIMEOUT;
+# inside the claiming transaction a slow provider held the database for the whole batch — on SQLite
+# the write lock of every process (the web pages, the intake of every channel) for up to 200 sends.
+# No send starts once half the lease has passed; the rest of the batch is released at once.
+LEASE = timedelta(minutes=10)
+
+
+def _claim(batch: int) -> list[OutboxMessage]:
+    """Due pending rows, oldest first, leased to this dispatcher (one short transaction)."""
+    now = timezone.now()
+    with transaction.atomic():
+        qs = (
+            OutboxMessage.objects.select_related("ticket", "ticket__team", "ticket__customer")
+            .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("id")
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        claimed = list(qs[:batch])
+        if claimed:
+            OutboxMessage.objects.filter(pk__in=[m.pk for m in claimed]).update(next_attempt_at=now + LEASE)
+    return claimed
+
+
+def _sent(message: OutboxMessage) -> None:
+    message.status, message.sent_at = OutboxStatus.SENT, timezone.now()
+    message.attempts += 1
+    message.save(update_fields=["status", "sent_at", "attempts"])
+
+
+def _failed(message: OutboxMessage, exc: Exception, adapter: Any) -> None:
+    """Record a failed attempt: retry with backoff, or give up after MAX_ATTEMPTS (one transaction
+    with the adapter's own record of it, e.g. the delivery status on the timeline entry)."""
+    with transaction.atomic():
+        message.attempts += 1
+        message.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = OutboxStatus.FAILED
+        else:
+            message.next_attempt_at = timezone.now() + timedelta(seconds=min(3600, 2**message.attempts * 15))
+        if adapter is not None and hasattr(adapter, "failed"):
+            try:
+                with transaction.atomic():
+                    adapter.failed(message, message.last_error, message.status == OutboxStatus.FAILED)
+            except Exception:
+                log.exception("outbox adapter %s: recording a failure failed", message.channel)
+        message.save(update_fields=["status", "attempts", "last_error", "next_attempt_at"])
+
+
+def _dispatch_one(message: OutboxMessage) -> bool:
+    adapter = _adapter(message.channel)
+    try:
+        if adapter is None or message.channel in ("action", "internal"):
+            # In-app notices and priority escalations (database only) are written in the transaction
+            # that marks the message sent: exactly once, even if the worker dies mid-way.
+            with transaction.atomic():
+                if message.channel in ("action", "internal"):
+                    _deliver_action(message)
+                else:
+                    _deliver_external(message)
+                _sent(message)
+            return True
+        # Outside any transaction: the network call holds no lock. The adapter records the delivery
+        # in short transactions of its own. A crash between the send and the mark below sends the
+        # message again when the lease runs out (at least once; an email keeps its Message-ID).
+        adapter.deliver(message)
+    except Exception as exc:  # a failing message never blocks the rest of the batch
+        _failed(message, exc, adapter)
+        return False
+    _sent(message)
+    return True
+
+
 def outbox_dispatch(*, batch: int = 200) -> dict[str, int]:
+    """Deliver the due messages: claim a batch (leased), send each outside any transaction, record
+    each result in a short transaction of its own; repeat while full batches come. Returns counts."""
     sent = failed = 0
     while True:
-        with transaction.atomic():
-            qs = (
-                OutboxMessage.objects.select_related("ticket", "ticket__team", "ticket__customer")
-                .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=timezone.now())
-                .order_by("id")
-            )
-            if connection.features.has_select_for_update_skip_locked:
-                qs = qs.select_for_update(skip_locked=True, of=("self",))
-            claimed = list(qs[:batch])
-            if not claimed:
-                break
-            for m in claimed:
-                try:
-                    with transaction.atomic():
-                        adapter = _adapter(m.channel)
-                        if m.channel in ("action", "internal"):
-                            _deliver_action(m)
-                        elif adapter is not None:
-                            adapter.deliver(m)
-                        else:
-                            _deliver_external(m)
-                    m.status, m.sent_at, m.attempts = OutboxStatus.SENT, timezone.now(), m.attempts + 1
-                    sent += 1
-                except Exception as exc:  # a failing message never blocks the rest of the batch
-                    m.attempts += 1
-                    m.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
-                    if m.attempts >= MAX_ATTEMPTS:
-                        m.status = OutboxStatus.FAILED
-                    else:
-                        m.next_attempt_at = timezone.now() + timedelta(seconds=min(3600, 2**m.attempts * 15))
-                    failed += 1
-                    adapter = _adapter(m.channel)
-                    if adapter is not None and hasattr(adapter, "failed"):
-                        try:
-                            with transaction.atomic():
-                                adapter.failed(m, m.last_error, m.status == OutboxStatus.FAILED)
-                        except Exception:
-                            log.exception("outbox adapter %s: recording a failure failed", m.channel)
-                m.save(update_fields=["status", "sent_at", "attempts", "last_error", "next_attempt_at"])
+        claimed = _claim(batch)
+        started = time.monotonic()
+        for i, m in enumerate(claimed):
+            if time.monotonic() - started > LEASE.total_seconds() / 2:
+                # Release what is left now rather than when the lease runs out.
+                rest = [x.pk for x in claimed[i:]]
+                OutboxMessage.objects.filter(pk__in=rest, status=OutboxStatus.PENDING).update(
+                    next_attempt_at=timezone.now()
+                )
+                return {"sent": sent, "failed": failed}
+            if _dispatch_one(m):
+                sent += 1
+            else:
+                failed += 1
         if len(claimed) < batch:
             break
     return {"sent": sent, "failed": failed}

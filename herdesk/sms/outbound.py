@@ -1,7 +1,7 @@
 """The outbox adapter for channel "sms" (registered into
 herdesk.notifications.services.OUTBOX_ADAPTERS by the sms app's ready()).
 
-`deliver` runs in the dispatcher's transaction after the update was committed; raising makes the
+`deliver` runs after the update was committed, outside any transaction; raising makes the
 dispatcher retry with backoff. The number is read from the contact at delivery (the outbox row
 holds `contact:<pk>`, never the number). The delivery is kept on the timeline entry
 (`Interaction.data["delivery"]`: queued → sent / retrying / failed), as email and WeChat do.

@@ -1,7 +1,7 @@
 """The outbox adapter for channel "wechat" (registered into
 herdesk.notifications.services.OUTBOX_ADAPTERS by WeChatConfig.ready).
 
-`deliver` runs in the dispatcher's transaction after the reply was committed; raising makes the
+`deliver` runs after the reply was committed, outside any transaction; raising makes the
 dispatcher retry with backoff. The delivery state is kept on the timeline entry
 (`Interaction.data["delivery"]`: queued → sent / retrying / failed), as the email channel does.
 """

@@ -49,3 +49,75 @@ def test_enqueue_many_writes_each_field_and_skips_queued_keys() -> None:
     assert k2.recipient == "a@example.com" and k2.next_attempt_at == later
     assert before <= k1.next_attempt_at <= timezone.now() + timedelta(seconds=1)
     assert k1.created_at == k1.next_attempt_at
+
+
+class _Recorder:
+    """An outbox adapter that records what the dispatcher lets it see while it "sends"."""
+
+    seen: list[dict] = []
+    fail: set[str] = set()
+
+    @classmethod
+    def deliver(cls, message) -> None:
+        from django.db import connection
+
+        from herdesk.notifications import services
+
+        row = OutboxMessage.objects.get(pk=message.pk)
+        cls.seen.append(
+            {
+                "key": message.dedupe_key,
+                "in_transaction": connection.in_atomic_block,
+                "leased": row.next_attempt_at > timezone.now() + timedelta(minutes=5),
+                "claimable_by_another": [m.pk for m in services._claim(50)],
+            }
+        )
+        if message.dedupe_key in cls.fail:
+            raise ConnectionError("provider unreachable")
+
+    @staticmethod
+    def failed(message, error: str, final: bool) -> None:
+        message.payload = {**message.payload, "failed_seen": error}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dispatch_sends_outside_any_transaction_under_a_lease(monkeypatch) -> None:
+    """A send is a network call: it must hold no transaction (on SQLite that is every process's write
+    lock); the lease keeps another dispatcher off the rows meanwhile; a failure is retried later
+    without stopping the batch; in-app notices are still written with their 'sent' mark."""
+    from herdesk.notifications import services
+
+    monkeypatch.setitem(services.OUTBOX_ADAPTERS, "test", f"{__name__}._Recorder")
+    _Recorder.seen, _Recorder.fail = [], {"b"}
+    outbox_enqueue_many(
+        [
+            {"dedupe_key": "a", "channel": "test", "template": "t", "payload": {}},
+            {"dedupe_key": "b", "channel": "test", "template": "t", "payload": {}},
+            {"dedupe_key": "c", "channel": "test", "template": "t", "payload": {}},
+        ]
+    )
+    assert services.outbox_dispatch() == {"sent": 2, "failed": 1}
+    assert [s["key"] for s in _Recorder.seen] == ["a", "b", "c"]
+    assert not any(s["in_transaction"] for s in _Recorder.seen)
+    assert all(s["leased"] and s["claimable_by_another"] == [] for s in _Recorder.seen)
+    rows = {m.dedupe_key: m for m in OutboxMessage.objects.all()}
+    assert rows["a"].status == rows["c"].status == "sent" and rows["a"].attempts == 1
+    assert rows["b"].status == "pending" and rows["b"].attempts == 1
+    assert "ConnectionError" in rows["b"].last_error
+    assert timedelta(seconds=20) < rows["b"].next_attempt_at - timezone.now() < timedelta(minutes=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dispatch_releases_what_it_could_not_start_within_half_the_lease(monkeypatch) -> None:
+    from herdesk.notifications import services
+
+    monkeypatch.setitem(services.OUTBOX_ADAPTERS, "test", f"{__name__}._Recorder")
+    monkeypatch.setattr(services, "LEASE", timedelta(seconds=0))  # every send "takes too long"
+    _Recorder.seen, _Recorder.fail = [], set()
+    outbox_enqueue_many([{"dedupe_key": k, "channel": "test", "template": "t"} for k in "xyz"])
+    assert services.outbox_dispatch() == {"sent": 0, "failed": 0}
+    assert _Recorder.seen == []
+    # Released at once (not left leased): the next run takes them.
+    assert all(m.next_attempt_at <= timezone.now() for m in OutboxMessage.objects.all())
+    monkeypatch.setattr(services, "LEASE", timedelta(minutes=10))
+    assert services.outbox_dispatch() == {"sent": 3, "failed": 0}
