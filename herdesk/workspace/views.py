@@ -46,7 +46,7 @@ from herdesk.staff.models import Team
 from herdesk.staff.roles import ROLES
 from herdesk.staff.selectors import user_role
 from herdesk.tickets import services as ts
-from herdesk.tickets.choices import Direction, InteractionKind, ProblemType
+from herdesk.tickets.choices import Channel, Direction, InteractionKind, ProblemType
 from herdesk.tickets.models import Ticket
 from herdesk.tickets.selectors import ticket_get, tickets_visible_to
 from herdesk.wechat.services import wechat_reply_send
@@ -504,7 +504,8 @@ def _ticket_forms(request: HttpRequest, data: selectors.TicketPageData, now: dat
         "transfer": forms.TransferForm(prefix="transfer", initial={"team": t.team_id}),
         "options": forms.OptionFormSet(prefix="options"),
         "choose": forms.ChooseOptionForm(prefix="choose", options=offered),
-        "progress": forms.ProgressForm(prefix="progress"),
+        # Answer the way the customer wrote: an email ticket's update goes out by email (sent).
+        "progress": forms.ProgressForm(prefix="progress", initial={"kind": _progress_kind(t)}),
         "note": forms.NoteForm(prefix="note"),
         "renegotiate": forms.RenegotiateForm(prefix="renegotiate", clocks=_live_clocks(t, now)),
         "wait": forms.ReasonForm(prefix="wait"),
@@ -716,6 +717,14 @@ PROGRESS_SENDERS: dict[str, Callable[..., Any]] = {
     InteractionKind.SMS: sms_progress_send,
     InteractionKind.WECHAT: lambda *, at, **kw: wechat_reply_send(now=at, **kw),
 }
+
+
+def _progress_kind(t: Ticket) -> str:
+    if t.channel in (Channel.EMAIL, Channel.EMAIL_OTHER):
+        return InteractionKind.EMAIL
+    if t.channel == Channel.WECHAT:
+        return InteractionKind.WECHAT
+    return InteractionKind.PHONE_CALL
 
 
 def _act_progress(request: HttpRequest, t: Ticket, now: datetime) -> BaseForm | None:

@@ -4,6 +4,8 @@ update "by email" is really sent (through the outbox), or refused when there is 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -37,6 +39,8 @@ def test_email_entries_link_to_the_message_and_fold_the_quote(deliver, mail, sta
     assert "显示引用的内容" in html and "今天又报警了" in html
     # The automatic acknowledgement is our own mail: its delivery status is shown.
     assert "已排队" in html
+    # An update on an email ticket goes out by email unless the agent picks another way.
+    assert re.search(r'name="progress-kind"[^>]*>.*?<option value="email" selected>', html, re.S)
 
 
 def test_progress_update_by_email_is_sent_through_the_outbox(deliver, mail, staff) -> None:
