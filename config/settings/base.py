@@ -133,6 +133,10 @@ if _replica:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "staff.User"
+# Every form's plain widgets (inputs, selects, textareas) written in Python, the same HTML as Django's
+# templates (herdesk/workspace/rendering.py; others still go through the templates). The ticket page
+# renders ~50 widgets in its action panels: through the templates that was half of its CPU.
+FORM_RENDERER = "herdesk.workspace.rendering.FastWidgetRenderer"
 # tickets.Ticket's tkt_open_id carries INCLUDE columns for index-only scans on PostgreSQL (the
 # scale database); SQLite builds the same index without them, which is what this check says.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
