@@ -918,7 +918,10 @@ ACTIONS: dict[str, tuple[Handler, Any]] = {
     "transfer": (_act_transfer, _("Transferred.")),
     "options": (_act_options, _("Solution options offered to the customer.")),
     "choose": (_act_choose, _("The customer's choice is recorded.")),
-    "progress": (_act_progress, _("Progress update recorded.")),
+    "progress": (
+        _act_progress,
+        _("Progress update recorded (by email, SMS or WeChat: sent to the customer)."),
+    ),
     "note": (_act_note, _("Internal note added.")),
     "renegotiate": (_act_renegotiate, _("New expected time recorded; the customer is notified.")),
     "wait": (_act_wait, _("Waiting for the customer; the resolution clock is paused.")),
