@@ -28,6 +28,17 @@ def customers_visible_to(user: Any) -> QuerySet[Customer]:
     return qs
 
 
+def contact_primary(*, customer: Customer, reachable_by: str = "") -> Contact | None:
+    """The customer's primary contact, else the oldest; with `reachable_by` ("email" or "phone")
+    only a contact that has that address (by its blind index: nothing is decrypted to look)."""
+    qs = customer.contacts.all()
+    if reachable_by == "email":
+        qs = qs.exclude(email_bidx="")
+    elif reachable_by == "phone":
+        qs = qs.exclude(phone_bidx="")
+    return qs.order_by("-is_primary", "id").first()
+
+
 def customer_find_by_phone(*, user: Any, phone: str) -> QuerySet[Customer]:
     """Exact look-up through the blind index: the plaintext number is never queried."""
     bidx = phone_index(phone)

@@ -30,6 +30,7 @@ class PermanentError(Exception):
 
 def _recipient(recipient: str) -> str:
     from herdesk.customers.models import Contact, Customer
+    from herdesk.customers.selectors import contact_primary
 
     kind, _sep, ref = (recipient or "").partition(":")
     if kind == "contact" and ref.isdigit():
@@ -37,11 +38,7 @@ def _recipient(recipient: str) -> str:
         return contact.email if contact is not None else ""
     if kind == "customer" and ref.isdigit():
         customer = Customer.objects.filter(pk=int(ref)).first()
-        contact = (
-            customer.contacts.exclude(email_bidx="").order_by("-is_primary", "id").first()
-            if customer
-            else None
-        )
+        contact = contact_primary(customer=customer, reachable_by="email") if customer else None
         return contact.email if contact is not None else ""
     return recipient if "@" in (recipient or "") else ""
 

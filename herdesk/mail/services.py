@@ -350,6 +350,8 @@ def email_reply_send(*, ticket: Any, actor: Any, body: str, at: datetime | None 
     Locks the ticket (through interaction_add). Raises ValidationError when the ticket has no email
     address to answer or the body is empty.
     """
+    from herdesk.customers.selectors import contact_primary
+
     if actor is None or getattr(actor, "customer_id", None):
         raise ValidationError({"actor": _("Only staff can reply by email.")})
     if not (body or "").strip():
@@ -358,7 +360,7 @@ def email_reply_send(*, ticket: Any, actor: Any, body: str, at: datetime | None 
     contact = last.contact if last is not None and last.contact_id else ticket.contact
     if contact is None or not contact.email_bidx:
         # A ticket that came by phone or chat: the customer's own address (primary contact first).
-        contact = ticket.customer.contacts.exclude(email_bidx="").order_by("-is_primary", "id").first()
+        contact = contact_primary(customer=ticket.customer, reachable_by="email")
     if contact is None:
         raise ValidationError({"to": _("This ticket has no email address to reply to.")})
     interaction, _em = _queue_email(
@@ -382,19 +384,17 @@ def email_reply_send(*, ticket: Any, actor: Any, body: str, at: datetime | None 
 
 def delivery_record(*, email: EmailMessage, status: str, detail: dict[str, Any] | None = None) -> None:
     """Record an outbound email's delivery on its EmailMessage and on its timeline entry
-    (`Interaction.data["delivery"]`). Runs in the caller's transaction; locks the interaction."""
-    from herdesk.tickets.models import Interaction
+    (`tickets.services.interaction_delivery_record`). Runs in the caller's transaction; locks the
+    interaction."""
+    from herdesk.tickets.services import interaction_delivery_record
 
     now = timezone.now()
     info = {"status": status, "at": now.isoformat(), **(detail or {})}
     EmailMessage.objects.filter(pk=email.pk).update(delivery_status=status, delivery=info)
     if email.interaction_id:
-        # No ticket service updates an entry's data; this is the delivery fact only (lead: a
-        # tickets.services.interaction_data_set would be the cleaner home).
-        row = Interaction.objects.select_for_update().filter(pk=email.interaction_id).first()
-        if row is not None:
-            row.data = {**(row.data or {}), "delivery": info}
-            row.save(update_fields=["data"])
+        interaction_delivery_record(
+            interaction_id=email.interaction_id, status=status, at=now, **(detail or {})
+        )
 
 
 # --- polling (IMAP) ----------------------------------------------------------------------------------

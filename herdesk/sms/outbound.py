@@ -11,22 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
 from .choices import SmsPurpose
 from .services import send_sms
 
 
 def _mark(message: Any, status: str, **extra: Any) -> None:
-    from herdesk.tickets.models import Interaction
+    from herdesk.tickets.services import interaction_delivery_record
 
     pk = (message.payload or {}).get("interaction")
-    interaction = Interaction.objects.filter(pk=pk).first() if pk else None
-    if interaction is None:
-        return
-    delivery = {"status": status, "at": timezone.now().isoformat(), **extra}
-    interaction.data = {**(interaction.data or {}), "delivery": delivery}
-    interaction.save(update_fields=["data"])
+    if pk:
+        interaction_delivery_record(interaction_id=pk, status=status, **extra)
 
 
 def _phone(recipient: str) -> str:

@@ -68,7 +68,9 @@ def contact_for_sms(ticket: Any) -> Any:
     contact = ticket.contact
     if contact is not None and contact.phone_bidx:
         return contact
-    return ticket.customer.contacts.exclude(phone_bidx="").order_by("-is_primary", "id").first()
+    from herdesk.customers.selectors import contact_primary
+
+    return contact_primary(customer=ticket.customer, reachable_by="phone")
 
 
 @transaction.atomic

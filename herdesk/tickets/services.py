@@ -718,6 +718,24 @@ def ticket_merge(*, ticket: Ticket, into: Ticket, actor: Any, at: datetime | Non
     return ticket
 
 
+@transaction.atomic
+def interaction_delivery_record(
+    *, interaction_id: int, status: str, at: datetime | None = None, **detail: Any
+) -> dict[str, Any] | None:
+    """Record how a message sent through the outbox fared on its timeline entry:
+    `data["delivery"] = {"status": …, "at": …, **detail}` (queued → sent / retrying / failed /
+    bounced …; shown on the ticket page). Every outbound channel (email, SMS, WeChat) records it here.
+    Locks the entry (a delivery report may race the dispatcher). Returns the record, None when the
+    entry no longer exists."""
+    row = Interaction.objects.select_for_update().filter(pk=interaction_id).first()
+    if row is None:
+        return None
+    info = {"status": status, "at": (at or timezone.now()).isoformat(), **detail}
+    row.data = {**(row.data or {}), "delivery": info}
+    row.save(update_fields=["data"])
+    return info
+
+
 def interaction_add(
     *,
     ticket: Ticket,

@@ -10,22 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
 from .client import send_text
 
 
-def _mark(message: Any, **fields: Any) -> None:
-    from herdesk.tickets.models import Interaction
+def _mark(message: Any, status: str, **extra: Any) -> None:
+    from herdesk.tickets.services import interaction_delivery_record
 
     pk = (message.payload or {}).get("interaction")
-    if not pk:
-        return
-    interaction = Interaction.objects.filter(pk=pk).first()
-    if interaction is None:
-        return
-    interaction.data = {**(interaction.data or {}), **fields}
-    interaction.save(update_fields=["data"])
+    if pk:
+        interaction_delivery_record(interaction_id=pk, status=status, **extra)
 
 
 class WeChatAdapter:
@@ -35,8 +28,8 @@ class WeChatAdapter:
         if not message.recipient or not text:
             raise ValueError("wechat outbox message without recipient or text")
         send_text(openid=message.recipient, text=text)
-        _mark(message, delivery="sent", sent_at=timezone.now().isoformat())
+        _mark(message, "sent")
 
     @staticmethod
     def failed(message: Any, error: str, final: bool) -> None:
-        _mark(message, delivery="failed" if final else "retrying", delivery_error=error[:300])
+        _mark(message, "failed" if final else "retrying", error=error[:300])

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from herdesk.notifications.services import outbox_enqueue_many
@@ -54,7 +55,7 @@ def wechat_reply_send(*, ticket: Any, actor: Any, body: str, now: datetime | Non
         direction=Direction.OUTBOUND,
         channel=Channel.WECHAT,
         occurred_at=now,
-        data={"delivery": "queued"},
+        data={"delivery": {"status": "queued", "at": (now or timezone.now()).isoformat()}},
     )
     outbox_enqueue_many(
         [

@@ -245,12 +245,12 @@ def direction_label(value: str) -> str:
 
 @register.filter
 def delivery_status(interaction: Any) -> str:
-    """The delivery status of an outbound entry sent through the outbox ("" for the others): email
-    and SMS keep {"status": …} in `data["delivery"]`, WeChat the status itself."""
+    """The delivery status of an outbound entry sent through the outbox ("" for the others), as
+    `tickets.services.interaction_delivery_record` keeps it in `data["delivery"]`."""
     if getattr(interaction, "direction", "") != "outbound":
         return ""
     delivery = (getattr(interaction, "data", None) or {}).get("delivery")
-    status = delivery.get("status") if isinstance(delivery, dict) else delivery
+    status = delivery.get("status") if isinstance(delivery, dict) else ""
     return status if isinstance(status, str) else ""
 
 
