@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run install messages migrate test test-sqlite test-postgres lint typecheck screenshots bench bench-peer clean
+.PHONY: run install messages migrate test test-sqlite test-postgres test-fast lint typecheck screenshots bench bench-peer clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -44,6 +44,10 @@ test-postgres:
 	  DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -n 2; \
 	elif [ "$$HERDESK_REQUIRE_SERVICES" = "1" ]; then echo "PostgreSQL at $(PG_URL) is required but not reachable"; exit 1; \
 	else echo "SKIPPED: PostgreSQL suite — no server at $(PG_URL)"; fi
+
+# The inner loop: SQLite only, no browser (e2e) and no multi-process kill test.
+test-fast: install
+	DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL= $(BIN)/pytest -q -n 2 -m "not e2e and not multiprocess"
 
 lint: install
 	$(BIN)/ruff check .

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.multiprocess]
 
 ROOT = Path(__file__).resolve().parents[3]
 HERDESK = str(ROOT / ".venv" / "bin" / "herdesk") if (ROOT / ".venv" / "bin" / "herdesk").exists() else None
