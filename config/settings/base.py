@@ -349,8 +349,8 @@ HERDESK_ALIYUN_SMS_TIMEOUT_SECONDS = env.float("HERDESK_ALIYUN_SMS_TIMEOUT_SECON
 _channel_layer: dict = dict(CHANNEL_LAYERS["default"])
 if _channel_layer["BACKEND"] == "channels.layers.InMemoryChannelLayer":
     # The same layer with its expiry sweep once a second instead of on every receive (O(sockets)
-    # per delivered event: the main cost at 1,000 sockets; herdesk/chat/layers.py).
-    _channel_layer["BACKEND"] = "herdesk.chat.layers.InMemoryChannelLayer"
+    # per delivered event: the main cost at 1,000 sockets; herdesk/realtime/layers.py).
+    _channel_layer["BACKEND"] = "herdesk.realtime.layers.InMemoryChannelLayer"
 elif _channel_layer["BACKEND"] == "channels_redis.core.RedisChannelLayer":
     # redis-py 8 reads with a 5 s socket timeout by default, and channels_redis blocks in BZPOPMIN for
     # 5 s: a receive() on a quiet channel raised "Timeout reading from …" and killed the socket

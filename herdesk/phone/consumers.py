@@ -8,7 +8,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.utils.translation import gettext as _
 
-from herdesk.chat.sockets import JsonSocket, error_frame
+from herdesk.realtime.sockets import JsonSocket, error_frame
 
 from .selectors import can_take_calls
 from .services import agent_group

@@ -19,11 +19,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from herdesk.chat.webhooks import unverified_reason
 from herdesk.common.pii import normalise_phone
 from herdesk.inbound.choices import Outcome, ReasonCode
 from herdesk.inbound.errors import Quarantine
 from herdesk.inbound.messages import HandlerResult
+from herdesk.inbound.webhooks import unverified_reason
 
 from .choices import UNANSWERED, CallEvent
 from .services import CtiEvent, call_event_apply

@@ -19,8 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from herdesk.chat.publish import publish_after_commit
 from herdesk.common.pii import mask_phone
+from herdesk.realtime.publish import publish_after_commit
 from herdesk.tickets.choices import OPEN_STATUSES, Channel, Direction, InteractionKind
 
 from .choices import UNANSWERED, CallEvent, CallStatus

@@ -9,7 +9,6 @@ and answered 401 (missing) / 403 (wrong or stale) — then processed; 2xx means 
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
@@ -18,15 +17,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from herdesk.chat.webhooks import client_meta, ensure_source, json_error, read_body, signature_matches
+from herdesk.inbound.webhooks import Body, SignedWebhook, json_error, signature_matches
 
 from .ingest import peek_id
 from .selectors import can_take_calls
 
-log = logging.getLogger("herdesk.phone")
 CHANNEL, SOURCE = "phone", "cti"
 
 
@@ -45,76 +43,26 @@ def verify(timestamp: str, signature: str, body: bytes, *, now: float | None = N
     return ""
 
 
-@csrf_exempt
-@require_POST
-def cti_events(request: HttpRequest) -> HttpResponse:
-    from herdesk.inbound.choices import PayloadState
-    from herdesk.inbound.services import payload_process, payload_store
+def _verify(request: HttpRequest, body: Body) -> tuple[str, dict[str, Any]]:
+    why = verify(
+        request.headers.get("X-Herdesk-Timestamp", ""),
+        request.headers.get("X-Herdesk-Signature", ""),
+        body.raw,
+    )
+    return why, {}
 
-    ensure_source(CHANNEL, SOURCE, "Hotline CTI")
-    body = read_body(request)
-    # A truncated body cannot be checked against its signature: answered 413, kept as evidence.
-    why = (
-        "truncated"
-        if body.truncated
-        else verify(
-            request.headers.get("X-Herdesk-Timestamp", ""),
-            request.headers.get("X-Herdesk-Signature", ""),
-            body.raw,
-        )
-    )
-    meta: dict[str, Any] = {
-        **client_meta(request),
-        "verified": not why and not body.truncated,
-        "signature_error": why,
-        "truncated": body.truncated,
-        "declared_length": body.declared_length,
-    }
-    try:
-        stored = payload_store(
-            channel=CHANNEL,
-            source=SOURCE,
-            raw=body.raw,
-            # Only an authentic request may name itself (call id + event: exactly once).
-            external_id=peek_id(body.raw) if meta["verified"] else "",
-            meta=meta,
-        )
-    except Exception:
-        log.exception("cti: could not store an event")
-        return json_error(503, "store_failed", _("The event could not be stored; please send it again."))
-    result = None
-    if stored.payload.state == PayloadState.PENDING:
-        result = payload_process(payload_id=stored.payload.pk)
-    if body.truncated:
-        return json_error(
-            413,
-            "payload_too_large",
-            _("The body is larger than %(n)d bytes.") % {"n": settings.HERDESK_WEBHOOK_MAX_BYTES},
-        )
-    if why == "missing":
-        return json_error(
-            401, "signature_required", _("Sign the request (X-Herdesk-Timestamp, X-Herdesk-Signature).")
-        )
-    if why:
-        return json_error(
-            403, "bad_signature", _("The signature does not match or the timestamp is too old.")
-        )
-    state = result.state if result is not None else stored.payload.state
-    if state == PayloadState.QUARANTINED:
-        reason = result.reason if result is not None else stored.payload.reason
-        # Stored and kept for a human: the CTI must not resend it, but its integrator should know.
-        return JsonResponse(
-            {"status": "quarantined", "payload": stored.payload.pk, "reason": reason},
-            status=422,
-            json_dumps_params={"ensure_ascii": False},
-        )
-    return JsonResponse(
-        {
-            "status": "duplicate" if not stored.created or stored.duplicate else "accepted",
-            "payload": stored.payload.pk,
-        },
-        status=200,
-    )
+
+CTI_WEBHOOK = SignedWebhook(
+    channel=CHANNEL,
+    label="Hotline CTI",
+    source=lambda request: SOURCE,
+    verify=_verify,
+    # Only an authentic request may name itself (call id + event: exactly once).
+    name=lambda raw, meta: (peek_id(raw), None),
+    missing_message=gettext_lazy("Sign the request (X-Herdesk-Timestamp, X-Herdesk-Signature)."),
+    mismatch_message=gettext_lazy("The signature does not match or the timestamp is too old."),
+)
+cti_events = CTI_WEBHOOK.view()
 
 
 @login_required

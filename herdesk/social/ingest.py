@@ -18,11 +18,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from herdesk.chat.webhooks import unverified_reason
 from herdesk.inbound.choices import Outcome, ReasonCode
 from herdesk.inbound.errors import Quarantine
 from herdesk.inbound.messages import HandlerResult, InboundMessage, Sender
 from herdesk.inbound.services import inbound_route
+from herdesk.inbound.webhooks import unverified_reason
 from herdesk.tickets.choices import OPEN_STATUSES, Channel, InteractionKind
 
 from .choices import SocialKind

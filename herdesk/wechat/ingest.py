@@ -14,11 +14,11 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from herdesk.chat.webhooks import unverified_reason
 from herdesk.inbound.choices import Outcome, ReasonCode
 from herdesk.inbound.errors import Quarantine
 from herdesk.inbound.messages import HandlerResult, InboundMessage
 from herdesk.inbound.services import inbound_route, sender_resolve
+from herdesk.inbound.webhooks import unverified_reason
 from herdesk.tickets.choices import OPEN_STATUSES, Channel, InteractionKind, Status
 
 from .crypto import MessageCrypt, WeChatCryptoError, signature_ok
@@ -81,15 +81,16 @@ def body_text(msg: WeChatMessage) -> str:
 
 def process_payload(payload: Any) -> HandlerResult:
     meta = payload.meta or {}
-    if not meta.get("verified"):
-        raise Quarantine(
-            unverified_reason(meta),
-            _("The request's signature did not verify: it may not come from WeChat."),
-        )
+    # An oversized body cannot be checked against its signature (answered 413).
     if meta.get("truncated"):
         raise Quarantine(
             ReasonCode.PARSE_ERROR,
             _("The body was larger than the limit; only its beginning was kept."),
+        )
+    if not meta.get("verified"):
+        raise Quarantine(
+            unverified_reason(meta),
+            _("The request's signature did not verify: it may not come from WeChat."),
         )
     try:
         msg = parse_message(plaintext(bytes(payload.raw), meta))

@@ -237,7 +237,7 @@ def test_ringing_pops_the_callers_profile_to_the_agent(customer, agent, django_c
 
 
 def test_the_cti_endpoint_shows_in_channel_health(reference):
-    from herdesk.chat import webhooks
+    from herdesk.inbound import webhooks
     from herdesk.inbound.selectors import channel_health
 
     webhooks._registered.clear()
