@@ -49,9 +49,11 @@ test-postgres:
 test-fast: install
 	DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL= $(BIN)/pytest -q -n 2 -m "not e2e and not multiprocess"
 
+# ruff, then the layer contracts of docs/architecture/overview.md ([tool.importlinter] in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy herdesk config

@@ -4,12 +4,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from herdesk.api.api import api
-from herdesk.common import views as common_views
+from herdesk.ops import views as ops_views
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
-    path("healthz", common_views.healthz, name="healthz"),
-    path("readyz", common_views.readyz, name="readyz"),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
     path("metrics", include("herdesk.ops.urls")),
     path("login/", auth_views.LoginView.as_view(template_name="auth/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import environ
 
+from herdesk.ops.jobs import beat_schedule as _beat_schedule
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 env = environ.Env()
 
@@ -202,28 +204,13 @@ HERDESK_PUBLIC_URL = env("HERDESK_PUBLIC_URL", default="")
 HERDESK_TICKET_PREFIX = env("HERDESK_TICKET_PREFIX", default="FW")
 
 # --- ops (herdesk.ops): Celery beat schedule, metrics, readiness -----------------------------------
-# Beat runs the same functions as the embedded scheduler thread. `expires` drops a tick that no
-# worker picked up before the next one: a late sweep is replaced by the next, never queued behind it.
+# Beat runs the same jobs as the embedded scheduler thread.
 HERDESK_OUTBOX_INTERVAL_SECONDS = env.int("HERDESK_OUTBOX_INTERVAL_SECONDS", default=10)
 HERDESK_MAIL_POLL_INTERVAL_SECONDS = env.int("HERDESK_MAIL_POLL_INTERVAL_SECONDS", default=60)
-CELERY_BEAT_SCHEDULE = {
-    "clock-sweep": {
-        "task": "herdesk.clock_sweep",
-        "schedule": float(HERDESK_SWEEP_INTERVAL_SECONDS),
-        "options": {"expires": float(HERDESK_SWEEP_INTERVAL_SECONDS)},
-    },
-    "outbox-dispatch": {
-        "task": "herdesk.outbox_dispatch",
-        "schedule": float(HERDESK_OUTBOX_INTERVAL_SECONDS),
-        "options": {"expires": float(HERDESK_OUTBOX_INTERVAL_SECONDS)},
-    },
-}
-if "herdesk.mail" in INSTALLED_APPS:  # mailbox polling, once the email app is switched on
-    CELERY_BEAT_SCHEDULE["mail-poll"] = {
-        "task": "herdesk.mail_poll_all",
-        "schedule": float(HERDESK_MAIL_POLL_INTERVAL_SECONDS),
-        "options": {"expires": float(HERDESK_MAIL_POLL_INTERVAL_SECONDS)},
-    }
+# The schedule is built from the one list of periodic jobs (herdesk.ops.jobs), which the embedded
+# scheduler thread runs too.
+HERDESK_INBOUND_DRAIN_INTERVAL_SECONDS = env.int("HERDESK_INBOUND_DRAIN_INTERVAL_SECONDS", default=30)
+CELERY_BEAT_SCHEDULE = _beat_schedule(globals(), INSTALLED_APPS)
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "HERDESK_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule")
 )
@@ -369,9 +356,4 @@ _channel_layer["CONFIG"] = {
     "capacity": env.int("HERDESK_CHANNEL_CAPACITY", default=1000),
 }
 CHANNEL_LAYERS = {"default": _channel_layer}
-CELERY_BEAT_SCHEDULE["chat-sweep"] = {
-    "task": "herdesk.chat_sweep",
-    "schedule": float(HERDESK_SWEEP_INTERVAL_SECONDS),
-    "options": {"expires": float(HERDESK_SWEEP_INTERVAL_SECONDS)},
-}
 # --- end real-time and messaging channels ----------------------------------------------------------

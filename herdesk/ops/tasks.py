@@ -1,48 +1,52 @@
-"""Celery task wrappers for the periodic work (OPS-2). Beat schedules them (settings
-CELERY_BEAT_SCHEDULE); any worker may run them, several at once: the functions they call are safe
-to run concurrently (row locks with SKIP LOCKED, unique incident and dedupe keys), so a worker killed
-mid-task loses nothing: the next run picks up what it had not committed.
+"""Celery task wrappers for the periodic jobs (OPS-2): one task per entry of herdesk.ops.jobs
+PERIODIC_JOBS, which also builds the beat schedule (settings CELERY_BEAT_SCHEDULE). Any worker may
+run them, several at once: the functions they call are safe to run concurrently (row locks with SKIP
+LOCKED, unique incident and dedupe keys), so a worker killed mid-task loses nothing: the next run
+picks up what it had not committed.
 
-The embedded scheduler thread (herdesk.common.scheduler) calls the same service functions.
+The embedded scheduler thread (herdesk.ops.scheduler) runs the same list.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
 
 from celery import shared_task
+
+from .jobs import job_by_task, job_function, job_run
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(name="herdesk.clock_sweep", ignore_result=True)
 def clock_sweep() -> dict[str, Any]:
-    from herdesk.clocks.services import clock_sweep as sweep
-
-    r = sweep()
+    r = job_run(job_by_task("herdesk.clock_sweep"))
     return {"breaches": r.breaches, "warnings": r.warnings, "duration_ms": round(r.duration_ms, 1)}
 
 
 @shared_task(name="herdesk.outbox_dispatch", ignore_result=True)
 def outbox_dispatch() -> dict[str, int]:
-    from herdesk.notifications.services import outbox_dispatch as dispatch
+    result: dict[str, int] = job_run(job_by_task("herdesk.outbox_dispatch"))
+    return result
 
-    return dispatch()
+
+@shared_task(name="herdesk.chat_sweep", ignore_result=True)
+def chat_sweep() -> Any:
+    return job_run(job_by_task("herdesk.chat_sweep"))
+
+
+@shared_task(name="herdesk.inbound_drain", ignore_result=True)
+def inbound_drain() -> Any:
+    return job_run(job_by_task("herdesk.inbound_drain"))
 
 
 def mail_poll_function() -> Any | None:
     """`herdesk.mail.services.mail_poll_all` if the email app is installed, else None."""
-    from django.apps import apps
-
-    if not apps.is_installed("herdesk.mail"):
-        return None
     try:
-        module = importlib.import_module("herdesk.mail.services")
+        return job_function(job_by_task("herdesk.mail_poll_all"))
     except ImportError:
         return None
-    return getattr(module, "mail_poll_all", None)
 
 
 @shared_task(name="herdesk.mail_poll_all", ignore_result=True)

@@ -1,11 +1,18 @@
-"""GET /metrics: Prometheus text format (OPS-3)."""
+"""GET /metrics: Prometheus text format; /healthz and /readyz: liveness and readiness (OPS-3).
+
+/healthz answers as long as the process serves requests (liveness: restart me if this fails).
+/readyz says whether this process should receive traffic: 503 only when the database or, with
+REDIS_URL set, Redis is unreachable. The scheduler heartbeat (clocks.SweepRun), the outbox backlog
+and the replica are reported as "degraded" without failing: the proxy must not drop every web
+process because beat is late (see docs/operations.md).
+"""
 
 from __future__ import annotations
 
 import hmac
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from . import metrics, selectors
@@ -24,3 +31,14 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
             return HttpResponse("unauthorised\n", status=401, content_type=CONTENT_TYPE)
     body = metrics.render(selectors.metrics_gauges(), metrics.shared_snapshot())
     return HttpResponse(body, content_type=CONTENT_TYPE)
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    ready, checks = selectors.readiness()
+    degraded = any(c["status"] == "degraded" for c in checks.values())
+    status = "fail" if not ready else ("degraded" if degraded else "ok")
+    return JsonResponse({"status": status, "checks": checks}, status=200 if ready else 503)

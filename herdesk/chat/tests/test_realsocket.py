@@ -186,7 +186,7 @@ def test_the_embedded_scheduler_turns_an_unattended_chat_into_a_ticket(server_ur
     from herdesk.chat.choices import ConversationStatus, OfflineReason
     from herdesk.chat.models import Conversation
     from herdesk.clocks.models import Clock
-    from herdesk.common.scheduler import SchedulerThread
+    from herdesk.ops.scheduler import SchedulerThread
 
     settings.HERDESK_CHAT_ACCEPT_TIMEOUT_SECONDS = 1
     cookie = _cookie(agent)

@@ -331,7 +331,7 @@ def test_scheduler_outage_catch_up_with_advanced_time(customer, staff) -> None:
     breach exactly once, and a second run adds nothing."""
     import time_machine
 
-    from herdesk.common.scheduler import run_periodic_tasks
+    from herdesk.ops.scheduler import run_periodic_tasks
 
     t0 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
     with time_machine.travel(t0, tick=False):

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from herdesk.ops.scheduler import SchedulerThread
+
 
 class Command(BaseCommand):
     help = (
@@ -30,8 +32,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         import uvicorn
-
-        from herdesk.common.scheduler import SchedulerThread
 
         workers = opts["workers"]
         if workers < 1:
