@@ -176,6 +176,17 @@ def ticket_create(
     customer = customer_selectors.customers_visible_to(user).get(pk=payload.customer_id)
     product = Product.objects.get(code=payload.product_code) if payload.product_code else None
     category = Category.objects.get(pk=payload.category_id) if payload.category_id else None
+    # INT-3: a phone or chat contact recorded through the API is held to the intake checklist.
+    ticket_services.intake_check_for_customer(
+        channel=payload.channel,
+        customer=customer,
+        problem_type=payload.problem_type,
+        region=payload.region,
+        product=product,
+        order_number=payload.order_number,
+        description=payload.description,
+        received_at=payload.received_at,
+    )
     data = payload.dict()
     fingerprint = ticket_services.request_fingerprint(data) if idempotency_key else None
     before = timezone.now()

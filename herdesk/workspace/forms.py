@@ -5,12 +5,10 @@ Labels and messages are English msgids translated to Chinese (the default langua
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -31,14 +29,13 @@ from herdesk.tickets.choices import (
     VerificationMethod,
 )
 from herdesk.tickets.models import Category
+from herdesk.tickets.services import intake as intake_rules
 
 from . import intake
 from .rendering import RENDERER, FastSelect
 from .selectors import assignable_staff
 
-# A call may have started a while before the agent submits, but not days ago: an old "call start"
-# would silently backdate every clock of the ticket.
-MAX_CALL_AGE = timedelta(hours=12)
+MAX_CALL_AGE = intake_rules.MAX_CALL_AGE  # the rule lives in tickets.services.intake
 BLANK = [("", "—")]
 
 
@@ -278,11 +275,8 @@ class IntakeForm(forms.Form):
 
     def clean_call_started_at(self) -> Any:
         value = self.cleaned_data["call_started_at"]
-        now = timezone.now()
-        if value > now + timedelta(seconds=60):
-            raise ValidationError(_("The call start cannot be in the future."))
-        if value < now - MAX_CALL_AGE:
-            raise ValidationError(_("The call started more than 12 hours ago; open a new intake."))
+        if problem := intake_rules.call_start_error(value):  # the domain's rule (INT-3)
+            raise ValidationError(problem)
         return value
 
     def missing(self) -> list[str]:
@@ -309,11 +303,10 @@ class IntakeForm(forms.Form):
             "product": "product",
             "description": "description",
         }
-        labels = dict(intake.CHECKLIST)
         for key in self.missing():
             name = field_of[key]
             if name not in self.errors:
-                self.add_error(name, _("Required for the intake record: %(item)s.") % {"item": labels[key]})
+                self.add_error(name, intake_rules.intake_missing_message(key))
         if not data.get("confirmed"):
             self.add_error(
                 "confirmed", _("Read the summary back to the customer and tick when they confirm.")

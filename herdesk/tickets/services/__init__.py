@@ -29,6 +29,7 @@ from .create import (
     ticket_create_batch,
     ticket_create_detailed,
 )
+from .intake import intake_check_for_customer
 from .interactions import interaction_add, interaction_delivery_record
 from .lifecycle import (
     ticket_acknowledge,
@@ -60,6 +61,7 @@ __all__ = [
     "_ticket_create",
     "_transition",
     "follow_up_record",
+    "intake_check_for_customer",
     "interaction_add",
     "interaction_delivery_record",
     "record_completeness",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from herdesk.clocks import services as clocks
+from herdesk.common.errors import DomainError
 from herdesk.policies.choices import Event
 
 from ..choices import (
@@ -80,6 +81,11 @@ def ticket_triage(
     return ticket
 
 
+def _in_team(user: Any, team: Any) -> bool:
+    """A member of the team, or its lead (a lead may sit in a parent team)."""
+    return bool(user.team_id == team.pk or (team.lead_id and team.lead_id == user.pk))
+
+
 @transaction.atomic
 def ticket_assign(
     *,
@@ -98,6 +104,16 @@ def ticket_assign(
     if assignee is not None and getattr(assignee, "customer_id", None):
         raise ValidationError({"assignee": _("Tickets can only be assigned to staff.")})
     team = team or getattr(assignee, "team", None) or ticket.team
+    if assignee is not None and team is not None and not _in_team(assignee, team):
+        # HND-2: a transfer names the team that takes the ticket over; its handler is one of them
+        # (the team's queue, lead and reports follow the team, not the person).
+        raise DomainError(
+            _("%(who)s is not a member of %(team)s; choose someone of that team or transfer to their team.")
+            % {"who": assignee, "team": team},
+            code="assignee_not_in_team",
+            field="assignee",
+            status=422,
+        )
     Transfer.objects.create(
         ticket=ticket,
         from_team=ticket.team,
@@ -127,8 +143,6 @@ def ticket_assign(
 @transaction.atomic
 def ticket_acknowledge(*, ticket: Ticket, actor: Any, at: datetime | None = None) -> Ticket:
     """查收确认 (HND-1): only the assignee confirms receipt."""
-    from herdesk.common.errors import DomainError
-
     at = at or timezone.now()
     ticket = _lock(ticket)
     if ticket.assignee_id != getattr(actor, "pk", None):
