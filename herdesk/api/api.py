@@ -159,6 +159,7 @@ def _ticket_out(t: Ticket) -> dict[str, Any]:
         "category": str(t.category) if t.category_id else None,
         "first_contact_owner": str(t.first_contact_owner) if t.first_contact_owner_id else None,
         "solution_stage": t.solution_stage,
+        "complaint_severity": t.complaint_severity,
         "policy_version": str(t.policy_version) if t.policy_version_id else None,
         "clocks": [_clock_out(c, now) for c in clocks],
     }
@@ -283,6 +284,7 @@ def ticket_transition(request: HttpRequest, number: str, payload: TransitionIn) 
             complexity=payload.complexity,
             priority=payload.priority,
             team=team,
+            complaint_severity=payload.complaint_severity,
         )
     elif a == "assign":
         assignee = (

@@ -21,6 +21,7 @@ from herdesk.staff.models import Team, User
 from herdesk.tickets.choices import (
     Channel,
     CloseReason,
+    ComplaintSeverity,
     Complexity,
     InteractionKind,
     Priority,
@@ -267,6 +268,10 @@ class IntakeForm(forms.Form):
     complexity = forms.ChoiceField(
         label=_("Complexity"), choices=Complexity.choices, initial=Complexity.GENERAL
     )
+    # CMP-1: a complaint's severity is assessed at intake when it is clear (3 or 5 working days).
+    complaint_severity = forms.ChoiceField(
+        label=_("Complaint severity"), choices=[*BLANK, *ComplaintSeverity.choices], required=False
+    )
     confirmed = forms.BooleanField(label=_("The customer confirmed the read-back summary"), required=False)
 
     def __init__(self, *args: Any, customer: Any = None, **kwargs: Any) -> None:
@@ -323,6 +328,10 @@ class TriageForm(forms.Form):
     )
     complexity = forms.ChoiceField(label=_("Complexity"), choices=Complexity.choices)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    # CMP-1 "assess impact and urgency": for complaints only (3 or 5 working days, CMP-2).
+    complaint_severity = forms.ChoiceField(
+        label=_("Complaint severity"), choices=[*BLANK, *ComplaintSeverity.choices], required=False
+    )
     team = LocalNameChoiceField(label=_("Team"), queryset=Team.objects.all())
     assignee = StaffChoiceField(
         label=_("Assignee"),

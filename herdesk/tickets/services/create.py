@@ -24,7 +24,15 @@ from herdesk.policies.choices import Event
 from herdesk.policies.selectors import policy_version_in_force
 from herdesk.search.services import search_index_ticket
 
-from ..choices import Channel, Complexity, Direction, InteractionKind, Priority, ProblemType
+from ..choices import (
+    Channel,
+    ComplaintSeverity,
+    Complexity,
+    Direction,
+    InteractionKind,
+    Priority,
+    ProblemType,
+)
 from ..models import IdempotencyRecord, Interaction, Ticket, TicketCounter
 from ._common import CHANNEL_KIND, FUTURE_TOLERANCE, MAX_TEXT, _check_choice
 
@@ -200,6 +208,8 @@ def _ticket_create(
     _check_choice(errors, "problem_type", problem_type, ProblemType)
     _check_choice(errors, "priority", priority, Priority)
     _check_choice(errors, "complexity", complexity, Complexity)
+    if complaint_severity:
+        _check_choice(errors, "complaint_severity", complaint_severity, ComplaintSeverity)
     subject = (subject or "").strip()
     if not subject:
         errors["subject"] = _("This field is required.")

@@ -11,12 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from herdesk.audit.services import audit_record
 from herdesk.clocks import services as clocks
 from herdesk.common.errors import DomainError
 from herdesk.policies.choices import Event
 
 from ..choices import (
     CloseReason,
+    ComplaintSeverity,
     Complexity,
     Direction,
     InteractionKind,
@@ -42,7 +44,8 @@ def ticket_triage(
     complaint_severity: str | None = None,
     at: datetime | None = None,
 ) -> Ticket:
-    """Set type, category, complexity, priority and team (INT-5); stops the triage clock.
+    """Set type, category, complexity, priority, team and complaint severity (INT-5, CMP-1); stops
+    the triage clock. Also used later to correct these (a complaint found to be major).
 
     Clocks whose definition depends on these (resolution by complexity, complaint clocks) are
     reconciled from the received time.
@@ -56,8 +59,11 @@ def ticket_triage(
         _check_choice(errors, "complexity", complexity, Complexity)
     if priority is not None:
         _check_choice(errors, "priority", priority, Priority)
+    if complaint_severity:
+        _check_choice(errors, "complaint_severity", complaint_severity, ComplaintSeverity)
     if errors:
         raise ValidationError(errors)
+    old_severity = ticket.complaint_severity
     for field, value in (
         ("problem_type", problem_type),
         ("category", category),
@@ -69,7 +75,28 @@ def ticket_triage(
         if value is not None:
             setattr(ticket, field, value)
     if ticket.problem_type == ProblemType.COMPLAINT and not ticket.complaint_severity:
-        ticket.complaint_severity = "general"
+        ticket.complaint_severity = ComplaintSeverity.GENERAL
+    if ticket.problem_type == ProblemType.COMPLAINT and old_severity != ticket.complaint_severity:
+        # CMP-1 "assess impact and urgency": the severity decides the complaint clocks (3 or 5
+        # working days from receipt, CMP-2), so who changed it and when is on the record.
+        _system_event(
+            ticket,
+            actor,
+            _("Complaint severity: %(old)s → %(new)s")
+            % {
+                "old": ComplaintSeverity(old_severity).label if old_severity else "—",
+                "new": ComplaintSeverity(ticket.complaint_severity).label,
+            },
+            at,
+            complaint_severity=ticket.complaint_severity,
+        )
+        audit_record(
+            actor=actor,
+            action="ticket.complaint_severity",
+            object_type="ticket",
+            object_id=ticket.number,
+            data={"from": old_severity, "to": ticket.complaint_severity},
+        )
     if ticket.status == Status.NEW:
         _transition(ticket, Status.TRIAGED, actor=actor, at=at, note=_("Triaged"))
         ticket.save()
@@ -183,7 +210,11 @@ def ticket_wait_customer(
 def ticket_resolve(
     *, ticket: Ticket, actor: Any, verification_method: str, summary: str = "", at: datetime | None = None
 ) -> Ticket:
-    """CLS-1: resolved, pending the customer's verification; starts the 3-working-day follow-up."""
+    """CLS-1: resolved, pending the customer's verification; starts the 3-working-day follow-up.
+
+    A summary is sent to the customer as the resolution message. Clocks that run up to the
+    resolution and can no longer stop (no first response, triage, acknowledgement or options will
+    come on a resolved ticket) end here as on closing: cancelled, or stopped as breached."""
     at = at or timezone.now()
     errors: dict[str, str] = {}
     _check_choice(errors, "verification_method", verification_method, VerificationMethod)
@@ -211,6 +242,15 @@ def ticket_resolve(
             occurred_at=at,
             data={"verification_method": verification_method},
         )
+        # The resolution message is a person's answer to the customer (INT-2): it is the first
+        # response if none came before, and for a complaint the solution (CMP-2).
+        if ticket.first_response_at is None and getattr(actor, "pk", None) and not actor.customer_id:
+            ticket.first_response_at = at
+            ticket.save(update_fields=["first_response_at", "updated_at"])
+            clocks.clocks_on_event(ticket=ticket, event=Event.FIRST_RESPONSE, at=at)
+        if ticket.problem_type == ProblemType.COMPLAINT:
+            clocks.clocks_on_event(ticket=ticket, event=Event.PROGRESS_GIVEN, at=at)
+    # Ends the clocks whose stop event can no longer come (clocks._close_outstanding).
     clocks.clocks_on_event(ticket=ticket, event=Event.RESOLVED, at=at)
     return ticket
 
