@@ -187,8 +187,9 @@ def ticket_body(rng: random.Random, customers: list[int]) -> dict[str, Any]:
     from herdesk.demo import data
 
     ptype = rng.choice(list(data.SUBJECTS))
-    product = rng.choice(data.PRODUCTS)[1]
-    subject = rng.choice(data.SUBJECTS[ptype]).format(p=product, o=f"DD{rng.randint(100000, 999999)}")
+    code, product = rng.choice(data.PRODUCTS)[:2]
+    order = f"DD{rng.randint(100000, 999999)}"
+    subject = rng.choice(data.SUBJECTS[ptype]).format(p=product, o=order)
     return {
         "customer_id": rng.choice(customers),
         "channel": rng.choice(["phone", "email", "chat", "portal", "wechat"]),
@@ -196,6 +197,9 @@ def ticket_body(rng: random.Random, customers: list[int]) -> dict[str, Any]:
         "subject": subject,
         "description": f"客户来电反映：{subject}。压测工单（bench）。",
         "complexity": rng.choice(["simple", "general", "complex"]),
+        # INT-3: a phone/chat contact names the product / order (tickets.services.intake).
+        "product_code": code,
+        "order_number": order,
     }
 
 

@@ -159,6 +159,7 @@ def _ticket_out(t: Ticket) -> dict[str, Any]:
         "category": str(t.category) if t.category_id else None,
         "first_contact_owner": str(t.first_contact_owner) if t.first_contact_owner_id else None,
         "solution_stage": t.solution_stage,
+        "complaint_severity": t.complaint_severity,
         "policy_version": str(t.policy_version) if t.policy_version_id else None,
         "clocks": [_clock_out(c, now) for c in clocks],
     }
@@ -176,6 +177,17 @@ def ticket_create(
     customer = customer_selectors.customers_visible_to(user).get(pk=payload.customer_id)
     product = Product.objects.get(code=payload.product_code) if payload.product_code else None
     category = Category.objects.get(pk=payload.category_id) if payload.category_id else None
+    # INT-3: a phone or chat contact recorded through the API is held to the intake checklist.
+    ticket_services.intake_check_for_customer(
+        channel=payload.channel,
+        customer=customer,
+        problem_type=payload.problem_type,
+        region=payload.region,
+        product=product,
+        order_number=payload.order_number,
+        description=payload.description,
+        received_at=payload.received_at,
+    )
     data = payload.dict()
     fingerprint = ticket_services.request_fingerprint(data) if idempotency_key else None
     before = timezone.now()
@@ -272,6 +284,7 @@ def ticket_transition(request: HttpRequest, number: str, payload: TransitionIn) 
             complexity=payload.complexity,
             priority=payload.priority,
             team=team,
+            complaint_severity=payload.complaint_severity,
         )
     elif a == "assign":
         assignee = (

@@ -95,6 +95,7 @@ class TicketOut(TicketListOut):
     category: str | None
     first_contact_owner: str | None
     solution_stage: str
+    complaint_severity: str
     policy_version: str | None
     clocks: list[ClockOut]
 
@@ -122,6 +123,7 @@ class TransitionIn(Schema):
     problem_type: ProblemLit | None = None
     complexity: ComplexityLit | None = None
     priority: PriorityLit | None = None
+    complaint_severity: Literal["general", "major"] | None = None
     team_code: str | None = Field(None, max_length=40)
     assignee: str | None = Field(None, max_length=150)
     reason: str = Field("", max_length=2000)

@@ -147,12 +147,14 @@ def _cancel(clock: Clock, at: datetime) -> None:
 
 
 def _close_outstanding(open_clocks: list[Clock], at: datetime) -> None:
-    """Closing ends the obligations that run up to the resolution (S1 §三): a clock whose stop event
-    never happened — the solution-options clock of a ticket resolved without options, the complaint
-    clock of a complaint closed at triage — no longer applies and is cancelled, so it neither
-    breaches later on a closed ticket nor counts in the compliance summary. A breach stays a breach
-    (evidence; an overdue clock the sweep has not reached yet is recorded as breached now) and stops
-    counting. The clocks that start at resolution or closure (follow-up, record finalised) run on."""
+    """Resolving and closing end the obligations that run up to the resolution (S1 §三): a clock
+    whose stop event never happened — the solution-options clock of a ticket resolved without
+    options, the complaint clock of a complaint closed at triage, the first-response clock of a
+    ticket resolved without a message — no longer applies and is cancelled, so it neither breaches
+    later on a resolved or closed ticket nor counts in the compliance summary. A breach stays a
+    breach (evidence; an overdue clock the sweep has not reached yet is recorded as breached now)
+    and stops counting. The clocks that start at resolution or closure (follow-up, record
+    finalised) run on. A reopening starts the resolution clocks again as a new cycle."""
     for clock in open_clocks:
         if clock.stopped_at is not None or clock.definition.start_event in (Event.RESOLVED, Event.CLOSED):
             continue
@@ -185,7 +187,7 @@ def clocks_on_event(*, ticket: Any, event: str, at: datetime, now: datetime | No
             if clock.stopped_at is None:
                 _cancel(clock, at)
         return []
-    if event == Event.CLOSED:
+    if event in (Event.RESOLVED, Event.CLOSED):
         _close_outstanding(open_clocks, at)
     if event == Event.REOPENED:
         # Reopening undoes the resolution: follow-up and finalisation no longer apply, and every

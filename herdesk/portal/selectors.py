@@ -155,6 +155,9 @@ def ticket_estimate(*, ticket: Ticket) -> Estimate:
     ):
         latest[clock.kind] = clock
     fr, res = latest.get(ClockKind.FIRST_RESPONSE), latest.get(ClockKind.RESOLUTION)
+    # A response is promised only while its clock runs: once answered, or ended at resolution
+    # (clocks._close_outstanding, also when it had breached), nothing is promised any more.
+    fr = fr if fr is not None and fr.stopped_at is None else None
     return Estimate(
         response_target=fr.target if fr else "",
         response_due=fr.due_at if fr else None,

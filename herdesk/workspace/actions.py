@@ -18,7 +18,14 @@ from django.utils.translation import gettext as _
 from herdesk.common.errors import DomainError
 from herdesk.customers.services import customer_create
 from herdesk.tickets import services as ts
-from herdesk.tickets.choices import CloseReason, Direction, InteractionKind, Status, VerificationMethod
+from herdesk.tickets.choices import (
+    CloseReason,
+    Direction,
+    InteractionKind,
+    ProblemType,
+    Status,
+    VerificationMethod,
+)
 from herdesk.tickets.models import Ticket
 from herdesk.tickets.selectors import tickets_visible_to
 
@@ -58,6 +65,7 @@ def intake_submit(
     priority: str,
     complexity: str,
     readback: str,
+    complaint_severity: str = "",
     now: datetime | None = None,
 ) -> Ticket:
     """Record a phone/chat contact (INT-3): the customer (created inline if new), the ticket with
@@ -90,6 +98,7 @@ def intake_submit(
         region=region or customer.region,
         priority=priority,
         complexity=complexity,
+        complaint_severity=complaint_severity if problem_type == ProblemType.COMPLAINT else "",
         now=now,
     )
     ts.interaction_add(
@@ -117,6 +126,7 @@ def triage_and_route(
     reason: str,
     requirement: str,
     expected_response_minutes: int | None,
+    complaint_severity: str = "",
     at: datetime | None = None,
 ) -> Ticket:
     """INT-5: classify (stops the triage clock) and route with the handling requirement (HND-2)."""
@@ -129,6 +139,7 @@ def triage_and_route(
         complexity=complexity,
         priority=priority,
         team=team,
+        complaint_severity=(complaint_severity or None) if problem_type == ProblemType.COMPLAINT else None,
         at=at,
     )
     return ts.ticket_assign(

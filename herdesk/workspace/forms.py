@@ -5,12 +5,10 @@ Labels and messages are English msgids translated to Chinese (the default langua
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +21,7 @@ from herdesk.staff.models import Team, User
 from herdesk.tickets.choices import (
     Channel,
     CloseReason,
+    ComplaintSeverity,
     Complexity,
     InteractionKind,
     Priority,
@@ -31,14 +30,13 @@ from herdesk.tickets.choices import (
     VerificationMethod,
 )
 from herdesk.tickets.models import Category
+from herdesk.tickets.services import intake as intake_rules
 
 from . import intake
 from .rendering import RENDERER, FastSelect
 from .selectors import assignable_staff
 
-# A call may have started a while before the agent submits, but not days ago: an old "call start"
-# would silently backdate every clock of the ticket.
-MAX_CALL_AGE = timedelta(hours=12)
+MAX_CALL_AGE = intake_rules.MAX_CALL_AGE  # the rule lives in tickets.services.intake
 BLANK = [("", "—")]
 
 
@@ -270,6 +268,10 @@ class IntakeForm(forms.Form):
     complexity = forms.ChoiceField(
         label=_("Complexity"), choices=Complexity.choices, initial=Complexity.GENERAL
     )
+    # CMP-1: a complaint's severity is assessed at intake when it is clear (3 or 5 working days).
+    complaint_severity = forms.ChoiceField(
+        label=_("Complaint severity"), choices=[*BLANK, *ComplaintSeverity.choices], required=False
+    )
     confirmed = forms.BooleanField(label=_("The customer confirmed the read-back summary"), required=False)
 
     def __init__(self, *args: Any, customer: Any = None, **kwargs: Any) -> None:
@@ -278,11 +280,8 @@ class IntakeForm(forms.Form):
 
     def clean_call_started_at(self) -> Any:
         value = self.cleaned_data["call_started_at"]
-        now = timezone.now()
-        if value > now + timedelta(seconds=60):
-            raise ValidationError(_("The call start cannot be in the future."))
-        if value < now - MAX_CALL_AGE:
-            raise ValidationError(_("The call started more than 12 hours ago; open a new intake."))
+        if problem := intake_rules.call_start_error(value):  # the domain's rule (INT-3)
+            raise ValidationError(problem)
         return value
 
     def missing(self) -> list[str]:
@@ -309,11 +308,10 @@ class IntakeForm(forms.Form):
             "product": "product",
             "description": "description",
         }
-        labels = dict(intake.CHECKLIST)
         for key in self.missing():
             name = field_of[key]
             if name not in self.errors:
-                self.add_error(name, _("Required for the intake record: %(item)s.") % {"item": labels[key]})
+                self.add_error(name, intake_rules.intake_missing_message(key))
         if not data.get("confirmed"):
             self.add_error(
                 "confirmed", _("Read the summary back to the customer and tick when they confirm.")
@@ -330,6 +328,10 @@ class TriageForm(forms.Form):
     )
     complexity = forms.ChoiceField(label=_("Complexity"), choices=Complexity.choices)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    # CMP-1 "assess impact and urgency": for complaints only (3 or 5 working days, CMP-2).
+    complaint_severity = forms.ChoiceField(
+        label=_("Complaint severity"), choices=[*BLANK, *ComplaintSeverity.choices], required=False
+    )
     team = LocalNameChoiceField(label=_("Team"), queryset=Team.objects.all())
     assignee = StaffChoiceField(
         label=_("Assignee"),

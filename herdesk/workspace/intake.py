@@ -8,21 +8,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-# Which problem types need a product model, which an order number (INT-3 "where relevant").
-NEEDS_PRODUCT = frozenset({"technical_support", "after_sales", "product_inquiry"})
-NEEDS_ORDER = frozenset({"order_inquiry"})
-# A complaint names what it is about: a product or an order.
-NEEDS_PRODUCT_OR_ORDER = frozenset({"complaint"})
-
-CHECKLIST = (
-    ("name", gettext_lazy("Customer name")),
-    ("contact", gettext_lazy("Contact (phone)")),
-    ("region", gettext_lazy("Region")),
-    ("product", gettext_lazy("Product model / order number")),
-    ("description", gettext_lazy("Problem description")),
-)
+# The checklist rule lives in the domain (tickets.services.intake) so the API applies it too;
+# re-exported here for the page and its script.
+from herdesk.tickets.services.intake import CHECKLIST as CHECKLIST
+from herdesk.tickets.services.intake import NEEDS_ORDER as NEEDS_ORDER
+from herdesk.tickets.services.intake import NEEDS_PRODUCT as NEEDS_PRODUCT
+from herdesk.tickets.services.intake import NEEDS_PRODUCT_OR_ORDER as NEEDS_PRODUCT_OR_ORDER
+from herdesk.tickets.services.intake import intake_missing as intake_missing
 
 
 def company_name() -> str:
@@ -34,36 +27,6 @@ def greeting() -> str:
     return _("Hello, this is the %(company)s customer service centre. Happy to help you.") % {
         "company": company_name()
     }
-
-
-def intake_missing(
-    *,
-    name: str,
-    contact: str,
-    region: str,
-    problem_type: str,
-    product: str,
-    order_number: str,
-    description: str,
-) -> list[str]:
-    """Checklist keys still missing for an intake record (INT-3); [] when complete."""
-    missing = []
-    if not (name or "").strip():
-        missing.append("name")
-    if not (contact or "").strip():
-        missing.append("contact")
-    if not (region or "").strip():
-        missing.append("region")
-    has_product, has_order = bool(product), bool((order_number or "").strip())
-    if (
-        (problem_type in NEEDS_PRODUCT and not has_product)
-        or (problem_type in NEEDS_ORDER and not has_order)
-        or (problem_type in NEEDS_PRODUCT_OR_ORDER and not (has_product or has_order))
-    ):
-        missing.append("product")
-    if not (description or "").strip():
-        missing.append("description")
-    return missing
 
 
 def readback_templates() -> dict[str, str]:

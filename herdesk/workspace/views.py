@@ -420,6 +420,7 @@ def intake_page(request: HttpRequest) -> HttpResponse:
                 priority=d["priority"],
                 complexity=d["complexity"],
                 readback=readback,
+                complaint_severity=d.get("complaint_severity", ""),
             )
         except (ValidationError, DomainError) as exc:
             _apply_errors(form, exc)
@@ -495,6 +496,7 @@ def _ticket_forms(request: HttpRequest, data: selectors.TicketPageData, now: dat
                 "category": t.category_id,
                 "complexity": t.complexity,
                 "priority": t.priority,
+                "complaint_severity": t.complaint_severity,
                 "team": team.pk if team else None,
                 "expected_response_minutes": suggestion.expected_response_minutes
                 or routing.ACKNOWLEDGE_MINUTES,
@@ -613,6 +615,7 @@ def _act_triage(request: HttpRequest, t: Ticket, now: datetime) -> BaseForm | No
             reason=d["reason"],
             requirement=d["requirement"],
             expected_response_minutes=d["expected_response_minutes"],
+            complaint_severity=d.get("complaint_severity", ""),
             at=now,
         ),
     )  # type: ignore[return-value]

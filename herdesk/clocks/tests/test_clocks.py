@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -453,15 +454,13 @@ def test_closing_ends_the_obligations_whose_stop_event_never_happened(customer, 
         ticket=t, actor=agent, body="已电话说明冲调方法", kind="phone_call", direction="outbound",
         occurred_at=t0 + timedelta(minutes=13),
     )  # fmt: skip
-    ts.ticket_resolve(
-        ticket=t, actor=agent, verification_method="customer_confirmation", at=t0 + timedelta(minutes=20)
-    )
-    still = set(Clock.objects.filter(ticket=t, stopped_at__isnull=True).values_list("kind", flat=True))
-    assert "solution_plan" in still  # never offered: it would keep counting after the close
+    resolved_at = t0 + timedelta(minutes=20)
+    ts.ticket_resolve(ticket=t, actor=agent, verification_method="customer_confirmation", at=resolved_at)
+    # Ended at the resolution already (no options can come on a resolved ticket), not at the close.
+    plan = Clock.objects.get(ticket=t, kind="solution_plan")
+    assert plan.state == ClockState.CANCELLED and plan.stopped_at == resolved_at
     closed_at = t0 + timedelta(minutes=30)
     ts.ticket_close(ticket=t, actor=agent, at=closed_at)
-    plan = Clock.objects.get(ticket=t, kind="solution_plan")
-    assert plan.state == ClockState.CANCELLED and plan.stopped_at == closed_at
     assert _clock(t, "triage").state == ClockState.BREACHED  # the recorded breach is kept
     running = Clock.objects.filter(ticket=t, stopped_at__isnull=True).exclude(state="cancelled")
     assert {c.kind for c in running} <= {"follow_up", "record_finalize"}
@@ -472,3 +471,48 @@ def test_closing_ends_the_obligations_whose_stop_event_never_happened(customer, 
     kinds = {r["kind"]: r for r in compliance_summary(month="2026-11")}
     assert "solution_plan" not in kinds  # not applicable: neither met nor breached
     assert kinds["triage"]["breached"] == 1
+
+
+def test_resolving_answers_the_customer_and_ends_what_can_no_longer_stop(customer, staff) -> None:
+    """#13: a ticket resolved straight from the queue with a message: the message is the first human
+    response (the first-response clock is met, not left running for the portal to promise), the
+    clocks whose stop event can no longer come end as on closing (cancelled, or stopped as breached
+    when already breached), and the follow-up starts. Without a message the first-response clock
+    is cancelled, not promised any more."""
+    from herdesk.portal.selectors import ticket_estimate
+
+    agent = staff["agent1"]
+    t0 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
+
+    def new(subject: str) -> Any:
+        return ts.ticket_create(
+            actor=agent, customer=customer, channel="social", problem_type="product_inquiry",
+            subject=subject, received_at=t0, now=t0,
+        )  # fmt: skip
+
+    t = new("酸奶保质期")
+    ts.ticket_triage(ticket=t, actor=agent, team=agent.team, at=t0 + timedelta(minutes=1))
+    ts.ticket_assign(ticket=t, actor=agent, assignee=agent, at=t0 + timedelta(minutes=2))
+    ts.ticket_acknowledge(ticket=t, actor=agent, at=t0 + timedelta(minutes=3))
+    at = t0 + timedelta(minutes=40)  # the 30-minute options clock is overdue, not yet swept
+    ts.ticket_resolve(ticket=t, actor=agent, verification_method="customer_confirmation",
+                      summary="保质期 21 天，冷藏保存。", at=at)  # fmt: skip
+    t.refresh_from_db()
+    assert t.first_response_at == at
+    fr = _clock(t, "first_response")
+    assert fr.state == ClockState.MET and fr.stopped_at == at
+    plan = _clock(t, "solution_plan")
+    assert plan.state == ClockState.BREACHED and plan.stopped_at == at
+    running = Clock.objects.filter(ticket=t, stopped_at__isnull=True).exclude(state="cancelled")
+    assert {c.kind for c in running} == {"follow_up"}
+    assert ticket_estimate(ticket=t).response_due is None
+
+    quiet = new("奶粉冲调")
+    ts.ticket_triage(ticket=quiet, actor=agent, team=agent.team, at=t0 + timedelta(minutes=1))
+    ts.ticket_resolve(ticket=quiet, actor=agent, verification_method="customer_confirmation",
+                      at=t0 + timedelta(minutes=2))  # fmt: skip
+    quiet.refresh_from_db()
+    assert quiet.first_response_at is None
+    fr = Clock.objects.get(ticket=quiet, kind="first_response")
+    assert fr.state == ClockState.CANCELLED
+    assert ticket_estimate(ticket=quiet).response_due is None

@@ -223,3 +223,26 @@ def test_batch_policy_version_matches_policy_version_in_force(reference) -> None
     with s.ticket_create_batch():
         picked = [s._policy_version(at) for at in instants]
     assert picked == [policy_version_in_force(at=at) for at in instants]
+
+
+def test_assign_refuses_an_assignee_outside_the_target_team(customer, staff) -> None:
+    """HND-2: the handler belongs to the team the ticket goes to (the rule holds for every caller,
+    not only the transfer form); the team's lead counts as one of them."""
+    from herdesk.staff.models import Team
+
+    agent, tech = staff["agent1"], staff["tech2"]
+    t = s.ticket_create(
+        actor=agent, customer=customer, channel="phone", problem_type="technical_support", subject="压力低"
+    )
+    tech_team = Team.objects.get(code="tech-support")
+    s.ticket_triage(ticket=t, actor=agent, complexity="general", team=tech_team)
+    with pytest.raises(DomainError) as exc:
+        s.ticket_assign(ticket=t, actor=agent, assignee=agent, team=tech_team, reason="转技术")
+    assert exc.value.code == "assignee_not_in_team" and exc.value.field == "assignee"
+    t.refresh_from_db()
+    assert t.assignee_id is None and t.transfers.count() == 0
+    s.ticket_assign(ticket=t, actor=agent, assignee=tech, team=tech_team, reason="转技术")
+    t.refresh_from_db()
+    assert (t.assignee, t.team) == (tech, tech_team)
+    if tech_team.lead_id:
+        s.ticket_assign(ticket=t, actor=agent, assignee=tech_team.lead, team=tech_team, reason="组长")
