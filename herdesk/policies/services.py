@@ -228,7 +228,7 @@ def _submissions(version: PolicyVersion) -> int:
     ).count()
 
 
-def _drafters(version: PolicyVersion) -> set[int]:
+def drafters_of(version: PolicyVersion) -> set[int]:
     """Everyone who shaped the version: its creator, whoever edited its clocks or notes, the submitter."""
     from herdesk.audit.models import AuditEntry
 
@@ -262,7 +262,7 @@ def version_approve(
         raise DomainError(_("Only management can approve a service policy."), code="forbidden", status=403)
     version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     _ensure_status(version, VersionStatus.SUBMITTED)
-    if check_permission and getattr(actor, "pk", None) in _drafters(version):
+    if check_permission and getattr(actor, "pk", None) in drafters_of(version):
         raise DomainError(
             _("You drafted or edited this version; another member of management must approve it."),
             code="policy_two_person_rule",
