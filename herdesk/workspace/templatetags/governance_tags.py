@@ -85,10 +85,32 @@ def actions_label(values: Any) -> str:
     return "、".join(_label(Action, v) for v in values or []) or "—"
 
 
+def _scope_value(key: str, value: Any) -> str:
+    from herdesk.customers.choices import Tier
+    from herdesk.tickets.choices import Channel, ComplaintSeverity, Complexity, Priority, ProblemType, Status
+
+    if key == "channel_groups":
+        return str({"primary": _("primary channels"), "secondary": _("secondary channels")}.get(value, value))
+    choices = {
+        "channels": Channel,
+        "problem_types": ProblemType,
+        "complexities": Complexity,
+        "priorities": Priority,
+        "tiers": Tier,
+        "severities": ComplaintSeverity,
+        "statuses": Status,
+    }.get(key)
+    return _label(choices, value) if choices is not None else str(value)
+
+
 @register.filter
 def scope_label(applies_to: Any) -> str:
-    """{"complexities": ["general"]} → "complexity: general"; {} → "all tickets"."""
-    parts = [f"{SCOPES.get(k, k)}: {', '.join(map(str, v))}" for k, v in (applies_to or {}).items() if v]
+    """{"complexities": ["general"]} → "complexity: 一般"; {} → "all tickets"."""
+    parts = [
+        f"{SCOPES.get(k, k)}: {', '.join(_scope_value(k, x) for x in v)}"
+        for k, v in (applies_to or {}).items()
+        if v
+    ]
     return "; ".join(parts) or _("all tickets")
 
 
@@ -111,3 +133,19 @@ def hours_text(pairs: Any) -> str:
         return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
     return ", ".join(f"{hm(a)}-{hm(b)}" for a, b in pairs or [])
+
+
+@register.filter
+def iso_local(value: Any) -> str:
+    """An ISO instant stored in an audit entry, shown in Asia/Shanghai as YYYY-MM-DD HH:MM."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    try:
+        at = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if at.tzinfo is None:
+        return at.strftime("%Y-%m-%d %H:%M")
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
