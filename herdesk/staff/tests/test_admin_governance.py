@@ -176,3 +176,23 @@ def test_superuser_only_from_the_command_line(reference: None, capsys: pytest.Ca
     u = User.objects.get(username="root2")
     assert u.is_superuser and u.is_staff
     assert AuditEntry.objects.filter(action="user.superuser_create", object_id=str(u.pk)).exists()
+
+
+def test_customer_admin_shows_no_personal_data_and_edits_only_the_account(
+    admin_client: Client, customer: Any
+) -> None:
+    """SEC-1: the admin never shows encrypted personal data; only tier and account manager change."""
+    body = admin_client.get(f"/admin/customers/customer/{customer.pk}/change/").content.decode()
+    assert (
+        "呼和浩特市赛罕区草原路" not in body
+        and 'name="address"' not in body
+        and 'name="id_number"' not in body
+    )
+    assert 'name="tier"' in body and 'name="account_manager"' in body and 'name="name"' not in body
+    r = admin_client.post(
+        f"/admin/customers/customer/{customer.pk}/change/",
+        {"tier": "regular", "account_manager": "", "name": "改名", "address": "x"},
+    )
+    assert r.status_code == 302
+    customer.refresh_from_db()
+    assert customer.name == "张三" and customer.address == "呼和浩特市赛罕区草原路 88 号"
