@@ -11,9 +11,11 @@ processes see the new token on their next call.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections import defaultdict
+from typing import Any
 
 from django.conf import settings
 
@@ -112,3 +114,37 @@ def working_calendar(code: str) -> WorkingCalendar:
 def calendar_codes() -> list[str]:
     """Codes of all calendars, for choices in forms and clock definitions."""
     return list(Calendar.objects.order_by("code").values_list("code", flat=True))
+
+
+def calendars_all() -> list[Calendar]:
+    return list(Calendar.objects.order_by("code"))
+
+
+def calendar_get(code: str) -> Calendar:
+    """Raises Calendar.DoesNotExist for an unknown code."""
+    return Calendar.objects.get(code=code)
+
+
+def calendar_closures(calendar: Calendar) -> list[CalendarClosure]:
+    return list(CalendarClosure.objects.filter(calendar=calendar).order_by("date"))
+
+
+def holidays_from(day: dt.date, limit: int = 60) -> list[Holiday]:
+    """The national schedule from ``day`` on (the calendar page shows what is coming)."""
+    return list(Holiday.objects.filter(date__gte=day).order_by("date")[:limit])
+
+
+def holiday_years() -> list[int]:
+    return sorted({d.year for d in Holiday.objects.values_list("date", flat=True)})
+
+
+def calendar_history(code: str | None = None, limit: int = 30) -> list[Any]:
+    """Audited edits of calendars (hours, closures) and holiday imports, newest first (SEC-2)."""
+    from herdesk.audit.models import AuditEntry
+
+    qs = AuditEntry.objects.filter(action__startswith="calendar.")
+    if code is not None:
+        qs = qs.filter(object_type="calendar", object_id=code) | AuditEntry.objects.filter(
+            action="calendar.holidays_import"
+        )
+    return list(qs.order_by("-seq")[:limit])

@@ -7,11 +7,15 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import functools
+import itertools
 import secrets
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from django.db import transaction
+
+from herdesk.audit.services import audit_record
 
 from .builtin import BUILTIN_HOLIDAYS_FILE, BUILTIN_HOLIDAYS_SOURCE, DEMO_CALENDARS, parse_schedule
 from .engine import DAY_SECONDS
@@ -122,20 +126,124 @@ def calendar_upsert(
     return calendar
 
 
+def _audit(actor: Any, action: str, object_id: Any, data: dict[str, Any]) -> None:
+    audit_record(actor=actor, action=action, object_type="calendar", object_id=object_id, data=data)
+
+
 @_one_bump
 @transaction.atomic
-def calendar_closure_add(*, calendar: Calendar, date: dt.date, reason: str = "") -> CalendarClosure:
+def calendar_closure_add(
+    *, calendar: Calendar, date: dt.date, reason: str = "", actor: Any = None
+) -> CalendarClosure:
     """Close ``calendar`` on ``date`` (company closure, CAL-1). Idempotent; updates the reason."""
     closure, _created = CalendarClosure.objects.update_or_create(
         calendar=calendar, date=date, defaults={"reason": reason}
     )
     calendar_version_bump()
+    if actor is not None:
+        _audit(actor, "calendar.closure_add", calendar.code, {"date": date.isoformat(), "reason": reason})
     return closure
 
 
 @_one_bump
 @transaction.atomic
-def holidays_import(*, data: Mapping[str, Any], source: str) -> tuple[int, int]:
+def calendar_closure_remove(*, calendar: Calendar, date: dt.date, actor: Any = None) -> bool:
+    """Open ``calendar`` again on ``date`` (undo a company closure). False if it was not closed."""
+    deleted, _rows = CalendarClosure.objects.filter(calendar=calendar, date=date).delete()
+    if deleted:
+        calendar_version_bump()
+        if actor is not None:
+            _audit(actor, "calendar.closure_remove", calendar.code, {"date": date.isoformat()})
+    return bool(deleted)
+
+
+def calendar_weekly(calendar: Calendar) -> dict[int, list[tuple[int, int]]]:
+    """The calendar's opening hours as {weekday: [(start, end) seconds]} (the form of calendar_upsert)."""
+    weekly: dict[int, list[tuple[int, int]]] = {}
+    for i in CalendarInterval.objects.filter(calendar=calendar).order_by("weekday", "start"):
+        weekly.setdefault(i.weekday, []).append((i.start_seconds, i.end_seconds))
+    return weekly
+
+
+@transaction.atomic
+def calendar_hours_set(
+    *,
+    calendar: Calendar,
+    intervals: Mapping[int, Iterable[tuple[int, int]]],
+    observes_holidays: bool,
+    always_open: bool,
+    actor: Any,
+) -> Calendar:
+    """Replace a calendar's weekly hours (and its holiday/always-open switches) from the calendar
+    page. Overlapping intervals on one day are refused (they would count working time twice).
+    Audited with the old and new hours; clocks computed from now on use them (version bump)."""
+    clean: dict[int, list[tuple[int, int]]] = {}
+    for weekday, pairs in intervals.items():
+        ordered = sorted((int(a), int(b)) for a, b in pairs)
+        for (_a1, b1), (a2, _b2) in itertools.pairwise(ordered):
+            if a2 < b1:
+                raise ValueError(f"overlapping opening hours on weekday {weekday}")
+        if ordered:
+            clean[weekday] = ordered
+    before: dict[str, Any] = {
+        "weekly": {str(k): [list(p) for p in v] for k, v in calendar_weekly(calendar).items()},
+        "observes_holidays": calendar.observes_holidays,
+        "always_open": calendar.always_open,
+    }
+    updated = calendar_upsert(
+        code=calendar.code,
+        name=calendar.name,
+        name_en=calendar.name_en,
+        tz=calendar.timezone,
+        intervals=clean,
+        observes_holidays=observes_holidays,
+        always_open=always_open,
+    )
+    after = {
+        "weekly": {str(k): [list(p) for p in v] for k, v in clean.items()},
+        "observes_holidays": observes_holidays,
+        "always_open": always_open,
+    }
+    if before != after:
+        _audit(actor, "calendar.hours_set", calendar.code, {"before": before, "after": after})
+    return updated
+
+
+@dataclass
+class HolidayPreview:
+    """What importing a schedule would change, before anything is written (the calendar page)."""
+
+    holidays: list[dt.date]
+    workdays: list[dt.date]
+    new: list[tuple[dt.date, str]]  # (date, kind) rows that would be inserted
+    changed: list[tuple[dt.date, str, str]]  # (date, old kind, new kind)
+    unchanged: int
+
+
+def holidays_import_preview(*, data: Mapping[str, Any]) -> HolidayPreview:
+    """The effect of ``holidays_import(data=...)`` without writing. Raises ValueError like it."""
+    holidays, workdays = parse_schedule(data)
+    wanted = {day: Holiday.Kind.HOLIDAY for day in holidays} | {day: Holiday.Kind.WORKDAY for day in workdays}
+    existing: dict[dt.date, set[str]] = {}
+    for day, kind in Holiday.objects.filter(date__in=list(wanted)).values_list("date", "kind"):
+        existing.setdefault(day, set()).add(kind)
+    new: list[tuple[dt.date, str]] = []
+    changed: list[tuple[dt.date, str, str]] = []
+    unchanged = 0
+    for day, kind in sorted(wanted.items()):
+        have = existing.get(day, set())
+        if kind in have:
+            unchanged += 1
+        elif have:
+            changed.append((day, sorted(have)[0], str(kind)))
+        else:
+            new.append((day, str(kind)))
+    return HolidayPreview(holidays, workdays, new, changed, unchanged)
+
+
+@_one_bump
+@transaction.atomic
+def holidays_import(*, data: Mapping[str, Any], source: str, actor: Any = None) -> tuple[int, int]:
     """Load official holidays and make-up working days (调休上班), e.g. next year's State Council notice.
 
     ``data`` is ``{"holidays": ["YYYY-MM-DD", ...], "workdays": [...]}``. Dates are validated and a
@@ -173,6 +281,21 @@ def holidays_import(*, data: Mapping[str, Any], source: str) -> tuple[int, int]:
     Holiday.objects.bulk_create(to_create)
     if created or updated:
         calendar_version_bump()
+    if actor is not None:
+        # A person's import from the calendar page (SEC-2); installation loads are not audited.
+        _audit(
+            actor,
+            "calendar.holidays_import",
+            "holidays",
+            data={
+                "source": source,
+                "holidays": len(holidays),
+                "workdays": len(workdays),
+                "created": created,
+                "updated": updated,
+                "years": sorted({d.year for d in [*holidays, *workdays]}),
+            },
+        )
     return created, updated
 
 

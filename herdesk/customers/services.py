@@ -144,3 +144,40 @@ def customer_create_detailed(
             data={"organisation": organisation.pk if organisation else None},
         )
     return customer, contact
+
+
+@transaction.atomic
+def customer_account_set(
+    *, target: Customer | Organisation, tier: str, account_manager: Any, actor: Any
+) -> Any:
+    """Change the tier and account manager of a customer or an organisation (issue #12: the admin's
+    edit, audited). Tier decides the stricter targets of key accounts (POL-4, S3 §5.4 分级响应) and the
+    account manager sees the account's tickets (SEC-3), so both are permission changes in effect.
+    An organisation's new values also go to its customers that had the organisation's old ones."""
+    model = type(target)
+    current = model.objects.select_for_update().get(pk=target.pk)
+    am_id = getattr(account_manager, "pk", None)
+    changes: dict[str, list[Any]] = {}
+    if current.tier != tier:
+        changes["tier"] = [current.tier, tier]
+    if current.account_manager_id != am_id:
+        changes["account_manager"] = [current.account_manager_id, am_id]
+    if not changes:
+        return current
+    old_tier, old_am = current.tier, current.account_manager_id
+    current.tier, current.account_manager_id = tier, am_id
+    current.full_clean()
+    current.save(update_fields=["tier", "account_manager"])
+    followers = 0
+    if isinstance(current, Organisation):
+        followers = Customer.objects.filter(
+            organisation=current, tier=old_tier, account_manager_id=old_am
+        ).update(tier=tier, account_manager_id=am_id)
+    audit_record(
+        actor=actor,
+        action=f"{model._meta.model_name}.account_set",
+        object_type=str(model._meta.model_name),
+        object_id=current.pk,
+        data={"changes": changes, "customers_following": followers},
+    )
+    return current

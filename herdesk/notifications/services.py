@@ -150,7 +150,8 @@ def _recipients(message: OutboxMessage) -> list[int]:
 
     t = message.ticket
     if t is None:
-        return []
+        # A notice addressed to one member of staff (recipient = user id), e.g. a policy approval.
+        return [int(message.recipient)] if message.recipient.isdigit() else []
     tpl = message.template
     lead = [t.team.lead_id] if t.team is not None and t.team.lead_id else []
     if tpl == "notify_assignee":
@@ -171,7 +172,10 @@ def _deliver_action(message: OutboxMessage) -> None:
     from herdesk.tickets.models import Ticket
 
     p = message.payload
-    text = f"{p.get('ticket')} {p.get('clock')} {p.get('incident')} (due {p.get('due_at', '')[:16]})"
+    text = (
+        p.get("text")
+        or f"{p.get('ticket')} {p.get('clock')} {p.get('incident')} (due {p.get('due_at', '')[:16]})"
+    )
     if message.template == "escalate_priority" and message.ticket_id:
         order: list[str] = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
         t = Ticket.objects.select_for_update().get(pk=message.ticket_id)

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q
 
+from herdesk.audit.models import AuditEntry
+
 from .choices import VersionStatus
-from .models import PolicyVersion
+from .models import ClockDefinition, PolicyVersion, ServicePolicy
 
 
 def policy_version_in_force(*, at: datetime) -> PolicyVersion | None:
@@ -20,5 +25,83 @@ def policy_version_in_force(*, at: datetime) -> PolicyVersion | None:
 
 def policy_versions() -> list[PolicyVersion]:
     return list(
-        PolicyVersion.objects.select_related("policy", "approved_by").order_by("policy__code", "-number")
+        PolicyVersion.objects.select_related("policy", "created_by", "submitted_by", "approved_by").order_by(
+            "-policy__is_active", "policy__code", "-number"
+        )
     )
+
+
+def version_get(pk: int) -> PolicyVersion:
+    """One version with its policy and people (raises PolicyVersion.DoesNotExist)."""
+    return PolicyVersion.objects.select_related("policy", "created_by", "submitted_by", "approved_by").get(
+        pk=pk
+    )
+
+
+def policy_in_force() -> ServicePolicy | None:
+    return ServicePolicy.objects.filter(is_active=True).first()
+
+
+def versions_awaiting_approval() -> int:
+    return PolicyVersion.objects.filter(status=VersionStatus.SUBMITTED).count()
+
+
+def version_history(version: PolicyVersion) -> list[AuditEntry]:
+    """The audited steps of a version (drafted, copied, clocks edited, submitted, approved/rejected),
+    oldest first: read from the audit chain, so the page shows exactly what `audit verify` checks."""
+    return list(
+        AuditEntry.objects.filter(object_type="policy_version", object_id=str(version.pk)).order_by("seq")
+    )
+
+
+def _clock_key(c: ClockDefinition) -> tuple[str, str, str]:
+    """What identifies "the same clock" across versions: its kind, scope and start event."""
+    return (c.kind, json.dumps(c.applies_to, sort_keys=True, ensure_ascii=False), c.start_event)
+
+
+DIFF_FIELDS = (
+    "target",
+    "calendar_code",
+    "warn_at_percent",
+    "warn_actions",
+    "breach_actions",
+    "stop_event",
+    "pause_statuses",
+    "restarts",
+    "label",
+)
+
+
+@dataclass
+class ClockDiff:
+    kind: str
+    applies_to: dict[str, Any]
+    start_event: str
+    status: str  # "added", "removed", "changed", "same"
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)  # (field, old, new)
+    old: ClockDefinition | None = None
+    new: ClockDefinition | None = None
+
+
+def version_diff(old: PolicyVersion, new: PolicyVersion) -> list[ClockDiff]:
+    """Clock-by-clock differences from ``old`` to ``new`` (any two versions, of any policies).
+
+    Clocks are matched by kind, applies_to and start event; a clock only in ``new`` is "added", only
+    in ``old`` "removed"; matched clocks list each field whose value differs.
+    """
+    old_clocks = {_clock_key(c): c for c in old.clocks.all()}
+    new_clocks = {_clock_key(c): c for c in new.clocks.all()}
+    rows: list[ClockDiff] = []
+    for key, n in new_clocks.items():
+        o = old_clocks.get(key)
+        if o is None:
+            rows.append(ClockDiff(n.kind, n.applies_to, n.start_event, "added", new=n))
+            continue
+        changes = [(f, getattr(o, f), getattr(n, f)) for f in DIFF_FIELDS if getattr(o, f) != getattr(n, f)]
+        rows.append(
+            ClockDiff(n.kind, n.applies_to, n.start_event, "changed" if changes else "same", changes, o, n)
+        )
+    for key, o in old_clocks.items():
+        if key not in new_clocks:
+            rows.append(ClockDiff(o.kind, o.applies_to, o.start_event, "removed", old=o))
+    return rows

@@ -27,9 +27,22 @@ def _validate_clock(spec: dict[str, Any]) -> None:
         if spec.get(f) not in Event.values:
             errors[f] = _("Unknown event.")
     try:
-        parse_duration(spec.get("target", ""))
+        duration = parse_duration(spec.get("target", ""))
     except ValueError as exc:
-        errors["target"] = str(exc)
+        errors["target"] = _("Enter a target like 30m, 4h, 2h30m or 3wd (working days).") + f" ({exc})"
+    else:
+        # A zero target would breach at the start event: every ticket late before anyone could act.
+        if not duration.working_days and not duration.seconds:
+            errors["target"] = _("The target must be longer than zero.")
+    if "calendar_code" in spec:
+        from herdesk.calendars.models import Calendar
+
+        if not Calendar.objects.filter(code=spec["calendar_code"]).exists():
+            errors["calendar_code"] = _("Unknown calendar “%(c)s”.") % {"c": spec["calendar_code"]}
+    if "warn_at_percent" in spec:
+        pct = spec["warn_at_percent"]
+        if not isinstance(pct, int) or not 1 <= pct <= 99:
+            errors["warn_at_percent"] = _("The warning threshold is a percentage of the target, 1–99.")
     for f in ("warn_actions", "breach_actions"):
         bad = [a for a in spec.get(f, []) if a not in Action.values]
         if bad:
@@ -72,26 +85,189 @@ def _ensure_status(version: PolicyVersion, *expected: str) -> None:
         )
 
 
+# The fields of a clock a draft may change in the editor (the clock table of POL-1); which clocks a
+# version has, and their start/stop events, come from the version it was copied from.
+EDITABLE_CLOCK_FIELDS = ("target", "calendar_code", "warn_at_percent", "warn_actions", "breach_actions")
+# Everything that makes up a clock, compared by `selectors.version_diff` and copied into drafts.
+CLOCK_FIELDS = (
+    "kind",
+    "label",
+    "applies_to",
+    "start_event",
+    "stop_event",
+    "pause_statuses",
+    "target",
+    "calendar_code",
+    "warn_at_percent",
+    "warn_actions",
+    "breach_actions",
+    "restarts",
+)
+
+
+def _open_version(policy: ServicePolicy) -> PolicyVersion | None:
+    return (
+        policy.versions.filter(status__in=[VersionStatus.DRAFT, VersionStatus.SUBMITTED])
+        .order_by("-number")
+        .first()
+    )
+
+
+@transaction.atomic
+def version_draft_from(
+    *, source: PolicyVersion, actor: Any, notes: str = "", policy: ServicePolicy | None = None
+) -> PolicyVersion:
+    """A new draft of ``policy`` (default: the source's) holding a copy of ``source``'s clocks.
+
+    S1 §六: the regulation is revised by a new version that management approves; the version in
+    force is copied, changed as a draft and never edited itself. One unfinished (draft or
+    submitted) version per policy at a time, so two revisions cannot race to approval.
+    """
+    if not (actor and actor.has_perm("policies.add_policyversion")):
+        raise DomainError(_("You may not draft service policy versions."), code="forbidden", status=403)
+    policy = ServicePolicy.objects.select_for_update().get(pk=(policy or source.policy).pk)
+    pending = _open_version(policy)
+    if pending is not None:
+        raise DomainError(
+            _("Version %(n)s of this policy is still a draft or awaiting approval; finish it first.")
+            % {"n": pending.number},
+            code="policy_version_pending",
+        )
+    clocks = [{f: getattr(c, f) for f in CLOCK_FIELDS} for c in source.clocks.all()]
+    version = version_draft_create(policy=policy, clocks=clocks, actor=actor, notes=notes)
+    audit_record(
+        actor=actor,
+        action="policy.copy",
+        object_type="policy_version",
+        object_id=version.pk,
+        data={"from": f"{source.policy.code} v{source.number}", "from_id": source.pk},
+    )
+    return version
+
+
+@transaction.atomic
+def version_notes_set(*, version: PolicyVersion, actor: Any, notes: str) -> PolicyVersion:
+    _require_drafter(actor)
+    version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
+    _ensure_status(version, VersionStatus.DRAFT)
+    if version.notes != notes:
+        version.notes = notes
+        version.save(update_fields=["notes"])
+        audit_record(
+            actor=actor,
+            action="policy.notes",
+            object_type="policy_version",
+            object_id=version.pk,
+            data={"notes": notes},
+        )
+    return version
+
+
+def _require_drafter(actor: Any) -> None:
+    if not (actor and actor.has_perm("policies.change_policyversion")):
+        raise DomainError(_("You may not edit service policy drafts."), code="forbidden", status=403)
+
+
+def _approvers() -> list[int]:
+    """Active staff who may approve (management): the recipients of the pending-approval notice."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    User = get_user_model()
+    perm = Q(content_type__app_label="policies", codename="approve_policy")
+    from django.contrib.auth.models import Permission
+
+    perm_ids = list(Permission.objects.filter(perm).values_list("pk", flat=True))
+    return list(
+        User.objects.filter(is_active=True, customer__isnull=True)
+        .filter(Q(groups__permissions__in=perm_ids) | Q(user_permissions__in=perm_ids))
+        .values_list("pk", flat=True)
+        .distinct()
+        .order_by("pk")
+    )
+
+
 @transaction.atomic
 def version_submit(*, version: PolicyVersion, actor: Any) -> PolicyVersion:
-    version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
+    """Hand a draft to management; each approver gets an in-app notice (outbox, after commit)."""
+    from herdesk.notifications.services import outbox_enqueue_many
+
+    version = PolicyVersion.objects.select_for_update().select_related("policy").get(pk=version.pk)
     _ensure_status(version, VersionStatus.DRAFT)
     version.status = VersionStatus.SUBMITTED
     version.submitted_by = actor if getattr(actor, "pk", None) else None
     version.save()
     audit_record(actor=actor, action="policy.submit", object_type="policy_version", object_id=version.pk)
+    who = str(actor) if getattr(actor, "pk", None) else "system"
+    # Stored text, read later by a manager whose language is unknown here: both languages.
+    text = (
+        f"服务规定 {version.policy.code} v{version.number} 待审批（{who} 提交）/ "
+        f"Service policy {version.policy.code} v{version.number} awaits your approval (from {who})"
+    )
+    outbox_enqueue_many(
+        [
+            {
+                # One notice per submission: a version returned and submitted again notifies again.
+                "dedupe_key": f"policy:{version.pk}:submit:{_submissions(version)}:{uid}",
+                "channel": "internal",
+                "recipient": str(uid),
+                "template": "policy_approval_pending",
+                "payload": {"text": text, "policy_version": version.pk},
+            }
+            for uid in _approvers()
+        ]
+    )
     return version
+
+
+def _submissions(version: PolicyVersion) -> int:
+    from herdesk.audit.models import AuditEntry
+
+    return AuditEntry.objects.filter(
+        object_type="policy_version", object_id=str(version.pk), action="policy.submit"
+    ).count()
+
+
+def drafters_of(version: PolicyVersion) -> set[int]:
+    """Everyone who shaped the version: its creator, whoever edited its clocks or notes, the submitter."""
+    from herdesk.audit.models import AuditEntry
+
+    ids = {version.created_by_id, version.submitted_by_id}
+    ids |= set(
+        AuditEntry.objects.filter(
+            object_type="policy_version",
+            object_id=str(version.pk),
+            action__in=["policy.draft", "policy.clock_update", "policy.notes", "policy.submit"],
+        ).values_list("actor_id", flat=True)
+    )
+    return {i for i in ids if i is not None}
 
 
 @transaction.atomic
 def version_approve(
-    *, version: PolicyVersion, actor: Any, effective_from: datetime, check_permission: bool = True
+    *,
+    version: PolicyVersion,
+    actor: Any,
+    effective_from: datetime,
+    comment: str = "",
+    check_permission: bool = True,
 ) -> PolicyVersion:
-    """Management approves; from `effective_from` new tickets get this version."""
+    """Management approves; from `effective_from` new tickets get this version.
+
+    S1 §六 (修订需经管理层审批): only a holder of policies.approve_policy, and never someone who drafted
+    or edited the version (two-person rule). `check_permission=False` is for installing the shipped
+    templates, where no person is involved.
+    """
     if check_permission and not (actor and actor.has_perm("policies.approve_policy")):
         raise DomainError(_("Only management can approve a service policy."), code="forbidden", status=403)
     version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     _ensure_status(version, VersionStatus.SUBMITTED)
+    if check_permission and getattr(actor, "pk", None) in drafters_of(version):
+        raise DomainError(
+            _("You drafted or edited this version; another member of management must approve it."),
+            code="policy_two_person_rule",
+            status=403,
+        )
     version.status = VersionStatus.APPROVED
     version.approved_by = actor if getattr(actor, "pk", None) else None
     version.approved_at = timezone.now()
@@ -102,7 +278,29 @@ def version_approve(
         action="policy.approve",
         object_type="policy_version",
         object_id=version.pk,
-        data={"effective_from": effective_from.isoformat()},
+        data={"effective_from": effective_from.isoformat(), "comment": comment},
+    )
+    return version
+
+
+@transaction.atomic
+def version_reject(*, version: PolicyVersion, actor: Any, comment: str) -> PolicyVersion:
+    """Management sends a submitted version back to draft, saying why (kept in the history)."""
+    if not (actor and actor.has_perm("policies.approve_policy")):
+        raise DomainError(_("Only management can reject a service policy."), code="forbidden", status=403)
+    if not comment.strip():
+        raise ValidationError({"comment": _("Say why the version is rejected.")})
+    version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
+    _ensure_status(version, VersionStatus.SUBMITTED)
+    version.status = VersionStatus.DRAFT
+    version.submitted_by = None
+    version.save(update_fields=["status", "submitted_by"])
+    audit_record(
+        actor=actor,
+        action="policy.reject",
+        object_type="policy_version",
+        object_id=version.pk,
+        data={"comment": comment.strip()},
     )
     return version
 
@@ -118,16 +316,34 @@ def clock_definition_update_guard(definition: ClockDefinition) -> None:
 
 @transaction.atomic
 def clock_definition_update(*, definition: ClockDefinition, actor: Any, **changes: Any) -> ClockDefinition:
+    """Change a clock of a draft. Only EDITABLE_CLOCK_FIELDS; validated; audited with before/after."""
+    unknown = set(changes) - set(EDITABLE_CLOCK_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("These clock fields cannot be changed: %(f)s") % {"f": ", ".join(sorted(unknown))}
+        )
+    if actor is not None:
+        _require_drafter(actor)
+    # Lock the version: a submit in between would otherwise let an edit slip into a submitted version.
+    PolicyVersion.objects.select_for_update().filter(pk=definition.version_id).first()
+    definition = ClockDefinition.objects.select_related("version").get(pk=definition.pk)
     clock_definition_update_guard(definition)
+    before = {k: getattr(definition, k) for k in changes}
     for k, v in changes.items():
         setattr(definition, k, v)
     _validate_clock(
-        {
-            f: getattr(definition, f)
-            for f in ("kind", "start_event", "stop_event", "target", "warn_actions", "breach_actions")
-        }
+        {f: getattr(definition, f) for f in ("kind", "start_event", "stop_event", *EDITABLE_CLOCK_FIELDS)}
     )
-    definition.save()
+    changed = {k: [before[k], v] for k, v in changes.items() if before[k] != v}
+    if changed:
+        definition.save(update_fields=list(changed))
+        audit_record(
+            actor=actor,
+            action="policy.clock_update",
+            object_type="policy_version",
+            object_id=definition.version_id,
+            data={"clock": definition.pk, "kind": definition.kind, "changes": changed},
+        )
     return definition
 
 
@@ -152,6 +368,49 @@ def templates_install(
                 version=version, actor=actor, effective_from=effective_from, check_permission=False
             )
         out[code] = version
-    ServicePolicy.objects.exclude(code=active_code).update(is_active=False)
-    ServicePolicy.objects.filter(code=active_code).update(is_active=True)
+    policy_in_force_set(code=active_code, actor=actor)
     return out
+
+
+@transaction.atomic
+def policy_in_force_set(*, code: str, actor: Any = None) -> None:
+    """Make policy ``code`` the one in force (installation and `herdesk demo load` only).
+
+    Not offered in the admin or the pages: a person changes what is in force by getting a new
+    version approved (S1 §六). Audited when it changes anything.
+    """
+    current = list(ServicePolicy.objects.filter(is_active=True).values_list("code", flat=True))
+    if current == [code]:
+        return
+    ServicePolicy.objects.exclude(code=code).update(is_active=False)
+    ServicePolicy.objects.filter(code=code).update(is_active=True)
+    audit_record(
+        actor=actor,
+        action="policy.in_force_set",
+        object_type="service_policy",
+        object_id=code,
+        data={"previous": current},
+    )
+
+
+@transaction.atomic
+def policy_describe(*, policy: ServicePolicy, name: str, description: str, actor: Any) -> ServicePolicy:
+    """Rename or re-describe a policy (the admin's only edit); audited with old and new values."""
+    current = ServicePolicy.objects.select_for_update().get(pk=policy.pk)
+    changes = {
+        k: [getattr(current, k), v]
+        for k, v in (("name", name), ("description", description))
+        if getattr(current, k) != v
+    }
+    if changes:
+        current.name, current.description = name, description
+        current.full_clean()
+        current.save(update_fields=list(changes))
+        audit_record(
+            actor=actor,
+            action="policy.describe",
+            object_type="service_policy",
+            object_id=current.code,
+            data={"changes": changes},
+        )
+    return current

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
+from herdesk.common.errors import DomainError
 
 from .models import ApiToken, Team, User
 from .roles import ROLES
@@ -92,20 +93,168 @@ def user_create(
     return user
 
 
+def _perms_of_groups(group_ids: Any) -> set[str]:
+    return {
+        f"{a}.{c}"
+        for a, c in Permission.objects.filter(group__in=list(group_ids))
+        .values_list("content_type__app_label", "codename")
+        .distinct()
+    }
+
+
+def _perms_of(user: Any) -> set[str]:
+    """What the user holds now, read from the database (not a request's cached copy)."""
+    own = {f"{a}.{c}" for a, c in user.user_permissions.values_list("content_type__app_label", "codename")}
+    return own | _perms_of_groups(user.groups.values_list("pk", flat=True))
+
+
+def _refuse_self_escalation(*, actor: Any, user: Any, new_perms: set[str]) -> None:
+    """S3 §7.4 (least privilege) and SEC-2: nobody raises their own privileges. An administrator may
+    give others any role, but a change to their own role that adds a permission is refused (another
+    administrator, or `herdesk user create` on the server, has to do it), and so is any change that
+    would make someone a superuser outside the command line."""
+    if getattr(actor, "pk", None) is None or actor.pk != user.pk:
+        return
+    gained = new_perms - _perms_of(user)
+    if gained:
+        raise DomainError(
+            _("You cannot raise your own privileges (%(p)s); ask another administrator.")
+            % {"p": ", ".join(sorted(gained))},
+            code="self_escalation",
+            status=403,
+        )
+
+
 @transaction.atomic
 def user_set_role(*, user: User, role: str, actor: Any = None) -> None:
+    """Give the user exactly one role (its group). Audited; refuses raising the actor's own rights."""
+    if role not in ROLES:
+        raise ValidationError({"role": _("Unknown role “%(role)s”.") % {"role": role}})
     group = Group.objects.filter(name=role).first()
     if group is None:
         roles_sync(actor=actor)
         group = Group.objects.get(name=role)
+    _refuse_self_escalation(actor=actor, user=user, new_perms=_perms_of_groups([group.pk]))
+    previous = list(user.groups.order_by("id").values_list("name", flat=True))
     user.groups.set([group])
+    user.user_permissions.clear()  # a role is the whole grant: no per-user extras (least privilege)
+    # Admin access follows the role (is_staff opens /admin/), never a separate tick.
+    is_staff = role == "admin"
+    if user.is_staff != is_staff:
+        user.is_staff = is_staff
+        user.save(update_fields=["is_staff"])
     audit_record(
         actor=actor,
         action="user.role_set",
         object_type="user",
         object_id=user.pk,
-        data={"username": user.username, "role": role},
+        data={"username": user.username, "role": role, "previous": previous},
     )
+
+
+# Fields of a user that an administrator may change in the admin (through `user_update`). Roles go
+# through `user_set_role`; superuser status and per-user permissions are not offered at all.
+USER_EDITABLE_FIELDS = ("first_name", "last_name", "email", "display_name", "team", "extension", "is_active")
+
+
+@transaction.atomic
+def user_update(*, user: User, actor: Any, changes: dict[str, Any]) -> User:
+    """Change a user's profile fields; each changed field is audited with old and new value."""
+    unknown = set(changes) - set(USER_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("These user fields cannot be changed here: %(f)s") % {"f": ", ".join(sorted(unknown))}
+        )
+    current = User.objects.select_for_update().get(pk=user.pk)
+    if changes.get("is_active") is False and getattr(actor, "pk", None) == user.pk:
+        raise DomainError(_("You cannot deactivate your own account."), code="self_deactivate", status=403)
+    diff: dict[str, list[Any]] = {}
+    for k, v in changes.items():
+        old = getattr(current, k)
+        if old != v:
+            diff[k] = [str(old) if old is not None else None, str(v) if v is not None else None]
+            setattr(current, k, v)
+    if diff:
+        current.full_clean(exclude=["password"])
+        current.save(update_fields=list(diff))
+        audit_record(
+            actor=actor,
+            action="user.update",
+            object_type="user",
+            object_id=current.pk,
+            data={"username": current.username, "changes": diff},
+        )
+    return current
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str | None, actor: Any) -> None:
+    """Set a password, or with None disable password login (audited that it changed; the password
+    itself never reaches the log)."""
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(
+        actor=actor,
+        action="user.password_set",
+        object_type="user",
+        object_id=user.pk,
+        data={"username": user.username, "usable": password is not None},
+    )
+
+
+@transaction.atomic
+def group_permissions_set(*, group: Group, permissions: Any, actor: Any) -> Group:
+    """Set a role group's permissions. Audited (added/removed); refused if the actor is a member and
+    the change adds a permission (raising one's own privileges, S3 §7.4). `roles_sync` puts the
+    shipped roles back to roles.py on the next `herdesk demo load`/upgrade."""
+    wanted = {p.pk for p in permissions}
+    current = set(group.permissions.values_list("pk", flat=True))
+    if wanted == current:
+        return group
+    names = {
+        p.pk: f"{p.content_type.app_label}.{p.codename}"
+        for p in Permission.objects.filter(pk__in=wanted | current).select_related("content_type")
+    }
+    added = sorted(names[i] for i in wanted - current)
+    if added and getattr(actor, "pk", None) and group.user_set.filter(pk=actor.pk).exists():
+        raise DomainError(
+            _("You cannot raise your own privileges (%(p)s); ask another administrator.")
+            % {"p": ", ".join(added)},
+            code="self_escalation",
+            status=403,
+        )
+    group.permissions.set(wanted)
+    audit_record(
+        actor=actor,
+        action="role.permissions_set",
+        object_type="group",
+        object_id=group.name,
+        data={"added": added, "removed": sorted(names[i] for i in current - wanted)},
+    )
+    return group
+
+
+@transaction.atomic
+def superuser_create(*, username: str, password: str, email: str = "", actor: Any = None) -> User:
+    """A superuser: only from the server's command line (`herdesk user create --superuser`), never
+    from a page or the admin, so no web session can mint one."""
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": _("A user with that username already exists.")})
+    user = User(username=username, email=email, is_staff=True, is_superuser=True)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    audit_record(
+        actor=actor,
+        action="user.superuser_create",
+        object_type="user",
+        object_id=user.pk,
+        data={"username": username},
+    )
+    return user
 
 
 @transaction.atomic

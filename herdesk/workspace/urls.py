@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from . import views_governance as gov
 
 app_name = "workspace"
 urlpatterns = [
@@ -19,4 +20,26 @@ urlpatterns = [
     path("attachments/<int:pk>/download/", views.attachment_download, name="attachment_download"),
     path("supervisor/", views.supervisor_board, name="supervisor"),
     path("supervisor/compliance/", views.compliance, name="compliance"),
+    # Governance (POL-1/2, CAL-1): views_governance.py
+    path("governance/policies/", gov.policy_list, name="policies"),
+    path("governance/policies/draft/", gov.policy_draft, name="policy_draft"),
+    path("governance/policies/diff/", gov.policy_diff, name="policy_diff"),
+    path("governance/policies/<int:pk>/", gov.policy_version, name="policy_version"),
+    path("governance/policies/<int:pk>/clocks/", gov.policy_clocks_save, name="policy_clocks"),
+    path("governance/policies/<int:pk>/submit/", gov.policy_submit, name="policy_submit"),
+    path("governance/policies/<int:pk>/decide/", gov.policy_decide, name="policy_decide"),
+    path("governance/calendars/", gov.calendar_list, name="calendars"),
+    path("governance/calendars/<slug:code>/", gov.calendar_page, name="calendar"),
+    path("governance/calendars/<slug:code>/hours/", gov.calendar_hours, name="calendar_hours"),
+    path("governance/calendars/<slug:code>/closures/", gov.calendar_closure_add, name="calendar_closure_add"),
+    path(
+        "governance/calendars/<slug:code>/closures/remove/",
+        gov.calendar_closure_remove,
+        name="calendar_closure_remove",
+    ),
+    path(
+        "governance/calendars/<slug:code>/holidays/",
+        gov.calendar_holidays_import,
+        name="calendar_holidays_import",
+    ),
 ]

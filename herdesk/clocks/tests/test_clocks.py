@@ -253,7 +253,7 @@ def test_ticket_keeps_its_policy_version(customer, staff) -> None:
     v1 = old.policy_version
     clocks = [dict(c) for c in SEED_000["clocks"]]
     clocks[0] = {**clocks[0], "target": "20m"}
-    v2 = version_draft_create(policy=v1.policy, clocks=clocks, actor=staff["manager"])
+    v2 = version_draft_create(policy=v1.policy, clocks=clocks, actor=staff["cs_lead"])
     version_submit(version=v2, actor=staff["cs_lead"])
     from herdesk.common.errors import DomainError
 

@@ -7,22 +7,35 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from herdesk.staff.models import Team
 from herdesk.staff.roles import ROLES
-from herdesk.staff.services import user_create
+from herdesk.staff.services import superuser_create, user_create
 
 
 class Command(BaseCommand):
-    help = "Staff users. `herdesk user create USERNAME --role ROLE [--team CODE] [--password P]`."
+    help = (
+        "Staff users. `herdesk user create USERNAME --role ROLE [--team CODE] [--password P]`; "
+        "`herdesk user create USERNAME --superuser --password P`."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         c = sub.add_parser("create", help="create a user with one role")
         c.add_argument("username")
-        c.add_argument("--role", required=True, choices=sorted(ROLES))
+        c.add_argument("--role", choices=sorted(ROLES), help="required unless --superuser")
+        c.add_argument(
+            "--superuser",
+            action="store_true",
+            help="a superuser (all permissions); only here or createsuperuser, never in the admin",
+        )
         c.add_argument("--team", help="team code, e.g. tech-support")
         c.add_argument("--password", help="omit to create a user without a password (token/API only)")
         c.add_argument("--name", default="", help="display name")
 
     def handle(self, *args: Any, **o: Any) -> None:
+        if o.get("superuser"):
+            self._superuser(o)
+            return
+        if not o.get("role"):
+            raise CommandError("--role is required (or --superuser)", returncode=2)
         team = None
         if o.get("team"):
             team = Team.objects.filter(code=o["team"]).first()
@@ -41,3 +54,14 @@ class Command(BaseCommand):
                 "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), returncode=2
             )
         self.stdout.write(f"created {user.username} ({o['role']})")
+
+    def _superuser(self, o: dict[str, Any]) -> None:
+        if not o.get("password"):
+            raise CommandError("a superuser needs --password", returncode=2)
+        try:
+            user = superuser_create(username=o["username"], password=o["password"])
+        except ValidationError as exc:
+            raise CommandError(
+                "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), returncode=2
+            )
+        self.stdout.write(f"created superuser {user.username}")
