@@ -202,16 +202,28 @@ def triage_train(*, progress: Callable[[str], None] | None = None, with_tickets:
     model = classifier.train(texts, labels, weights=weights, progress=progress)
     if progress:
         progress("store")
+    # The supervisors' page shows how well this model's recipe does on data it did not see (#15).
+    evaluation = triage_evaluate() if with_tickets else evaluate(starter, _heldout())
+    evaluation.setdefault("split", "shipped held-out set")
     with transaction.atomic():
         TriageModel.objects.filter(active=True).update(active=False)
         row = TriageModel.objects.create(
             examples=len(data),
             from_tickets=len(own),
             threshold=threshold,
-            metrics={"cv_accuracy": round(cv_accuracy, 4), "classes": model.classes},
+            metrics={
+                "cv_accuracy": round(cv_accuracy, 4),
+                "classes": model.classes,
+                "evaluation": evaluation,
+                "food_safety": food_safety_evaluate(dataset.load("heldout")),
+            },
             blob=model.dumps(),
         )
     return row
+
+
+def _heldout() -> list[LabelledText]:
+    return [LabelledText(e.text, e.problem_type) for e in dataset.load("heldout")]
 
 
 def evaluate(train: list[LabelledText], test: list[LabelledText]) -> dict[str, Any]:
@@ -257,8 +269,7 @@ def triage_evaluate(*, held_out_share: float = 0.2) -> dict[str, Any]:
         result = evaluate(starter + own[:cut], own[cut:])
         result["split"] = "time"
     else:
-        heldout = [LabelledText(e.text, e.problem_type) for e in dataset.load("heldout")]
-        result = evaluate(starter + own, heldout)
+        result = evaluate(starter + own, _heldout())
         result["split"] = "shipped held-out set"
     return result
 
