@@ -25,6 +25,10 @@ class TriagePanel:
     overridden: bool
 
 
+def _label(code: str) -> str:
+    return str(ProblemType(code).label) if code in ProblemType.values else code
+
+
 def triage_panel(*, ticket: Any) -> TriagePanel:
     """The suggestion recorded at intake; for a ticket from before triage existed, computed now."""
     row = TriageSuggestion.objects.filter(ticket=ticket).order_by("-pk").first()
@@ -32,7 +36,7 @@ def triage_panel(*, ticket: Any) -> TriagePanel:
         s = services.suggest_text(subject=ticket.subject, description=ticket.description)
         return TriagePanel(
             s.problem_type,
-            str(ProblemType(s.problem_type).label),
+            _label(s.problem_type),
             s.team_code,
             s.confidence,
             s.abstained,
