@@ -69,20 +69,18 @@ def triage_model_report() -> dict[str, Any]:
     decided = recorded.count()
     overridden = recorded.filter(overridden=True).count()
     labels = dict(ProblemType.choices)
-    evaluation = (model.metrics or {}).get("evaluation") if model else None
-    rows = []
-    if evaluation:
-        for code, m in evaluation["per_class"].items():
-            rows.append({"code": code, "label": labels.get(code, code), **m})
+    evaluation: dict[str, Any] = ((model.metrics or {}).get("evaluation") if model else None) or {}
+    confusion: dict[str, dict[str, int]] = evaluation.get("confusion", {})
+    rows = [
+        {"code": code, "label": labels.get(code, code), **m}
+        for code, m in evaluation.get("per_class", {}).items()
+    ]
     return {
         "model": model,
-        "evaluation": evaluation,
+        "evaluation": evaluation or None,
         "rows": rows,
-        "classes": [labels.get(c, c) for c in (evaluation or {}).get("confusion", {})],
-        "confusion": [
-            (labels.get(a, a), [evaluation["confusion"][a].get(p, 0) for p in evaluation["confusion"]])
-            for a in (evaluation or {}).get("confusion", {})
-        ],
+        "classes": [labels.get(c, c) for c in confusion],
+        "confusion": [(labels.get(a, a), [confusion[a].get(p, 0) for p in confusion]) for a in confusion],
         "food_safety": (model.metrics or {}).get("food_safety") if model else None,
         "decided": decided,
         "overridden": overridden,
