@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "herdesk.demo",
     "herdesk.search",
     "herdesk.triage",
+    "herdesk.analytics",
     "herdesk.ops",
     "herdesk.sms",
     "herdesk.portal",
