@@ -38,7 +38,7 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def _dims(row: dict[str, Any]) -> tuple[int, str, str]:
+def _dims(row: Any) -> tuple[int, str, str]:
     return (row.get("team_id") or 0, row["channel"], row["problem_type"])
 
 

@@ -36,7 +36,7 @@ def kpi_report(period: Period, filters: kpis.Filters | None = None) -> dict[str,
     prev_period, year_period = period.previous(), period.year_before()
     prev = kpis.compute(prev_period.first, prev_period.last, filters)
     year = kpis.compute(year_period.first, year_period.last, filters)
-    teams = dict(Team.objects.values_list("pk", "name"))
+    teams: dict[Any, str] = dict(Team.objects.values_list("pk", "name"))
     channels = dict(Channel.choices)
     types = dict(ProblemType.choices)
     return {
