@@ -210,3 +210,25 @@ def test_kpi_command_prints_every_indicator_as_json(october) -> None:
     assert codes == {k.code for k in kpis.KPIS}
     received = next(r for r in data["kpis"] if r["code"] == "received")
     assert received["value"] == 3
+
+
+def test_report_pack_pdf_and_xlsx_whose_totals_equal_the_kpis(october, tmp_path) -> None:
+    import openpyxl
+
+    pdf, xlsx = tmp_path / "2026-10.pdf", tmp_path / "2026-10.xlsx"
+    call_command(
+        "report", "monthly", "--month", "2026-10", "--format", "pdf", "--out", str(pdf), stdout=StringIO()
+    )
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 5000
+    call_command(
+        "report", "monthly", "--month", "2026-10", "--format", "xlsx", "--out", str(xlsx), stdout=StringIO()
+    )
+    book = openpyxl.load_workbook(xlsx, read_only=True)
+    sheets = book.sheetnames
+    assert len(sheets) == 6
+    by_channel = list(book[sheets[2]].iter_rows(values_only=True))
+    assert by_channel[-1][1] == 3  # total received = the KPI
+    indicators = {row[0]: row[2] for row in book[sheets[1]].iter_rows(min_row=2, values_only=True)}
+    assert indicators["received"] == 3 and indicators["follow_up_rate"] == pytest.approx(2 / 3)
+    tickets = list(book[sheets[5]].iter_rows(min_row=2, values_only=True))
+    assert len(tickets) == 3
