@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "herdesk.savedviews",
     "herdesk.demo",
     "herdesk.search",
+    "herdesk.triage",
+    "herdesk.analytics",
     "herdesk.ops",
     "herdesk.sms",
     "herdesk.portal",

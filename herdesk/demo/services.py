@@ -26,6 +26,8 @@ from herdesk.staff.services import roles_sync, team_ensure, token_create, user_c
 from herdesk.tickets import services as ts
 from herdesk.tickets.choices import Channel, Complexity, ProblemType, Status
 from herdesk.tickets.models import Category, Ticket
+from herdesk.triage.models import TriageModel
+from herdesk.triage.services import triage_train
 
 from . import data
 
@@ -146,8 +148,8 @@ def _history_ticket(
         timedelta(hours=rng.uniform(0.05, 36)) if recent else timedelta(days=rng.uniform(1.5, 90))
     )
     ptype = rng.choices(list(data.SUBJECTS), weights=[25, 25, 15, 20, 8, 7])[0]
-    product = rng.choice(products)
-    subject = rng.choice(data.SUBJECTS[ptype]).format(p=product.name, o=f"DD{rng.randint(100000, 999999)}")
+    order = f"DD{rng.randint(100000, 999999)}"
+    product, subject, description = data.request_for(rng, ptype, products, order)
     channel = rng.choices(Channel.values, weights=[40, 15, 20, 10, 10, 3, 2])[0]
     agent = users[rng.choice(["agent1", "agent2"])]
     complexity = rng.choices(Complexity.values, weights=[35, 45, 20])[0]
@@ -157,12 +159,12 @@ def _history_ticket(
         channel=channel,
         problem_type=ptype,
         subject=subject,
-        description=f"客户来电/来信反映：{subject}。请尽快处理。",
+        description=description,
         received_at=received,
         product=product,
         complexity=complexity,
         complaint_severity=("major" if ptype == "complaint" and rng.random() < 0.3 else ""),
-        order_number=f"DD{rng.randint(100000, 999999)}" if ptype == "order_inquiry" else "",
+        order_number=order if ptype == "order_inquiry" else "",
         now=now,
     )
     age_h = (now - received).total_seconds() / 3600
@@ -263,6 +265,10 @@ def demo_load(
             for i in range(chunk, min(chunk + 50, tickets)):
                 _history_ticket(rng, i, rng.choice(cust), users, teams, products, now)
                 progress(1)
+    # INT-6: a fresh installation suggests from the first ticket on — train the starter model (plus
+    # the demo history) once, at the first load.
+    if not TriageModel.objects.exists():
+        triage_train()
     # The demo customer login (portal/API) for the documented caller.
     first = cust[0]
     if not User.objects.filter(username="customer1").exists():

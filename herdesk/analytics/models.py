@@ -1,0 +1,70 @@
+"""Daily rollups (KPI-1): every indicator is a sum of these rows, so no dashboard or report scans the
+ticket table at request time. One row per local day (Asia/Shanghai) and dimension combination;
+every column is additive, so any period and any filter is a SUM over rows.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class DailyTicketStats(models.Model):
+    day = models.DateField()
+    team_id = models.BigIntegerField(default=0)  # 0: no team yet
+    channel = models.CharField(max_length=20)
+    problem_type = models.CharField(max_length=30)
+
+    received = models.PositiveIntegerField(default=0)
+    repeat_contacts = models.PositiveIntegerField(default=0)  # same customer and problem within 7 days
+    resolved = models.PositiveIntegerField(default=0)
+    resolved_first_contact = models.PositiveIntegerField(default=0)  # no transfer, no reopen
+    resolved_reopened = models.PositiveIntegerField(default=0)
+    handling_seconds = models.BigIntegerField(default=0)  # working seconds, office calendar
+    # Counts of resolved tickets per handling-time bucket (analytics.kpis.BUCKETS), for percentiles.
+    handling_histogram = models.JSONField(default=list)
+    followed_up_in_time = models.PositiveIntegerField(default=0)  # of the resolved: CLS-2 within 3 wd
+    ratings = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    ratings_satisfied = models.PositiveIntegerField(default=0)  # score 4 or 5
+    ratings_fully_solved = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    closed_finalised = models.PositiveIntegerField(default=0)  # record complete (CLS-3)
+    closed_compliant = models.PositiveIntegerField(default=0)  # every required step present
+    backlog_end_of_day = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="an_ticket_day")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "team_id", "channel", "problem_type"], name="an_ticket_day_dims"
+            )
+        ]
+
+
+class DailyClockStats(models.Model):
+    """Clocks by the local day they started (as the compliance summary counts them)."""
+
+    day = models.DateField()
+    kind = models.CharField(max_length=30)
+    team_id = models.BigIntegerField(default=0)  # 0: no team yet
+    channel = models.CharField(max_length=20)
+    problem_type = models.CharField(max_length=30)
+    complexity = models.CharField(max_length=20)
+
+    total = models.PositiveIntegerField(default=0)
+    met_on_time = models.PositiveIntegerField(default=0)
+    met_after_renegotiation = models.PositiveIntegerField(default=0)
+    breached = models.PositiveIntegerField(default=0)
+    running = models.PositiveIntegerField(default=0)
+    renegotiated = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "kind"], name="an_clock_day_kind")]
+
+
+class RollupState(models.Model):
+    """The last local day whose rollup is complete; the nightly job catches up from here."""
+
+    key = models.CharField(max_length=40, primary_key=True)
+    last_day = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)

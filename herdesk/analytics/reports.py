@@ -1,0 +1,290 @@
+"""The monthly and quarterly report pack (KPI-2, 服务数据汇总): PDF (WeasyPrint, Noto CJK fonts, charts
+drawn on the server as SVG) and XLSX (xlsxwriter in constant-memory mode, the raw ticket list
+streamed row by row so memory stays flat at 100,000 rows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import xlsxwriter
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from herdesk.tickets.choices import Channel, ProblemType, Status
+from herdesk.tickets.models import Ticket
+
+from . import kpis, selectors
+from .periods import Period
+
+ZONE = ZoneInfo("Asia/Shanghai")
+FONT = 'font-size="10" font-family="Noto Sans CJK SC"'
+
+
+def _fmt(row: dict[str, Any], key: str = "value") -> str:
+    value = row.get(key)
+    if value is None:
+        return "—"
+    if row["unit"] == "rate":
+        return f"{value:.1%}"
+    if row["unit"] in {"minutes", "per10k", "score"}:
+        return f"{value:,.1f}"
+    return f"{value:,.0f}"
+
+
+def narrative(report: dict[str, Any]) -> list[str]:
+    """A few plain sentences on what changed (against the previous period) and what missed its target."""
+    lines: list[str] = []
+    rows = {r["code"]: r for r in report["kpis"]}
+    received, prev = rows["received"]["value"] or 0, rows["received"]["previous"] or 0
+    if prev:
+        change = (received - prev) / prev
+        lines.append(
+            _("Contacts received: %(n)s, %(dir)s %(pct)s on the previous period.")
+            % {
+                "n": f"{received:,.0f}",
+                "dir": _("up") if change >= 0 else _("down"),
+                "pct": f"{abs(change):.0%}",
+            }
+        )
+    else:
+        lines.append(_("Contacts received: %(n)s.") % {"n": f"{received:,.0f}"})
+    missed = [r for r in report["kpis"] if r["met"] is False]
+    if missed:
+        lines.append(
+            _("Below target: %(list)s.")
+            % {
+                "list": "、".join(
+                    f"{r['name']} {_fmt(r)}（{_('target')} {_fmt(r, 'target')}）" for r in missed[:6]
+                )
+            }
+        )
+    else:
+        lines.append(_("Every indicator with a target met it."))
+    moves = []
+    for r in report["kpis"]:
+        if r["unit"] == "rate" and r["value"] is not None and r["previous"] is not None:
+            delta = r["value"] - r["previous"]
+            if abs(delta) >= 0.05:
+                moves.append((abs(delta), r, delta))
+    for _abs, r, delta in sorted(moves, key=lambda m: -m[0])[:3]:
+        lines.append(
+            _("%(name)s %(dir)s by %(pts)s points to %(now)s.")
+            % {
+                "name": r["name"],
+                "dir": _("rose") if delta > 0 else _("fell"),
+                "pts": f"{abs(delta) * 100:.1f}",
+                "now": _fmt(r),
+            }
+        )
+    if report["volumes"]["problem_type"]:
+        top, n = report["volumes"]["problem_type"][0]
+        lines.append(_("Most contacts were about: %(type)s (%(n)s).") % {"type": top, "n": f"{n:,}"})
+    return lines
+
+
+def _bars(
+    items: list[tuple[str, float]],
+    *,
+    width: int = 660,
+    bar: int = 16,
+    percent: bool = False,
+    label_w: int = 170,
+) -> str:
+    """A horizontal bar chart as inline SVG (WeasyPrint renders it; no browser, no JavaScript)."""
+    if not items:
+        return ""
+    peak = max(v for _, v in items) or 1
+    gap = 6
+    height = len(items) * (bar + gap) + gap
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" class="chart">']
+    for i, (label, value) in enumerate(items):
+        y = gap + i * (bar + gap)
+        w = max(1, int((width - label_w - 70) * value / peak))
+        text = f"{value:.1%}" if percent else f"{value:,.0f}"
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + bar - 5}" text-anchor="end" {FONT}>{_esc(label)}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar}" fill="#2f7d5b"/>'
+            f'<text x="{label_w + w + 4}" y="{y + bar - 5}" font-size="10">{text}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _esc(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def context(period: Period, title: str) -> dict[str, Any]:
+    report = selectors.kpi_report(period)
+    rates = [
+        (r["name"], r["value"]) for r in report["kpis"] if r["unit"] == "rate" and r["value"] is not None
+    ]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in report["kpis"]:
+        groups.setdefault(r["group"], []).append(
+            {
+                **r,
+                "shown": _fmt(r),
+                "prev_shown": _fmt(r, "previous"),
+                "year_shown": _fmt(r, "year_before"),
+                "target_shown": "" if r["target"] is None else _fmt(r, "target"),
+            }
+        )
+    return {
+        "title": title,
+        "period": period,
+        "report": report,
+        "groups": [
+            (_("Efficiency"), groups.get("efficiency", [])),
+            (_("Quality"), groups.get("quality", [])),
+            (_("Complaints"), groups.get("complaints", [])),
+            (_("Volume"), groups.get("volume", [])),
+        ],
+        "narrative": narrative(report),
+        "chart_rates": _bars(rates[:12], percent=True, label_w=330),
+        "chart_channels": _bars([(c, float(n)) for c, n in report["volumes"]["channel"]]),
+        "chart_types": _bars([(c, float(n)) for c, n in report["volumes"]["problem_type"]]),
+        "chart_teams": _bars([(c, float(n)) for c, n in report["volumes"]["team"]]),
+        "generated_at": timezone.localtime(timezone.now(), ZONE),
+    }
+
+
+def title_for(period: Period) -> str:
+    if period.kind == "quarter":
+        return _("Quarterly service data summary %(p)s") % {"p": period.label}
+    return _("Monthly service data summary %(p)s") % {"p": period.label}
+
+
+def render_pdf(period: Period, out: Path, *, language: str = "zh-hans") -> Path:
+    from weasyprint import HTML
+
+    with translation.override(language):
+        html = render_to_string("analytics/report.html", context(period, title_for(period)))
+    HTML(string=html).write_pdf(str(out))
+    return out
+
+
+def _tickets(period: Period) -> Iterable[tuple[Any, ...]]:
+    start = dt.datetime.combine(period.first, dt.time(), ZONE)
+    end = dt.datetime.combine(period.last + dt.timedelta(days=1), dt.time(), ZONE)
+    return (
+        Ticket.objects.filter(received_at__gte=start, received_at__lt=end)
+        .order_by("received_at", "pk")
+        .values_list(
+            "number",
+            "received_at",
+            "channel",
+            "problem_type",
+            "status",
+            "team__name",
+            "priority",
+            "complexity",
+            "resolved_at",
+            "closed_at",
+            "region",
+        )
+        .iterator(chunk_size=5000)
+    )
+
+
+def render_xlsx(period: Period, out: Path, *, language: str = "zh-hans") -> int:
+    """One sheet per section plus the raw ticket list. Returns the number of ticket rows written."""
+    with translation.override(language):
+        ctx = context(period, title_for(period))
+        book = xlsxwriter.Workbook(str(out), {"constant_memory": True, "remove_timezone": True})
+        bold = book.add_format({"bold": True})
+        pct = book.add_format({"num_format": "0.0%"})
+        num = book.add_format({"num_format": "#,##0.0"})
+        when = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        summary = book.add_worksheet(_("Summary")[:31])
+        summary.write_row(0, 0, [ctx["title"]], bold)
+        summary.write_row(1, 0, [f"{period.first} – {period.last}"])
+        for i, line in enumerate(ctx["narrative"], 3):
+            summary.write_row(i, 0, [line])
+        kpi_sheet = book.add_worksheet(_("Indicators")[:31])
+        head = [
+            _("Code"),
+            _("Indicator"),
+            _("Value"),
+            _("Target"),
+            _("Met"),
+            _("Previous period"),
+            _("Same period last year"),
+            _("Numerator"),
+            _("Denominator"),
+        ]
+        kpi_sheet.write_row(0, 0, head, bold)
+        for i, r in enumerate(ctx["report"]["kpis"], 1):
+            fmt = pct if r["unit"] == "rate" else num
+            kpi_sheet.write(i, 0, r["code"])
+            kpi_sheet.write(i, 1, r["name"])
+            for col, key in ((2, "value"), (3, "target"), (5, "previous"), (6, "year_before")):
+                if r[key] is not None:
+                    kpi_sheet.write_number(i, col, r[key], fmt)
+            kpi_sheet.write(i, 4, {True: _("yes"), False: _("no"), None: ""}[r["met"]])
+            for col, key in ((7, "numerator"), (8, "denominator")):
+                if r[key] is not None:
+                    kpi_sheet.write_number(i, col, r[key])
+        for key, name in (
+            ("channel", _("By channel")),
+            ("problem_type", _("By problem type")),
+            ("team", _("By team")),
+        ):
+            sheet = book.add_worksheet(name[:31])
+            sheet.write_row(0, 0, [name, _("Contacts received")], bold)
+            rows = ctx["report"]["volumes"][key]
+            for i, (label, n) in enumerate(rows, 1):
+                sheet.write(i, 0, label)
+                sheet.write_number(i, 1, n)
+            sheet.write(len(rows) + 1, 0, _("Total"), bold)
+            sheet.write_number(len(rows) + 1, 1, sum(n for _, n in rows), bold)
+        raw = book.add_worksheet(_("Tickets")[:31])
+        raw.write_row(
+            0,
+            0,
+            [
+                _("Number"),
+                _("Received"),
+                _("Channel"),
+                _("Problem type"),
+                _("Status"),
+                _("Team"),
+                _("Priority"),
+                _("Complexity"),
+                _("Resolved"),
+                _("Closed"),
+                _("Region"),
+            ],
+            bold,
+        )
+        channels, types, statuses = dict(Channel.choices), dict(ProblemType.choices), dict(Status.choices)
+        count = 0
+        for count, row in enumerate(_tickets(period), 1):
+            number, received, channel, ptype, status, team, priority, complexity, resolved, closed, region = (
+                row
+            )
+            raw.write(count, 0, number)
+            raw.write_datetime(count, 1, timezone.localtime(received, ZONE), when)
+            raw.write(count, 2, str(channels.get(channel, channel)))
+            raw.write(count, 3, str(types.get(ptype, ptype)))
+            raw.write(count, 4, str(statuses.get(status, status)))
+            raw.write(count, 5, team or "")
+            raw.write(count, 6, priority)
+            raw.write(count, 7, complexity)
+            if resolved:
+                raw.write_datetime(count, 8, timezone.localtime(resolved, ZONE), when)
+            if closed:
+                raw.write_datetime(count, 9, timezone.localtime(closed, ZONE), when)
+            raw.write(count, 10, region or "")
+        book.close()
+    return count
+
+
+def kpis_for_period(period: Period) -> dict[str, kpis.KpiValue]:
+    return kpis.compute(period.first, period.last)

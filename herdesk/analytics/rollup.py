@@ -1,0 +1,231 @@
+"""Maintaining the daily rollups (KPI-1): one local day at a time, replaced whole.
+
+`rollup_day` recomputes one day from the tickets, clocks and follow-ups of that day (a handful of
+grouped queries over indexed time ranges). Late events — a clock breached, a record finalised or a
+follow-up made after the day — change a past day's figures, so the nightly job recomputes the last
+`LATE_DAYS` days as well; `rollup_catch_up` fills every day missed while the system was down, and
+`herdesk kpi --recompute` rebuilds any period (with a progress bar).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+
+from herdesk.calendars.selectors import working_calendar
+from herdesk.clocks.models import Clock, ClockState
+from herdesk.tickets.choices import Status
+from herdesk.tickets.models import FollowUp, Ticket, Transfer
+
+from .kpis import HANDLING_CALENDAR, bucket_of, empty_histogram
+from .models import DailyClockStats, DailyTicketStats, RollupState
+
+ZONE = ZoneInfo("Asia/Shanghai")
+LATE_DAYS = 7
+REPEAT_WINDOW = dt.timedelta(days=7)
+STATE_KEY = "daily"
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time(), ZONE)
+    return start, start + dt.timedelta(days=1)
+
+
+def _dims(row: Any) -> tuple[int, str, str]:
+    return (row.get("team_id") or 0, row["channel"], row["problem_type"])
+
+
+@transaction.atomic
+def rollup_day(day: dt.date) -> int:
+    """Replace the rollup rows of one local day. Returns the number of rows written."""
+    start, end = day_bounds(day)
+    stats: dict[tuple[int, str, str], dict[str, Any]] = defaultdict(
+        lambda: {"handling_histogram": empty_histogram()}
+    )
+    dims = ("team_id", "channel", "problem_type")
+
+    received = Ticket.objects.filter(received_at__gte=start, received_at__lt=end)
+    earlier_same = Ticket.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        problem_type=OuterRef("problem_type"),
+        received_at__lt=OuterRef("received_at"),
+        received_at__gte=OuterRef("received_at") - REPEAT_WINDOW,
+    )
+    for row in (
+        received.annotate(repeat=Exists(earlier_same))
+        .values(*dims)
+        .annotate(n=Count("id"), rep=Count("id", filter=Q(repeat=True)))
+    ):
+        s = stats[_dims(row)]
+        s["received"] = row["n"]
+        s["repeat_contacts"] = row["rep"]
+
+    # Resolved on the day: first-contact resolution, handling time (working time), follow-up in time.
+    calendar = working_calendar(HANDLING_CALENDAR)
+    follow_up_met = Clock.objects.filter(
+        ticket_id=OuterRef("pk"),
+        kind="follow_up",
+        state=ClockState.MET,
+        stopped_at__lte=F("original_due_at"),
+    )
+    transfers = (
+        Transfer.objects.filter(ticket_id=OuterRef("pk"))
+        .values("ticket_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    for t in (
+        Ticket.objects.filter(resolved_at__gte=start, resolved_at__lt=end)
+        .annotate(fu=Exists(follow_up_met), n_transfers=Subquery(transfers))
+        .values(*dims, "received_at", "resolved_at", "reopen_count", "fu", "n_transfers")
+        .iterator(chunk_size=2000)
+    ):
+        s = stats[_dims(t)]
+        s["resolved"] = s.get("resolved", 0) + 1
+        first_contact = (t["n_transfers"] or 0) <= 1 and t[
+            "reopen_count"
+        ] == 0  # the first routing is no transfer
+        s["resolved_first_contact"] = s.get("resolved_first_contact", 0) + first_contact
+        s["resolved_reopened"] = s.get("resolved_reopened", 0) + (t["reopen_count"] > 0)
+        seconds = calendar.elapsed(t["received_at"], t["resolved_at"])
+        s["handling_seconds"] = s.get("handling_seconds", 0) + seconds
+        s["handling_histogram"][bucket_of(seconds)] += 1
+        s["followed_up_in_time"] = s.get("followed_up_in_time", 0) + bool(t["fu"])
+
+    for row in (
+        FollowUp.objects.filter(recorded_at__gte=start, recorded_at__lt=end)
+        .values(
+            team_id=F("ticket__team_id"), channel=F("ticket__channel"), problem_type=F("ticket__problem_type")
+        )
+        .annotate(
+            n=Count("id"),
+            total=Sum("score"),
+            satisfied=Count("id", filter=Q(score__gte=4)),
+            solved=Count("id", filter=Q(fully_solved=True)),
+        )
+    ):
+        s = stats[_dims(row)]
+        s["ratings"] = row["n"]
+        s["rating_sum"] = row["total"] or 0
+        s["ratings_satisfied"] = row["satisfied"]
+        s["ratings_fully_solved"] = row["solved"]
+
+    has_follow_up = FollowUp.objects.filter(ticket_id=OuterRef("pk"))
+    for row in (
+        Ticket.objects.filter(closed_at__gte=start, closed_at__lt=end)
+        .annotate(fu=Exists(has_follow_up))
+        .values(*dims)
+        .annotate(
+            n=Count("id"),
+            finalised=Count("id", filter=Q(record_finalized_at__isnull=False)),
+            compliant=Count(
+                "id",
+                filter=Q(
+                    record_finalized_at__isnull=False,
+                    acknowledged_at__isnull=False,
+                    first_response_at__isnull=False,
+                    fu=True,
+                ),
+            ),
+        )
+    ):
+        s = stats[_dims(row)]
+        s["closed"] = row["n"]
+        s["closed_finalised"] = row["finalised"]
+        s["closed_compliant"] = row["compliant"]
+
+    # Backlog at the end of the day: received by then and not yet closed or cancelled by then.
+    for row in (
+        Ticket.objects.filter(received_at__lt=end)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=end))
+        .exclude(status=Status.CANCELLED)
+        .exclude(status=Status.CLOSED, closed_at__isnull=True)
+        .values(*dims)
+        .annotate(n=Count("id"))
+    ):
+        stats[_dims(row)]["backlog_end_of_day"] = row["n"]
+
+    DailyTicketStats.objects.filter(day=day).delete()
+    DailyTicketStats.objects.bulk_create(
+        DailyTicketStats(day=day, team_id=k[0], channel=k[1], problem_type=k[2], **v)
+        for k, v in stats.items()
+    )
+
+    clocks = (
+        Clock.objects.filter(started_at__gte=start, started_at__lt=end)
+        .exclude(state=ClockState.CANCELLED)
+        .values(
+            "kind",
+            team_id=F("ticket__team_id"),
+            channel=F("ticket__channel"),
+            problem_type=F("ticket__problem_type"),
+            complexity=F("ticket__complexity"),
+        )
+        .annotate(
+            total=Count("id"),
+            met_on_time=Count("id", filter=Q(state=ClockState.MET, stopped_at__lte=F("original_due_at"))),
+            met_after_renegotiation=Count(
+                "id", filter=Q(state=ClockState.MET, renegotiated=True, stopped_at__gt=F("original_due_at"))
+            ),
+            breached=Count("id", filter=Q(state=ClockState.BREACHED)),
+            running=Count("id", filter=Q(state__in=[ClockState.RUNNING, ClockState.PAUSED])),
+            renegotiated_n=Count("id", filter=Q(renegotiated=True)),
+        )
+    )
+    DailyClockStats.objects.filter(day=day).delete()
+    rows = [
+        DailyClockStats(
+            day=day,
+            kind=c["kind"],
+            team_id=c["team_id"] or 0,
+            channel=c["channel"],
+            problem_type=c["problem_type"],
+            complexity=c["complexity"],
+            total=c["total"],
+            met_on_time=c["met_on_time"],
+            met_after_renegotiation=c["met_after_renegotiation"],
+            breached=c["breached"],
+            running=c["running"],
+            renegotiated=c["renegotiated_n"],
+        )
+        for c in clocks
+    ]
+    DailyClockStats.objects.bulk_create(rows)
+    return len(stats) + len(rows)
+
+
+def rollup_range(first: dt.date, last: dt.date, *, progress: Callable[[dt.date], None] | None = None) -> int:
+    """Recompute every day from `first` to `last` inclusive (any past period, e.g. a whole year)."""
+    written = 0
+    day = first
+    while day <= last:
+        written += rollup_day(day)
+        if progress:
+            progress(day)
+        day += dt.timedelta(days=1)
+    return written
+
+
+def rollup_catch_up(*, now: dt.datetime | None = None) -> tuple[dt.date, dt.date] | None:
+    """The nightly job: every day since the last complete one (catching up after downtime), the last
+    LATE_DAYS again for late events, and today so far (dashboards show "today")."""
+    today = timezone.localtime(now or timezone.now(), ZONE).date()
+    state, _ = RollupState.objects.get_or_create(key=STATE_KEY)
+    if state.last_day is None:
+        oldest = Ticket.objects.order_by("received_at").values_list("received_at", flat=True).first()
+        if oldest is None:
+            return None
+        first = timezone.localtime(oldest, ZONE).date()
+    else:
+        first = min(state.last_day + dt.timedelta(days=1), today) - dt.timedelta(days=LATE_DAYS)
+    rollup_range(first, today)
+    state.last_day = today - dt.timedelta(days=1)
+    state.save(update_fields=["last_day", "updated_at"])
+    return first, today
