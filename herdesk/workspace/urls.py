@@ -21,6 +21,13 @@ urlpatterns = [
     path("tickets/<str:number>/route/", views.route_suggestion, name="route_suggestion"),
     path("tickets/<str:number>/do/<slug:action>/", views.ticket_action, name="ticket_action"),
     path("attachments/<int:pk>/download/", views.attachment_download, name="attachment_download"),
+    path("customers/", views.customers, name="customers"),
+    path("customers/<int:pk>/", views.customer_detail, name="customer"),
+    path("customers/<int:pk>/edit/", views.customer_edit, name="customer_edit"),
+    path("contacts/<int:pk>/reveal/", views.contact_reveal, name="contact_reveal"),
+    path("contacts/<int:pk>/dial/", views.contact_dial, name="contact_dial"),
+    path("follow-up/", views.follow_up, name="follow_up"),
+    path("chat-waiting/", views.chat_waiting_fragment, name="chat_waiting"),
     path("supervisor/", views.supervisor_board, name="supervisor"),
     path("supervisor/compliance/", views.compliance, name="compliance"),
 ]

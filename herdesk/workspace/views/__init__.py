@@ -20,6 +20,15 @@ from .common import (
     counts_cache_key,
     staff_required,
 )
+from .customers import (
+    chat_waiting_fragment,
+    contact_dial,
+    contact_reveal,
+    customer_detail,
+    customer_edit,
+    customers,
+    follow_up,
+)
 from .intake_pages import _intake_context, _lookup, intake_lookup, intake_page
 from .queues import bulk_reassign, go, home, queue, queue_counts_fragment, savedview_create, savedview_remove
 from .supervisor import compliance, supervisor_board
@@ -62,8 +71,15 @@ __all__ = [
     "_ticket_or_404",
     "attachment_download",
     "bulk_reassign",
+    "chat_waiting_fragment",
     "compliance",
+    "contact_dial",
+    "contact_reveal",
     "counts_cache_key",
+    "customer_detail",
+    "customer_edit",
+    "customers",
+    "follow_up",
     "go",
     "home",
     "intake_lookup",

@@ -117,15 +117,27 @@ def _counts(user: Any) -> dict[str, int]:
 
 
 def _nav(request: HttpRequest, now: datetime) -> dict[str, Any]:
-    """What the sidebar offers this user; the counts follow through `queue_counts_fragment`."""
+    """What the sidebar offers this user: every page the role may use (issue 13); the queue
+    counts follow through `queue_counts_fragment`, the chat's waiting count through
+    `chat_waiting_fragment`."""
+    from herdesk.chat.selectors import can_chat
+    from herdesk.inbound.selectors import can_view_health
+    from herdesk.phone.selectors import can_take_calls
+
     user: Any = request.user
     role = user_role(user)
+    handler = user.has_perm("tickets.change_ticket")
     return {
         "nav_queues": _nav_queues(user, None),
         "nav_saved_views": list(savedviews_for(user=user)),
         "nav_can_intake": user.has_perm("tickets.add_ticket"),
+        "nav_chat": can_chat(user),
+        "nav_calls": can_take_calls(user),  # loads the screen pop (phone/screenpop.js)
+        "nav_follow_up": handler,
+        "nav_customers": user.has_perm("customers.view_customer"),
         "nav_supervisor": user.has_perm("tickets.view_all_tickets"),
         "nav_reports": user.has_perm("tickets.view_reports"),
+        "nav_channels": can_view_health(user),
         "nav_admin": bool(user.is_staff),
         "nav_role": ROLES.get(role, {}).get("label", role),
         "now": now,

@@ -16,8 +16,10 @@ from django.views.decorators.http import require_GET
 
 from herdesk.catalog.models import Product
 from herdesk.common.errors import DomainError
+from herdesk.common.pii import mask_phone
 from herdesk.customers.models import Customer
-from herdesk.tickets.choices import ProblemType
+from herdesk.phone.selectors import calls_visible_to
+from herdesk.tickets.choices import Channel, ProblemType
 
 from .. import actions, forms, intake, selectors
 from ..templatetags.workspace_tags import local_name
@@ -28,9 +30,22 @@ from .common import (
 )
 
 
-def _intake_context(request: HttpRequest, form: forms.IntakeForm, phone: str) -> dict[str, Any]:
+def _call_for(user: Any, call_id: str) -> Any:
+    """The hotline call an intake records: one of the agent's own calls (supervisors: any)."""
+    call_id = (call_id or "").strip()[:100]
+    return calls_visible_to(user).filter(call_id=call_id).first() if call_id else None
+
+
+def _intake_context(
+    request: HttpRequest, form: forms.IntakeForm, phone: str, call: Any = None
+) -> dict[str, Any]:
     user = request.user
-    profiles, lookup_error = _lookup(user, phone)
+    if call is not None and call.caller and not phone:
+        # The caller's profile from the call's number, looked up server-side: the number itself is
+        # not put into the page (agents see it masked, SEC-1).
+        profiles, lookup_error = _lookup(user, call.caller)
+    else:
+        profiles, lookup_error = _lookup(user, phone)
     labels = {str(k): str(v) for k, v in ProblemType.choices}
     products = {str(p.pk): local_name(p) for p in Product.objects.filter(is_active=True)}
     return {
@@ -41,6 +56,8 @@ def _intake_context(request: HttpRequest, form: forms.IntakeForm, phone: str) ->
         "profiles": profiles,
         "lookup_error": lookup_error,
         "phone": phone,
+        "call": call,
+        "call_caller": mask_phone(call.caller) if call is not None else "",
         "selected_customer": str(form["customer_id"].value() or ""),
         "auto_select": not form.is_bound,
         "intake_js": json.dumps(
@@ -73,14 +90,30 @@ def intake_page(request: HttpRequest) -> HttpResponse:
     if not user.has_perm("tickets.add_ticket"):
         raise PermissionDenied
     if request.method != "POST":
-        form = forms.IntakeForm(
-            initial={
-                "call_started_at": timezone.now().isoformat(timespec="seconds"),
-                "phone": request.GET.get("phone", ""),
-            }
-        )
+        initial: dict[str, Any] = {
+            "call_started_at": timezone.now().isoformat(timespec="seconds"),
+            "phone": request.GET.get("phone", ""),
+        }
+        call = _call_for(user, request.GET.get("call", ""))
+        if request.GET.get("call") and call is None:
+            messages.warning(request, _("That call was not found among your calls."))
+        if call is not None:
+            # Opened from the screen pop: the call's start is the contact's receipt time (INT-2),
+            # the caller is pre-selected and the call is linked to the ticket on submit.
+            started = call.ringing_at or call.answered_at or timezone.now()
+            initial.update(
+                {
+                    "call": call.call_id,
+                    "channel": Channel.PHONE,
+                    "call_started_at": started.isoformat(timespec="seconds"),
+                    "customer_id": call.customer_id,
+                }
+            )
+        form = forms.IntakeForm(initial=initial)
         return _page(
-            request, "workspace/intake.html", _intake_context(request, form, request.GET.get("phone", ""))
+            request,
+            "workspace/intake.html",
+            _intake_context(request, form, request.GET.get("phone", ""), call),
         )
     customer = None
     raw_id = (request.POST.get("customer_id") or "").strip()
@@ -89,7 +122,8 @@ def intake_page(request: HttpRequest) -> HttpResponse:
             customer = selectors.customer_for_intake(user=user, pk=int(raw_id))
         except Customer.DoesNotExist:
             customer = None
-    form = forms.IntakeForm(request.POST, customer=customer)
+    call = _call_for(user, request.POST.get("call", ""))
+    form = forms.IntakeForm(request.POST, customer=customer, call=call)
     if form.is_valid():
         d = form.cleaned_data
         product = d.get("product")
@@ -104,7 +138,7 @@ def intake_page(request: HttpRequest) -> HttpResponse:
                 actor=user,
                 customer=customer,
                 new_name=d.get("new_name", ""),
-                phone=d.get("phone", ""),
+                phone=d.get("phone", "") or (call.caller if call is not None else ""),
                 region=d.get("region", ""),
                 channel=d["channel"],
                 call_started_at=d["call_started_at"],
@@ -116,6 +150,7 @@ def intake_page(request: HttpRequest) -> HttpResponse:
                 priority=d["priority"],
                 complexity=d["complexity"],
                 readback=readback,
+                call_id=call.call_id if call is not None else "",
             )
         except (ValidationError, DomainError) as exc:
             _apply_errors(form, exc)
@@ -128,7 +163,7 @@ def intake_page(request: HttpRequest) -> HttpResponse:
     return _page(
         request,
         "workspace/intake.html",
-        _intake_context(request, form, request.POST.get("phone", "")),
+        _intake_context(request, form, request.POST.get("phone", ""), call),
         status=400,
     )
 
