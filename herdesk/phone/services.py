@@ -73,7 +73,13 @@ def screen_pop(*, user: Any, call: CallRecord, event: str) -> dict[str, Any]:
         qs = tickets_visible_to(user).filter(customer_id=customer.pk)
         open_count = qs.filter(status__in=OPEN_STATUSES).count()
         tickets = [
-            {"number": t.number, "subject": t.subject, "status": t.status, "channel": t.channel}
+            {
+                "number": t.number,
+                "subject": t.subject,
+                "status": t.status,
+                "status_label": str(t.get_status_display()),
+                "channel": t.channel,
+            }
             for t in qs.order_by("-id")[:5]
         ]
     return {
@@ -92,6 +98,7 @@ def screen_pop(*, user: Any, call: CallRecord, event: str) -> dict[str, Any]:
             if customer.organisation_id and customer.organisation
             else "",
             "tier": customer.tier,
+            "tier_label": str(customer.get_tier_display()),
             "account_manager": str(customer.account_manager) if customer.account_manager_id else "",
         },
         "open_tickets": open_count,
