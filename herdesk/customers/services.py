@@ -181,3 +181,104 @@ def customer_account_set(
         data={"changes": changes, "customers_following": followers},
     )
     return current
+
+
+def customer_profile_update(
+    *, actor: Any, customer: Customer, tier: str, account_manager: Any, lifecycle_stage: str
+) -> Customer:
+    """Change a customer's tier, account manager and lifecycle stage (staff customer page).
+
+    Tier and account manager follow the organisation (see customer_create_detailed): for a customer
+    of an organisation the organisation and all its customers change together, so every contact of
+    a key account is served as one. Only holders of customers.change_customer; audited with the
+    old and new values. Raises PermissionDenied, ValidationError keyed by field.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    if not actor.has_perm("customers.change_customer"):
+        raise PermissionDenied
+    errors: dict[str, str] = {}
+    if tier not in Tier.values:
+        errors["tier"] = _("Choose a valid tier.")
+    if lifecycle_stage not in Lifecycle.values:
+        errors["lifecycle_stage"] = _("Choose a valid lifecycle stage.")
+    if account_manager is not None and (
+        getattr(account_manager, "customer_id", None) or not account_manager.is_active
+    ):
+        errors["account_manager"] = _("The account manager must be an active member of staff.")
+    if errors:
+        raise ValidationError(errors)
+    before = {
+        "tier": customer.tier,
+        "account_manager": customer.account_manager_id,
+        "lifecycle_stage": customer.lifecycle_stage,
+    }
+    after = {
+        "tier": tier,
+        "account_manager": getattr(account_manager, "pk", None),
+        "lifecycle_stage": lifecycle_stage,
+    }
+    changes = {"tier": tier, "account_manager": account_manager, "lifecycle_stage": lifecycle_stage}
+    if customer.organisation_id:
+        Organisation.objects.filter(pk=customer.organisation_id).update(**changes)
+        Customer.objects.filter(organisation_id=customer.organisation_id).update(**changes)
+    else:
+        Customer.objects.filter(pk=customer.pk).update(**changes)
+    customer.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action="customer.update",
+        object_type="customer",
+        object_id=customer.pk,
+        data={"before": before, "after": after, "organisation": customer.organisation_id},
+    )
+    return customer
+
+
+# An agent or engineer sees phone numbers masked (SEC-1); revealing one is a personal-data read
+# with a stated reason, audited, and limited per user so that it cannot become a bulk export.
+REVEAL_LIMIT_PER_HOUR = 20
+REVEAL_ACTION = "pii.reveal"
+
+
+def contact_phone_reveal(*, actor: Any, contact: Contact, reason: str, now: Any = None) -> str:
+    """Return the contact's full phone number to a member of staff who gives a reason.
+
+    Writes an audit entry (who, which customer, the reason) — committed even though nothing else
+    changes. At most REVEAL_LIMIT_PER_HOUR reveals per user in any hour (counted from the audit
+    log, so the limit holds across processes and restarts). Raises ValidationError (no reason,
+    no number, limit reached) or PermissionDenied (portal customers, roles without customer access).
+    """
+    from datetime import timedelta
+
+    from django.core.exceptions import PermissionDenied
+    from django.utils import timezone
+
+    from herdesk.audit.models import AuditEntry
+
+    if getattr(actor, "customer_id", None) or not actor.has_perm("customers.view_customer"):
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ValidationError({"reason": _("Say why you need the full number.")})
+    if not contact.phone:
+        raise ValidationError({"reason": _("This contact has no phone number.")})
+    now = now or timezone.now()
+    with transaction.atomic():
+        recent = AuditEntry.objects.filter(
+            actor_id=actor.pk, action=REVEAL_ACTION, occurred_at__gte=now - timedelta(hours=1)
+        ).count()
+        if recent >= REVEAL_LIMIT_PER_HOUR:
+            msg = _(
+                "You have revealed %(n)d numbers in the last hour, the most allowed. "
+                "Use click-to-call, or ask your supervisor."
+            ) % {"n": REVEAL_LIMIT_PER_HOUR}
+            raise ValidationError({"reason": ValidationError(msg, code="rate_limited")})
+        audit_record(
+            actor=actor,
+            action=REVEAL_ACTION,
+            object_type="customer",
+            object_id=contact.customer_id,
+            data={"contact": contact.pk, "fields": ["phone"], "reason": reason[:500]},
+        )
+    return contact.phone

@@ -82,3 +82,38 @@ class CallRecord(models.Model):
 
     def __str__(self) -> str:
         return f"call {self.call_id} ({self.status})"
+
+
+class DialRequest(models.Model):
+    """Click-to-call: a member of staff asked the CTI to dial a customer from their extension.
+
+    The number never goes to the agent's browser: the CTI bridge receives it on the channel-layer
+    group `phone-cti` (services.call_dial_request), the agent only sees the masked number."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    extension = models.CharField(_("extension"), max_length=20)
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "customers.Contact", verbose_name=_("contact"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        verbose_name=_("ticket"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+
+    class Meta:
+        verbose_name = _("click-to-call request")
+        verbose_name_plural = _("click-to-call requests")
+        indexes = [models.Index(fields=["requested_by", "-requested_at"], name="dial_user_at")]
+
+    def __str__(self) -> str:
+        return f"dial {self.pk} ({self.extension})"

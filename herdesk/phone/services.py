@@ -73,7 +73,13 @@ def screen_pop(*, user: Any, call: CallRecord, event: str) -> dict[str, Any]:
         qs = tickets_visible_to(user).filter(customer_id=customer.pk)
         open_count = qs.filter(status__in=OPEN_STATUSES).count()
         tickets = [
-            {"number": t.number, "subject": t.subject, "status": t.status, "channel": t.channel}
+            {
+                "number": t.number,
+                "subject": t.subject,
+                "status": t.status,
+                "status_label": str(t.get_status_display()),
+                "channel": t.channel,
+            }
             for t in qs.order_by("-id")[:5]
         ]
     return {
@@ -92,6 +98,7 @@ def screen_pop(*, user: Any, call: CallRecord, event: str) -> dict[str, Any]:
             if customer.organisation_id and customer.organisation
             else "",
             "tier": customer.tier,
+            "tier_label": str(customer.get_tier_display()),
             "account_manager": str(customer.account_manager) if customer.account_manager_id else "",
         },
         "open_tickets": open_count,
@@ -282,3 +289,74 @@ def call_link_ticket(*, call_id: str, ticket_number: str, actor: Any) -> CallRec
         call.interaction = _call_interaction(call)
     call.save()
     return call
+
+
+CTI_GROUP = "phone-cti"  # the CTI bridge's channel-layer group: outbound dial requests
+
+
+def call_dial_request(*, actor: Any, contact: Any, ticket: Any = None, now: datetime | None = None) -> Any:
+    """Click-to-call (issue 13): ask the CTI to ring the agent's extension and dial the contact.
+
+    The full number goes only to the CTI bridge (group CTI_GROUP, after commit); the agent's
+    screen-pop socket gets a "dialing" frame with the masked number. The request is recorded
+    (DialRequest) and audited as a use of personal data. Raises PermissionDenied (not service
+    staff, or the customer is not visible) or ValidationError (no extension, no phone number).
+    """
+    from django.core.exceptions import PermissionDenied
+
+    from herdesk.audit.services import audit_record
+    from herdesk.customers.selectors import customers_visible_to
+
+    from .models import DialRequest
+    from .selectors import can_take_calls
+
+    if not can_take_calls(actor) or not customers_visible_to(actor).filter(pk=contact.customer_id).exists():
+        raise PermissionDenied
+    extension = (getattr(actor, "extension", "") or "").strip()
+    if not extension:
+        raise ValidationError(
+            {"extension": _("You have no phone extension; ask an administrator to set one.")}
+        )
+    if not contact.phone:
+        raise ValidationError({"contact": _("This contact has no phone number.")})
+    now = now or timezone.now()
+    with transaction.atomic():
+        req = DialRequest.objects.create(
+            requested_by=actor,
+            extension=extension,
+            customer_id=contact.customer_id,
+            contact=contact,
+            ticket=ticket,
+            requested_at=now,
+        )
+        audit_record(
+            actor=actor,
+            action="call.dial",
+            object_type="customer",
+            object_id=contact.customer_id,
+            data={"request": req.pk, "contact": contact.pk, "ticket": getattr(ticket, "number", "")},
+        )
+        publish_after_commit(
+            CTI_GROUP,
+            {
+                "type": "phone.dial",
+                "payload": {
+                    "type": "dial",
+                    "request": req.pk,
+                    "extension": extension,
+                    "number": contact.phone,
+                    "ticket": getattr(ticket, "number", ""),
+                },
+            },
+        )
+        _publish(
+            agent_group(actor.pk),
+            {
+                "type": "dialing",
+                "request": req.pk,
+                "number": mask_phone(contact.phone),
+                "customer": contact.customer.name,
+                "ticket": getattr(ticket, "number", ""),
+            },
+        )
+    return req

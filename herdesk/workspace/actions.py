@@ -66,10 +66,14 @@ def intake_submit(
     complexity: str,
     readback: str,
     complaint_severity: str = "",
+    call_id: str = "",
     now: datetime | None = None,
 ) -> Ticket:
     """Record a phone/chat contact (INT-3): the customer (created inline if new), the ticket with
     `received_at` = the call start, and the agent's confirmed read-back as the first response.
+
+    With `call_id` (the intake opened from a screen pop) the hotline call is linked to the new
+    ticket (phone.services.call_link_ticket), in the same transaction.
 
     Side effects: whatever customer_create, ticket_create and interaction_add write (audit, clocks).
     Raises ValidationError keyed by field.
@@ -109,6 +113,10 @@ def intake_submit(
         occurred_at=now,
         body=_("Read-back confirmed by the customer: %(summary)s") % {"summary": readback},
     )
+    if call_id:
+        from herdesk.phone.services import call_link_ticket
+
+        call_link_ticket(call_id=call_id, ticket_number=ticket.number, actor=actor)
     return ticket
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from herdesk.catalog.models import Product
 from herdesk.clocks.models import Clock
 from herdesk.common.reflists import cached_list
-from herdesk.customers.choices import Tier
+from herdesk.customers.choices import Lifecycle, Tier
 from herdesk.savedviews.choices import Queue
 from herdesk.staff.models import Team, User
 from herdesk.tickets.choices import (
@@ -246,6 +246,8 @@ class IntakeForm(forms.Form):
     )
     call_started_at = forms.DateTimeField(widget=forms.HiddenInput)
     customer_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # The hotline call this intake records (screen pop → "new intake", issue 12): linked on submit.
+    call = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
     phone = forms.CharField(label=_("Caller's phone"), max_length=40, required=False)
     new_name = forms.CharField(label=_("Name (new customer)"), max_length=120, required=False)
     region = forms.CharField(label=_("Region"), max_length=60, required=False)
@@ -274,9 +276,10 @@ class IntakeForm(forms.Form):
     )
     confirmed = forms.BooleanField(label=_("The customer confirmed the read-back summary"), required=False)
 
-    def __init__(self, *args: Any, customer: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, customer: Any = None, call: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.customer = customer  # resolved by the view through customers_visible_to
+        self.call_record = call  # resolved by the view through phone.selectors.calls_visible_to
 
     def clean_call_started_at(self) -> Any:
         value = self.cleaned_data["call_started_at"]
@@ -287,9 +290,11 @@ class IntakeForm(forms.Form):
     def missing(self) -> list[str]:
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
         customer = self.customer
+        call_number = bool(self.call_record and self.call_record.caller)
         return intake.intake_missing(
             name=customer.name if customer else data.get("new_name", ""),
-            contact="x" if customer else data.get("phone", ""),
+            # The caller's number of a linked call is the contact (the agent need not see it).
+            contact="x" if customer or call_number else data.get("phone", ""),
             region=data.get("region") or (customer.region if customer else ""),
             problem_type=data.get("problem_type", ""),
             product=str(data["product"].pk) if data.get("product") else "",
@@ -301,6 +306,8 @@ class IntakeForm(forms.Form):
         data = super().clean() or {}
         if self.data.get("customer_id") and self.customer is None:
             self.add_error(None, _("That customer was not found."))
+        if self.data.get("call") and self.call_record is None:
+            self.add_error(None, _("That call was not found among your calls."))
         field_of = {
             "name": "new_name",
             "contact": "phone",
@@ -559,8 +566,9 @@ class FollowUpForm(forms.Form):
         choices=[("phone", _("Phone")), ("email", _("Email")), ("sms", _("SMS")), ("link", _("Survey link"))],
     )
     fully_solved = forms.BooleanField(label=_("Fully solved"), required=False)
+    # No default: a pre-filled 5 was recorded whenever the agent did not ask (issue 13).
     score = forms.TypedChoiceField(
-        label=_("Satisfaction (1–5)"), coerce=int, initial=5, choices=[(i, str(i)) for i in range(5, 0, -1)]
+        label=_("Satisfaction (1–5)"), coerce=int, choices=_choices((i, str(i)) for i in range(5, 0, -1))
     )
     comments = forms.CharField(
         label=_("Other needs or suggestions"),
@@ -614,3 +622,38 @@ class MonthForm(forms.Form):
         max_length=7,
         error_messages={"invalid": _("Give the month as YYYY-MM.")},
     )
+
+
+class CustomerProfileForm(forms.Form):
+    """The customer page's edit: tier, account manager, lifecycle stage (customers.services
+    .customer_profile_update decides and audits)."""
+
+    tier = forms.ChoiceField(label=_("Tier"), choices=Tier.choices)
+    account_manager = StaffChoiceField(
+        label=_("Account manager"), queryset=User.objects.none(), required=False, empty_label="—"
+    )
+    lifecycle_stage = forms.ChoiceField(label=_("Lifecycle stage"), choices=Lifecycle.choices)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["account_manager"]).queryset = assignable_staff()
+
+
+class RevealForm(forms.Form):
+    """Why the full phone number is needed (audited with the read)."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        min_length=2,
+        error_messages={
+            "required": _("Say why you need the full number."),
+            "min_length": _("Say why you need the full number."),
+        },
+    )
+    ticket = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
+
+
+class CustomerSearchForm(forms.Form):
+    q = forms.CharField(label=_("Name or organisation"), max_length=60, required=False)
+    phone = forms.CharField(label=_("Phone number"), max_length=40, required=False)

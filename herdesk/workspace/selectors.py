@@ -300,6 +300,7 @@ class TicketPageData:
     # Timeline entry id → its email (INT-1): the link to the safely shown message, its attachments
     # and original. (Delivery status of anything sent: the entry's own data, see delivery_status.)
     emails: dict[int, EmailRef] = field(default_factory=dict)
+    contact_pk: int | None = None  # for "reveal with a reason" and click-to-call
 
 
 @dataclass
@@ -426,6 +427,7 @@ def ticket_page(*, user: Any, number: str, now: datetime | None = None) -> Ticke
         ),
         options=list(ticket.options.order_by("position")),
         contact=contact,
+        contact_pk=contact_obj.pk if contact_obj else None,
         address=address_view(user=user, customer=ticket.customer),
         actions=available_actions(user=user, ticket=ticket),
         customer_stats=customer_stats(customer=ticket.customer),

@@ -202,3 +202,10 @@
     });
   };
 })();
+
+/* A refused htmx request (400 bad input, 429 over a limit) carries its message as HTML to show in
+   place, like a 200: htmx would otherwise drop it. */
+document.addEventListener("htmx:beforeSwap", function (e) {
+  var s = e.detail.xhr.status;
+  if (s === 400 || s === 409 || s === 429) { e.detail.shouldSwap = true; e.detail.isError = false; }
+});

@@ -32,6 +32,15 @@ register = template.Library()
 
 # Stroke icons drawn after Feather (MIT licence), inlined so the intranet needs no icon font.
 ICONS: dict[str, tuple[str, ...]] = {
+    "star": (
+        '<polygon points="12 2 15.09 8.26 22 9.27 17 14.14 18.18 21.02 12 17.77 5.82 21.02 7 14.14 2 9.27'
+        ' 8.91 8.26 12 2"/>',
+    ),
+    "eye": ('<path d="M1 12s4-8 11-8 11 8 11 8-4 8-11 8-11-8-11-8z"/>', '<circle cx="12" cy="12" r="3"/>'),
+    "briefcase": (
+        '<rect x="2" y="7" width="20" height="14" rx="2" ry="2"/>',
+        '<path d="M16 21V5a2 2 0 0 0-2-2h-4a2 2 0 0 0-2 2v16"/>',
+    ),
     "inbox": (
         '<polyline points="22 12 16 12 14 15 10 15 8 12 2 12"/>',
         (
@@ -551,3 +560,21 @@ def queue_rows(page: Any, now: datetime | None = None, can_reassign: bool = Fals
             f"{_ticket_cells(t, page.kind, env, url(t.number))}\n  </tr>"
         )
     return mark_safe("".join(out))  # every part is escaped above (format_html, _e)
+
+
+@register.inclusion_tag("workspace/partials/sidebar.html", takes_context=True)
+def workspace_sidebar(context: template.Context, active: str = "") -> dict[str, Any]:
+    """The role's navigation, the same on every staff page (workspace, chat console, channels):
+    pages that are not rendered by workspace views get it computed here."""
+    from herdesk.workspace.views.common import _nav
+
+    request = context.get("request")
+    nav: dict[str, Any] = {str(k): v for k, v in context.flatten().items() if str(k).startswith("nav_")}
+    if "nav_queues" not in nav and request is not None:
+        nav = _nav(request, timezone.now())
+    return {
+        **nav,
+        "request": request,
+        "active": active or context.get("active", ""),
+        "csrf_token": context.get("csrf_token"),
+    }
