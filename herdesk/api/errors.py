@@ -56,6 +56,17 @@ def _pydantic_message(err: dict[str, Any]) -> str:
         return _("Not a valid date-time; use ISO 8601 with an offset, e.g. 2026-11-23T09:30:00+08:00.")
     if t.startswith("int") or t.startswith("float"):
         return _("Must be a number.")
+    if t == "string_pattern_mismatch" and tuple(err.get("loc", ()))[-1:] == ("month",):
+        return _("Give the month as YYYY-MM.")
+    if t == "string_pattern_mismatch":
+        return _("Not in the expected format.")
+    if t.startswith(("greater_than", "less_than")):
+        return _("This number is out of range.")
+    if t in ("too_short", "too_long"):
+        return _("Between %(min)s and %(max)s items.") % {
+            "min": ctx.get("min_length", 0),
+            "max": ctx.get("max_length", "∞"),
+        }
     if t == "json_invalid":
         return _("The request body is not valid JSON.")
     return str(err.get("msg", _("Invalid value.")))
