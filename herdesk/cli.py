@@ -20,7 +20,8 @@ Everyday commands / 常用命令:
                                               in-process scheduler on the embedded default
   demo load                                   Load the demo company, staff, customers, tickets (idempotent)
   user create USERNAME --role ROLE [--team T] Create a staff user (roles: agent, tech_engineer, ...)
-  token create --user USERNAME                Create an API token (shown once)
+  token create --user USERNAME                Create an API token (shown once; --scopes, --expires-days)
+  token list [--user U] / token revoke PREFIX  List API tokens (scopes, expiry, last use) / revoke one
   audit verify                                Check the hash chain of the audit log
   calendar add CALENDAR START DURATION        Working-time arithmetic: due instant (e.g. 2h, 3wd)
   calendar elapsed CALENDAR START END         Working seconds between two instants

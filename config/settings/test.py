@@ -23,3 +23,8 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 _suffix = env("HERDESK_TEST_DB_SUFFIX", default="")  # noqa: F405
 if _suffix and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_herdesk_{_suffix}"}  # noqa: F405
+
+# The API's per-IP/per-token limits count every request of the whole run (one IP, the cache lives
+# for the process); herdesk/api/tests/test_limits.py sets small limits where it tests them.
+HERDESK_API_RATE_PER_IP = 1_000_000
+HERDESK_API_RATE_PER_TOKEN = 1_000_000

@@ -1,9 +1,13 @@
-"""REST API v1 (django-ninja). Endpoints are thin: parse, call a service or selector, shape output."""
+"""REST API v1 (django-ninja). Endpoints are thin: parse, call a service or selector, shape output.
+
+Modules: this one (the API object, customers, tickets create/read/list, search, compliance),
+`ticket_actions` (one operation per ticket action, issue #21), `tokens` (API token management).
+Every operation documents its error statuses with the JSON error schema (errors.error_responses).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
@@ -12,75 +16,72 @@ from django.utils.translation import gettext as _
 from ninja import Header, NinjaAPI, Query, Schema, Status
 
 from herdesk.catalog.models import Product
-from herdesk.clocks.models import Clock
 from herdesk.clocks.selectors import compliance_summary
 from herdesk.customers import selectors as customer_selectors
 from herdesk.customers import services as customer_services
-from herdesk.customers.models import Customer, Organisation
+from herdesk.customers.models import Organisation
 from herdesk.search import selectors as search_selectors
-from herdesk.staff.models import Team, User
 from herdesk.tickets import selectors as ticket_selectors
 from herdesk.tickets import services as ticket_services
-from herdesk.tickets.models import Category, Ticket
+from herdesk.tickets.choices import Channel
+from herdesk.tickets.models import Category
 
 from . import errors
 from .auth import TokenAuth
+from .docs import OfflineSwagger
+from .errors import error_responses
 from .schemas import (
     ComplianceRow,
     CustomerIn,
     CustomerOut,
-    InteractionIn,
-    InteractionOut,
     TicketIn,
     TicketListOut,
     TicketOut,
     TicketPage,
-    TransitionIn,
 )
+
+# Re-exported for code written against the single-module API (other branches).
+from .shaping import clock_out as _clock_out  # noqa: F401
+from .shaping import customer_out as _customer_out
+from .shaping import require as _require
+from .shaping import ticket_for as _ticket_for
+from .shaping import ticket_list_out as _ticket_list_out
+from .shaping import ticket_out as _ticket_out
+from .shaping import user_of as _user
 
 api = NinjaAPI(
     title="Herdesk API",
     version="1",
+    description=(
+        "Bearer tokens (`Authorization: Bearer hdk_…`) with scopes: `read` for GET, `write` for "
+        "changes, `admin` to manage other users' tokens. Rate limits per token and per IP answer "
+        "429 with `Retry-After`. Every error is JSON `{code, message, errors: [{field, message}]}`."
+    ),
     urls_namespace="api",
     auth=TokenAuth(),
+    docs=OfflineSwagger(),
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
 errors.install(api)
 
+# The largest a JSON body may be is DATA_UPLOAD_MAX_MEMORY_SIZE; beyond it the answer is 413.
+READ_ERRORS = error_responses(400, 401, 403, 422, 429)
+BODY_ERRORS = error_responses(400, 401, 403, 404, 413, 422, 429)
+MAX_ID = 2**63 - 1  # the largest id a database integer column holds (SQLite and PostgreSQL)
+MONTH_PATTERN = r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$"  # YYYY-MM, 1970-01 … 2999-12
 
-def _user(request: HttpRequest) -> User:
-    """The token's user (TokenAuth guarantees an authenticated User on every endpoint)."""
-    return cast(User, request.user)
-
-
-def _require(request: HttpRequest, perm: str) -> User:
-    user = _user(request)
-    if not user.has_perm(perm):
-        raise PermissionDenied
-    return user
+# Fields only the service centre sets on a ticket (S1: the received time, the channel it came in
+# on and the triage classification are facts recorded by staff, not claims of the customer).
+STAFF_ONLY_TICKET_FIELDS = ("received_at", "channel", "priority", "complexity", "complaint_severity")
 
 
-def _customer_out(user: Any, c: Customer) -> dict[str, Any]:
-    contact = next(iter(c.contacts.all()), None)
-    view = customer_selectors.contact_view(user=user, contact=contact, purpose="api") if contact else None
-    return {
-        "id": c.pk,
-        "name": c.name,
-        "kind": c.kind,
-        "organisation_id": c.organisation_id,
-        "organisation": c.organisation.name if c.organisation is not None else None,
-        "region": c.region,
-        "tier": c.tier,
-        "lifecycle_stage": c.lifecycle_stage,
-        "account_manager": str(c.account_manager) if c.account_manager_id else None,
-        "phone": view.phone if view else "",
-        "email": view.email if view else "",
-        "masked": view.masked if view else True,
-    }
-
-
-@api.post("/v1/customers", response={201: CustomerOut}, tags=["customers"])
+@api.post(
+    "/v1/customers",
+    response={201: CustomerOut, **BODY_ERRORS},
+    tags=["customers"],
+    operation_id="customer_create",
+)
 def customer_create(request: HttpRequest, payload: CustomerIn) -> Status[dict[str, Any]]:
     user = _require(request, "customers.add_customer")
     org = Organisation.objects.get(pk=payload.organisation_id) if payload.organisation_id else None
@@ -100,7 +101,12 @@ def customer_create(request: HttpRequest, payload: CustomerIn) -> Status[dict[st
     return Status(201, _customer_out(user, c))
 
 
-@api.get("/v1/customers", response=list[CustomerOut], tags=["customers"])
+@api.get(
+    "/v1/customers",
+    response={200: list[CustomerOut], **READ_ERRORS},
+    tags=["customers"],
+    operation_id="customer_search",
+)
 def customer_search(
     request: HttpRequest,
     q: str = Query("", max_length=100),
@@ -109,77 +115,46 @@ def customer_search(
     limit: int = Query(25, ge=1, le=100),
 ) -> list[dict[str, Any]]:
     user = _require(request, "customers.view_customer")
+    if "\x00" in q + phone + email:
+        raise ValidationError({"q": _("Text must not contain NUL (0x00) characters.")})
     qs = customer_selectors.customer_search(user=user, q=q, phone=phone, email=email)
     return [_customer_out(user, c) for c in qs.prefetch_related("contacts")[:limit]]
 
 
-def _clock_out(c: Clock, now: datetime) -> dict[str, Any]:
-    return {
-        "kind": c.kind,
-        "cycle": c.cycle,
-        "target": c.target,
-        "calendar": c.calendar_code,
-        "state": c.state,
-        "started_at": c.started_at,
-        "due_at": c.due_at,
-        "original_due_at": c.original_due_at,
-        "renegotiated": c.renegotiated,
-        "stopped_at": c.stopped_at,
-        "seconds_left": None if c.stopped_at else int((c.due_at - now).total_seconds()),
-    }
-
-
-def _ticket_list_out(t: Ticket) -> dict[str, Any]:
-    return {
-        "number": t.number,
-        "subject": t.subject,
-        "status": t.status,
-        "channel": t.channel,
-        "problem_type": t.problem_type,
-        "priority": t.priority,
-        "complexity": t.complexity,
-        "customer_id": t.customer_id,
-        "customer_name": t.customer.name,
-        "team": t.team.name if t.team is not None else None,
-        "assignee": str(t.assignee) if t.assignee_id else None,
-        "received_at": t.received_at,
-        "updated_at": t.updated_at,
-    }
-
-
-def _ticket_out(t: Ticket) -> dict[str, Any]:
-    now = timezone.now()
-    clocks = Clock.objects.filter(ticket=t).exclude(state="cancelled").order_by("started_at", "id")
-    return {
-        **_ticket_list_out(t),
-        "description": t.description,
-        "region": t.region,
-        "order_number": t.order_number,
-        "product": str(t.product) if t.product_id else None,
-        "category": str(t.category) if t.category_id else None,
-        "first_contact_owner": str(t.first_contact_owner) if t.first_contact_owner_id else None,
-        "solution_stage": t.solution_stage,
-        "complaint_severity": t.complaint_severity,
-        "policy_version": str(t.policy_version) if t.policy_version_id else None,
-        "clocks": [_clock_out(c, now) for c in clocks],
-    }
-
-
-@api.post("/v1/tickets", response={201: TicketOut, 200: TicketOut}, tags=["tickets"])
+@api.post(
+    "/v1/tickets",
+    response={201: TicketOut, 200: TicketOut, **BODY_ERRORS},
+    tags=["tickets"],
+    operation_id="ticket_create",
+)
 def ticket_create(
     request: HttpRequest,
     payload: TicketIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
 ) -> Status[dict[str, Any]]:
+    """Create a ticket (200 instead of 201 when the Idempotency-Key was seen with the same body).
+    A customer's token may not set received_at, channel, priority, complexity or
+    complaint_severity: 422 naming the field."""
     user = _user(request)
     if not (user.customer_id or user.has_perm("tickets.add_ticket")):
         raise PermissionDenied
     customer = customer_selectors.customers_visible_to(user).get(pk=payload.customer_id)
+    if user.customer_id:
+        sent = [f for f in STAFF_ONLY_TICKET_FIELDS if f in payload.model_fields_set]
+        if sent:
+            raise ValidationError(
+                {f: _("Only the service centre sets this field; leave it out.") for f in sent}
+            )
+        channel: str = Channel.PORTAL
+    elif payload.channel is None:
+        raise ValidationError({"channel": _("This field is required.")})
+    else:
+        channel = payload.channel
     product = Product.objects.get(code=payload.product_code) if payload.product_code else None
     category = Category.objects.get(pk=payload.category_id) if payload.category_id else None
     # INT-3: a phone or chat contact recorded through the API is held to the intake checklist.
     ticket_services.intake_check_for_customer(
-        channel=payload.channel,
+        channel=channel,
         customer=customer,
         problem_type=payload.problem_type,
         region=payload.region,
@@ -194,7 +169,7 @@ def ticket_create(
     ticket = ticket_services.ticket_create(
         actor=user,
         customer=customer,
-        channel=payload.channel,
+        channel=channel,
         problem_type=payload.problem_type,
         subject=payload.subject,
         description=payload.description,
@@ -213,12 +188,14 @@ def ticket_create(
     return Status(201 if ticket.created_at >= before else 200, _ticket_out(ticket))
 
 
-@api.get("/v1/tickets", response=TicketPage, tags=["tickets"])
+@api.get(
+    "/v1/tickets", response={200: TicketPage, **READ_ERRORS}, tags=["tickets"], operation_id="ticket_list"
+)
 def ticket_list(
     request: HttpRequest,
-    status: str | None = Query(None, max_length=20),
-    queue: str | None = Query(None, max_length=20),
-    cursor: int | None = Query(None, ge=1),
+    status: str | None = Query(None, max_length=20, pattern=r"^[a-z_]*$"),
+    queue: str | None = Query(None, max_length=20, pattern=r"^[a-z_]*$"),
+    cursor: int | None = Query(None, ge=1, le=MAX_ID),
     limit: int = Query(25, ge=1, le=100),
 ) -> dict[str, Any]:
     """Keyset pagination: pass `next_cursor` back as `cursor`. Query count is constant."""
@@ -239,16 +216,18 @@ class SearchPage(Schema):
     next_cursor: int | None
 
 
-@api.get("/v1/search", response=SearchPage, tags=["search"])
+@api.get("/v1/search", response={200: SearchPage, **READ_ERRORS}, tags=["search"], operation_id="search")
 def search(
     request: HttpRequest,
     q: str = Query(..., min_length=1, max_length=200),
-    cursor: int | None = Query(None, ge=1),
+    cursor: int | None = Query(None, ge=1, le=MAX_ID),
     limit: int = Query(25, ge=1, le=100),
 ) -> dict[str, Any]:
     """Tickets you may see whose text (number, subject, description, customer, product, public
     interactions) contains every space-separated word of `q`, case-insensitively, in any order.
     `count` is exact; items are newest first; pass `next_cursor` back as `cursor`."""
+    if "\x00" in q:
+        raise ValidationError({"q": _("Text must not contain NUL (0x00) characters.")})
     if not search_selectors.parse_query(q):
         raise ValidationError({"q": _("Enter something to search for.")})
     result = search_selectors.ticket_search(user=_user(request), q=q, limit=limit, before_id=cursor)
@@ -259,131 +238,27 @@ def search(
     }
 
 
-@api.get("/v1/tickets/{number}", response=TicketOut, tags=["tickets"])
+@api.get(
+    "/v1/tickets/{number}",
+    response={200: TicketOut, **error_responses(401, 403, 404, 422, 429)},
+    tags=["tickets"],
+    operation_id="ticket_get",
+)
 def ticket_get(request: HttpRequest, number: str) -> dict[str, Any]:
-    return _ticket_out(ticket_selectors.ticket_get(user=_user(request), number=number[:32]))
+    return _ticket_out(_ticket_for(_user(request), number))
 
 
-@api.post("/v1/tickets/{number}/transitions", response=TicketOut, tags=["tickets"])
-def ticket_transition(request: HttpRequest, number: str, payload: TransitionIn) -> dict[str, Any]:
-    """Apply one lifecycle action; the lifecycle table decides whether it is allowed (409 if not)."""
-    user = _user(request)
-    ticket = ticket_selectors.ticket_get(user=user, number=number[:32])
-    a = payload.action
-    if user.customer_id and a not in ("choose_option", "reopen", "close"):
-        raise PermissionDenied
-    if not user.customer_id and not user.has_perm("tickets.change_ticket"):
-        raise PermissionDenied
-    s = ticket_services
-    if a == "triage":
-        team = Team.objects.get(code=payload.team_code) if payload.team_code else None
-        s.ticket_triage(
-            ticket=ticket,
-            actor=user,
-            problem_type=payload.problem_type,
-            complexity=payload.complexity,
-            priority=payload.priority,
-            team=team,
-            complaint_severity=payload.complaint_severity,
-        )
-    elif a == "assign":
-        assignee = (
-            User.objects.get(username=payload.assignee, customer__isnull=True) if payload.assignee else None
-        )
-        team = Team.objects.get(code=payload.team_code) if payload.team_code else None
-        s.ticket_assign(
-            ticket=ticket,
-            actor=user,
-            assignee=assignee,
-            team=team,
-            reason=payload.reason,
-            requirement=payload.requirement,
-            expected_response_minutes=payload.expected_response_minutes,
-        )
-    elif a == "acknowledge":
-        s.ticket_acknowledge(ticket=ticket, actor=user)
-    elif a == "start":
-        s.ticket_start(ticket=ticket, actor=user)
-    elif a == "wait_customer":
-        s.ticket_wait_customer(ticket=ticket, actor=user, reason=payload.reason)
-    elif a == "resolve":
-        s.ticket_resolve(
-            ticket=ticket,
-            actor=user,
-            verification_method=payload.verification_method or "",
-            summary=payload.reason,
-        )
-    elif a == "close":
-        reason = "customer_confirmed" if user.customer_id else payload.close_reason
-        s.ticket_close(ticket=ticket, actor=user, reason=reason, evidence=payload.evidence)
-    elif a == "reopen":
-        s.ticket_reopen(ticket=ticket, actor=user, reason=payload.reason)
-    elif a == "cancel":
-        s.ticket_cancel(ticket=ticket, actor=user, reason=payload.reason)
-    elif a == "merge":
-        into = ticket_selectors.ticket_get(user=user, number=payload.into or "")
-        s.ticket_merge(ticket=ticket, into=into, actor=user)
-    elif a == "offer_options":
-        s.solution_options_offer(ticket=ticket, actor=user, options=payload.options)
-    elif a == "choose_option":
-        s.solution_option_choose(ticket=ticket, actor=user, position=payload.position or 0)
-    return _ticket_out(ticket_selectors.ticket_get(user=user, number=ticket.number))
-
-
-@api.post("/v1/tickets/{number}/interactions", response={201: InteractionOut}, tags=["tickets"])
-def interaction_add(request: HttpRequest, number: str, payload: InteractionIn) -> Status[dict[str, Any]]:
-    user = _user(request)
-    ticket = ticket_selectors.ticket_get(user=user, number=number[:32])
-    kind, direction = payload.kind, payload.direction
-    if user.customer_id:  # a customer can only write to us, publicly
-        kind, direction = "web_form", "inbound"
-    elif not user.has_perm("tickets.add_interaction"):
-        raise PermissionDenied
-    i = ticket_services.interaction_add(
-        ticket=ticket,
-        actor=user,
-        body=payload.body,
-        kind=kind,
-        direction=direction,
-        occurred_at=payload.occurred_at,
-    )
-    return Status(
-        201,
-        {
-            "id": i.pk,
-            "kind": i.kind,
-            "direction": i.direction,
-            "channel": i.channel,
-            "author": str(i.author) if i.author_id else None,
-            "body": i.body,
-            "is_public": i.is_public,
-            "occurred_at": i.occurred_at,
-        },
-    )
-
-
-@api.get("/v1/tickets/{number}/interactions", response=list[InteractionOut], tags=["tickets"])
-def interaction_list(request: HttpRequest, number: str) -> list[dict[str, Any]]:
-    user = _user(request)
-    ticket = ticket_selectors.ticket_get(user=user, number=number[:32])
-    return [
-        {
-            "id": i.pk,
-            "kind": i.kind,
-            "direction": i.direction,
-            "channel": i.channel,
-            "author": str(i.author) if i.author_id else None,
-            "body": i.body,
-            "is_public": i.is_public,
-            "occurred_at": i.occurred_at,
-        }
-        for i in ticket_selectors.interactions_for(user=user, ticket=ticket)
-    ]
-
-
-@api.get("/v1/compliance", response=list[ComplianceRow], tags=["reports"])
-def compliance(
-    request: HttpRequest, month: str = Query(..., pattern=r"^\d{4}-\d{2}$")
-) -> list[dict[str, Any]]:
+@api.get(
+    "/v1/compliance",
+    response={200: list[ComplianceRow], **READ_ERRORS},
+    tags=["reports"],
+    operation_id="compliance",
+)
+def compliance(request: HttpRequest, month: str = Query(..., pattern=MONTH_PATTERN)) -> list[dict[str, Any]]:
+    """Per clock kind for clocks started in the month (YYYY-MM, Asia/Shanghai)."""
     _require(request, "tickets.view_reports")
     return compliance_summary(month=month)
+
+
+# The other operation groups register themselves on `api` (imported for that side effect).
+from . import ticket_actions, tokens  # noqa: E402, F401

@@ -71,6 +71,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # SEC-1: least privilege per token. `read` = GET, `write` = changes, `admin` = manage other
+    # users' tokens (and only for administrators). Tokens made before scopes existed keep read+write.
+    scopes = models.CharField(_("scopes"), max_length=40, default="read,write")
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API token")
@@ -78,3 +82,10 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return [s for s in self.scopes.split(",") if s]
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scope_list

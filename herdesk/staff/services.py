@@ -257,23 +257,67 @@ def superuser_create(*, username: str, password: str, email: str = "", actor: An
     return user
 
 
+SCOPES = ("read", "write", "admin")
+DEFAULT_SCOPES = ("read", "write")
+TOKEN_ADMIN_PERM = "staff.change_user"  # administrators manage everyone's tokens
+
+
+def token_admin(user: Any) -> bool:
+    return bool(getattr(user, "is_active", False) and user.has_perm(TOKEN_ADMIN_PERM))
+
+
 @transaction.atomic
-def token_create(*, user: User, name: str = "", actor: Any = None) -> tuple[ApiToken, str]:
-    """Return (token row, secret). The secret is never stored; only its SHA-256."""
+def token_create(
+    *,
+    user: User,
+    name: str = "",
+    actor: Any = None,
+    scopes: Any = DEFAULT_SCOPES,
+    expires_at: Any = None,
+) -> tuple[ApiToken, str]:
+    """Return (token row, secret). The secret is never stored; only its SHA-256.
+
+    SEC-1 least privilege: `scopes` ⊆ read/write/admin; `admin` only for an administrator.
+    `expires_at` None = no expiry (the API's default is 90 days)."""
+    scopes = [s for s in SCOPES if s in set(scopes)]
+    errors: dict[str, str] = {}
+    if not scopes or len(scopes) != len(set(scopes) & set(SCOPES)):
+        errors["scopes"] = _("Choose one or more of: read, write, admin.")
+    if "admin" in scopes and not token_admin(user):
+        errors["scopes"] = _("Only an administrator's token can have the admin scope.")
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = _("The expiry must be in the future.")
+    if errors:
+        raise ValidationError(errors)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name, prefix=secret[:12], digest=token_digest(secret))
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=secret[:12],
+        digest=token_digest(secret),
+        scopes=",".join(scopes),
+        expires_at=expires_at,
+    )
     audit_record(
         actor=actor,
         action="token.create",
         object_type="user",
         object_id=user.pk,
-        data={"username": user.username, "prefix": token.prefix},
+        data={
+            "username": user.username,
+            "prefix": token.prefix,
+            "scopes": token.scopes,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
     )
     return token, secret
 
 
 @transaction.atomic
 def token_revoke(*, token: ApiToken, actor: Any = None) -> None:
+    """Revoke now (idempotent: a revoked token keeps its first revocation time)."""
+    if token.revoked_at is not None:
+        return
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     audit_record(

@@ -618,7 +618,7 @@ class BulkReassignForm(forms.Form):
 class MonthForm(forms.Form):
     month = forms.RegexField(
         label=_("Month"),
-        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        regex=r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$",  # 1970-01…2999-12: year 0/9999 crashed (#14)
         max_length=7,
         error_messages={"invalid": _("Give the month as YYYY-MM.")},
     )

@@ -23,8 +23,8 @@ from herdesk.customers.models import Customer
 from herdesk.customers.selectors import ContactView, address_view, contact_view, customers_visible_to
 from herdesk.savedviews.choices import Queue
 from herdesk.staff.models import Team, User
-from herdesk.tickets.choices import OPEN_STATUSES, ProblemType, SolutionStage, Status
-from herdesk.tickets.lifecycle import allowed_targets
+from herdesk.tickets import actions as ticket_actions
+from herdesk.tickets.choices import ProblemType, Status
 from herdesk.tickets.models import Interaction, Ticket
 from herdesk.tickets.selectors import LIST_RELATED, interactions_for, tickets_visible_to
 
@@ -336,54 +336,9 @@ def _fold_quoted(timeline: list[Interaction]) -> None:
 
 
 def available_actions(*, user: Any, ticket: Ticket) -> frozenset[str]:
-    """Which action panels the page offers: the lifecycle table decides what may happen next
-    (tickets.lifecycle), the role decides who may do it. The services check again on submit."""
-    actions: set[str] = set()
-    if user.has_perm("tickets.add_interaction"):
-        actions.add("note")
-    if not user.has_perm("tickets.change_ticket"):
-        return frozenset(actions)  # QA, management, admin: read-only
-    status = ticket.status
-    targets = allowed_targets(status)
-    actions.add("attach")
-    if status in (Status.NEW, Status.TRIAGED):
-        actions.update({"triage", "answer_close"})
-    if (
-        status in (Status.TRIAGED, Status.ASSIGNED)
-        and ticket.assignee_id is None
-        and ticket.team_id in (None, user.team_id)
-    ):
-        actions.add("take")  # a member of the ticket's team picks it from the team queue
-    if status == Status.ASSIGNED and ticket.assignee_id == user.pk:
-        actions.add("acknowledge")
-    if Status.ASSIGNED in targets and status not in (Status.NEW, Status.TRIAGED):
-        actions.add("transfer")
-    if status == Status.ACKNOWLEDGED:
-        actions.add("start")
-    if (
-        status in (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING_CUSTOMER)
-        and ticket.solution_stage != SolutionStage.CHOSEN
-    ):
-        actions.add("options")
-    if ticket.solution_stage == SolutionStage.OFFERED and status in OPEN_STATUSES:
-        actions.add("choose")
-    if status in OPEN_STATUSES:
-        actions.update({"progress", "renegotiate"})
-    if Status.WAITING_CUSTOMER in targets:
-        actions.add("wait")
-    if Status.RESOLVED in targets and status not in (Status.NEW, Status.TRIAGED):
-        actions.add("resolve")
-    if Status.CLOSED in targets:
-        actions.add("close")
-    if status in (Status.RESOLVED, Status.CLOSED):
-        actions.update({"reopen", "follow_up"})  # CLS-1 dispute; CLS-2 satisfaction follow-up
-    if status == Status.CLOSED and getattr(ticket, "record_finalized_at", None) is None:
-        actions.add("finalize")  # CLS-3: record checked and finalised within 24 hours
-    if Status.MERGED in targets:
-        actions.add("merge")
-    if Status.CANCELLED in targets:
-        actions.add("cancel")
-    return frozenset(actions)
+    """Which action panels the page offers: the one action table (tickets.actions, shared with the
+    API) decides from the role and the lifecycle. The services check again on submit."""
+    return ticket_actions.available_actions(user=user, ticket=ticket)
 
 
 def ticket_page(*, user: Any, number: str, now: datetime | None = None) -> TicketPageData:
