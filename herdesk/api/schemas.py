@@ -172,6 +172,7 @@ class TransitionIn(Schema):
     problem_type: ProblemLit | None = None
     complexity: ComplexityLit | None = None
     priority: PriorityLit | None = None
+    complaint_severity: Literal["general", "major"] | None = None
     team_code: Text | None = Field(None, max_length=40)
     assignee: Text | None = Field(None, max_length=150)
     reason: Text = Field("", max_length=2000)

@@ -166,7 +166,7 @@ def test_actions_call_the_same_services_as_the_page(api, staff, customer) -> Non
         "/api/v1/tickets",
         {
             "customer_id": customer.pk,
-            "channel": "phone",
+            "channel": "email",
             "problem_type": "technical_support",
             "subject": "挤奶机",
         },

@@ -21,7 +21,7 @@ def _new(client, customer, **over) -> str:
         "/api/v1/tickets",
         {
             "customer_id": customer.pk,
-            "channel": "phone",
+            "channel": "email",
             "problem_type": "product_inquiry",
             "subject": "酸奶",
             **over,
@@ -71,7 +71,7 @@ def test_nul_bytes_in_text_are_422_not_500(api, customer, url, payload, field) -
     if payload == "ticket":
         payload = {
             "customer_id": customer.pk,
-            "channel": "phone",
+            "channel": "email",
             "problem_type": "complaint",
             "subject": "坏\x00了",
         }
@@ -107,7 +107,7 @@ def test_nul_bytes_on_postgresql_are_422(api, customer) -> None:
             "/api/v1/tickets",
             {
                 "customer_id": customer.pk,
-                "channel": "phone",
+                "channel": "email",
                 "problem_type": "complaint",
                 "subject": "x",
                 "order_number": "\x00",
@@ -169,7 +169,7 @@ def test_absurd_received_at_is_422(api, customer, when) -> None:
             "/api/v1/tickets",
             {
                 "customer_id": customer.pk,
-                "channel": "phone",
+                "channel": "email",
                 "problem_type": "complaint",
                 "subject": "x",
                 "received_at": when,
@@ -185,7 +185,7 @@ def test_huge_ids_are_4xx(api, customer) -> None:
     r = _post(
         c,
         "/api/v1/tickets",
-        {"customer_id": 2**70, "channel": "phone", "problem_type": "complaint", "subject": "x"},
+        {"customer_id": 2**70, "channel": "email", "problem_type": "complaint", "subject": "x"},
     )
     assert r.status_code in (404, 422), r.content
     r = _post(c, "/api/v1/customers", {"name": "王五", "organisation_id": 2**63})

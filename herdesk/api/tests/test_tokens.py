@@ -38,7 +38,7 @@ def test_a_customer_cannot_set_staff_fields(api, customer, field) -> None:
     c = api("portal-a")
     value = {
         "received_at": (timezone.now() - timedelta(days=2)).isoformat(),
-        "channel": "phone",
+        "channel": "email",
         "priority": "urgent",
         "complexity": "simple",
         "complaint_severity": "major",
@@ -64,12 +64,12 @@ def test_scopes_read_write(staff, customer) -> None:
     _t, read_only = token_create(user=agent, scopes=["read"])
     c = _client(read_only)
     assert c.get("/api/v1/tickets").status_code == 200
-    r = _post(c, "/api/v1/tickets", _ticket(customer, channel="phone"))
+    r = _post(c, "/api/v1/tickets", _ticket(customer, channel="email"))
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
     _t, write_only = token_create(user=agent, scopes=["write"])
     assert _client(write_only).get("/api/v1/tickets").status_code == 403
     assert (
-        _post(_client(write_only), "/api/v1/tickets", _ticket(customer, channel="phone")).status_code == 201
+        _post(_client(write_only), "/api/v1/tickets", _ticket(customer, channel="email")).status_code == 201
     )
 
 
