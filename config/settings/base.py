@@ -188,6 +188,12 @@ CELERY_TIMEZONE = TIME_ZONE
 # Personal data protection (SEC-1): AES-256-GCM field key and HMAC blind-index key, base64.
 HERDESK_FIELD_KEY = env("HERDESK_FIELD_KEY", default="")
 HERDESK_BLIND_INDEX_KEY = env("HERDESK_BLIND_INDEX_KEY", default="")
+# Audit chain (SEC-2): HMAC key of the hash chain (base64, >= 32 bytes), kept outside the database
+# like the field keys, and the file outside the database the signed chain head is appended to
+# (herdesk.audit.services.audit_anchor; keep it in the backups, ideally on other storage).
+HERDESK_AUDIT_KEY = env("HERDESK_AUDIT_KEY", default="")
+HERDESK_AUDIT_ANCHOR_FILE = env("HERDESK_AUDIT_ANCHOR_FILE", default=str(VAR_DIR / "audit-anchors.log"))
+HERDESK_AUDIT_ANCHOR_INTERVAL_SECONDS = env.int("HERDESK_AUDIT_ANCHOR_INTERVAL_SECONDS", default=300)
 
 # The embedded scheduler thread (clock sweep, outbox dispatch) runs inside `herdesk serve`
 # unless the deployment runs Celery beat instead.
@@ -224,6 +230,11 @@ if "herdesk.mail" in INSTALLED_APPS:  # mailbox polling, once the email app is s
         "schedule": float(HERDESK_MAIL_POLL_INTERVAL_SECONDS),
         "options": {"expires": float(HERDESK_MAIL_POLL_INTERVAL_SECONDS)},
     }
+CELERY_BEAT_SCHEDULE["audit-anchor"] = {
+    "task": "herdesk.audit_anchor",
+    "schedule": 60.0,
+    "options": {"expires": 60.0},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "HERDESK_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule")
 )

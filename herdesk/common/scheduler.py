@@ -25,6 +25,7 @@ def run_periodic_tasks() -> None:
         ("chat_sweep", chat_sweep),
         ("mail_poll_all", mail_poll_all),
         ("outbox_dispatch", outbox_dispatch),
+        ("audit_anchor", __import__("herdesk.audit.services", fromlist=["audit_anchor"]).audit_anchor),
     ):
         try:
             fn()
