@@ -11,6 +11,8 @@ HERDESK_BLIND_INDEX_KEY = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="
 HERDESK_AUDIT_KEY = "dGVzdC1hdWRpdC1rZXktMDEyMzQ1Njc4OWFiY2RlZjAxMjM="
 # No anchor file: anchors outlive the rolled-back test databases, so tests that anchor name their own.
 HERDESK_AUDIT_ANCHOR_FILE = ""
+# Most tests sign in with force_login; the two-factor tests switch the requirement on themselves.
+HERDESK_2FA_REQUIRED_ROLES = []
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HERDESK_EMBEDDED_SCHEDULER = False
 HERDESK_CALENDAR_RECHECK_SECONDS = 0  # tests edit calendars from "other processes" and expect it seen
