@@ -13,21 +13,34 @@ env = environ.Env()
 VAR_DIR = Path(env("HERDESK_VAR_DIR", default=str(BASE_DIR / "var")))
 
 
-def _local_secret(name: str, nbytes: int = 32) -> str:
-    """Read a per-installation secret from var/keys, creating it once (embedded default only)."""
+def _local_secret(name: str, nbytes: int = 32, encoding: str = "base64") -> str:
+    """Read a per-installation secret from var/keys, creating it once (embedded default only).
+
+    encoding: "base64" (keys), "hex" (letters and digits only: WeChat's Token), "base64-43" (WeChat's
+    EncodingAESKey: base64 of 32 bytes without the padding)."""
     import base64
     import secrets
 
     keys = VAR_DIR / "keys"
-    keys.mkdir(parents=True, exist_ok=True)
+    keys.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = keys / name
     if not path.exists():
-        path.write_text(base64.b64encode(secrets.token_bytes(nbytes)).decode())
-        os.chmod(path, 0o600)
+        raw = secrets.token_bytes(nbytes)
+        value = {
+            "base64": base64.b64encode(raw).decode(),
+            "hex": raw.hex(),
+            "base64-43": base64.b64encode(raw).decode().rstrip("="),
+        }[encoding]
+        # Created 0600 from the start (not chmod after writing: no moment readable by others).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(value)
     return path.read_text().strip()
 
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or "insecure-dev-only-key-change-me"
+# Rotation: the previous key(s) keep sessions and signed links valid while they age out.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -339,35 +352,20 @@ HERDESK_CHAT_MAX_MESSAGE_CHARS = env.int("HERDESK_CHAT_MAX_MESSAGE_CHARS", defau
 HERDESK_CHAT_TOKEN_MAX_AGE_SECONDS = env.int("HERDESK_CHAT_TOKEN_MAX_AGE_SECONDS", default=7 * 24 * 3600)
 # Webhook bodies larger than this are refused with 413 (after the first bytes are kept as evidence).
 HERDESK_WEBHOOK_MAX_BYTES = env.int("HERDESK_WEBHOOK_MAX_BYTES", default=256 * 1024)
-# Development-only values of the channels' secrets: config.settings.production refuses to start
-# while any of them is still in use (anyone who has read this file could sign a webhook).
-_DEV_CHANNEL_SECRETS = {
-    "HERDESK_CTI_HMAC_SECRET": "dev-cti-secret-change-me",
-    "HERDESK_WECHAT_TOKEN": "herdeskdevtoken",
-    "HERDESK_WECHAT_ENCODING_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
-    "HERDESK_WECHAT_APPSECRET": "dev-appsecret",
-    "HERDESK_SOCIAL_WEBHOOK_SECRET": "dev-social-secret-change-me",
-}
+# The channels' secrets: from the environment. None is written here: the embedded default
+# (config.settings.local) generates its own under var/keys/, the tests set theirs, and
+# config.settings.production refuses to start without good ones (config/settings/secrets.py).
 # Hotline CTI: HMAC-SHA256 over "<timestamp>.<body>", timestamps older than the skew are replays.
-HERDESK_CTI_HMAC_SECRET = (
-    env("HERDESK_CTI_HMAC_SECRET", default="") or _DEV_CHANNEL_SECRETS["HERDESK_CTI_HMAC_SECRET"]
-)
+HERDESK_CTI_HMAC_SECRET = env("HERDESK_CTI_HMAC_SECRET", default="")
 HERDESK_CTI_MAX_SKEW_SECONDS = env.int("HERDESK_CTI_MAX_SKEW_SECONDS", default=300)
 # WeChat official account (公众号) message push and customer-service message API.
-HERDESK_WECHAT_TOKEN = env("HERDESK_WECHAT_TOKEN", default="") or _DEV_CHANNEL_SECRETS["HERDESK_WECHAT_TOKEN"]
-HERDESK_WECHAT_ENCODING_AES_KEY = (
-    env("HERDESK_WECHAT_ENCODING_AES_KEY", default="")
-    or _DEV_CHANNEL_SECRETS["HERDESK_WECHAT_ENCODING_AES_KEY"]
-)
+HERDESK_WECHAT_TOKEN = env("HERDESK_WECHAT_TOKEN", default="")
+HERDESK_WECHAT_ENCODING_AES_KEY = env("HERDESK_WECHAT_ENCODING_AES_KEY", default="")
 HERDESK_WECHAT_APPID = env("HERDESK_WECHAT_APPID", default="") or "wx0000000000000000"
-HERDESK_WECHAT_APPSECRET = (
-    env("HERDESK_WECHAT_APPSECRET", default="") or _DEV_CHANNEL_SECRETS["HERDESK_WECHAT_APPSECRET"]
-)
+HERDESK_WECHAT_APPSECRET = env("HERDESK_WECHAT_APPSECRET", default="")
 HERDESK_WECHAT_API_BASE = env("HERDESK_WECHAT_API_BASE", default="https://api.weixin.qq.com")
 # Social media: HMAC-SHA256 of the body in X-Herdesk-Signature ("sha256=<hex>").
-HERDESK_SOCIAL_WEBHOOK_SECRET = (
-    env("HERDESK_SOCIAL_WEBHOOK_SECRET", default="") or _DEV_CHANNEL_SECRETS["HERDESK_SOCIAL_WEBHOOK_SECRET"]
-)
+HERDESK_SOCIAL_WEBHOOK_SECRET = env("HERDESK_SOCIAL_WEBHOOK_SECRET", default="")
 # Aliyun SMS (herdesk.sms.aliyun.AliyunSmsBackend, chosen with HERDESK_SMS_BACKEND).
 HERDESK_ALIYUN_SMS_ACCESS_KEY_ID = env("HERDESK_ALIYUN_SMS_ACCESS_KEY_ID", default="")
 HERDESK_ALIYUN_SMS_ACCESS_KEY_SECRET = env("HERDESK_ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
