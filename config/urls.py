@@ -12,6 +12,7 @@ urlpatterns = [
     path("readyz", ops_views.readyz, name="readyz"),
     path("metrics", include("herdesk.ops.urls")),
     path("login/", auth_views.LoginView.as_view(template_name="auth/login.html"), name="login"),
+    path("login/2fa/", include("herdesk.staff.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("channels/", include("herdesk.inbound.urls")),

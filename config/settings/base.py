@@ -15,21 +15,34 @@ env = environ.Env()
 VAR_DIR = Path(env("HERDESK_VAR_DIR", default=str(BASE_DIR / "var")))
 
 
-def _local_secret(name: str, nbytes: int = 32) -> str:
-    """Read a per-installation secret from var/keys, creating it once (embedded default only)."""
+def _local_secret(name: str, nbytes: int = 32, encoding: str = "base64") -> str:
+    """Read a per-installation secret from var/keys, creating it once (embedded default only).
+
+    encoding: "base64" (keys), "hex" (letters and digits only: WeChat's Token), "base64-43" (WeChat's
+    EncodingAESKey: base64 of 32 bytes without the padding)."""
     import base64
     import secrets
 
     keys = VAR_DIR / "keys"
-    keys.mkdir(parents=True, exist_ok=True)
+    keys.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = keys / name
     if not path.exists():
-        path.write_text(base64.b64encode(secrets.token_bytes(nbytes)).decode())
-        os.chmod(path, 0o600)
+        raw = secrets.token_bytes(nbytes)
+        value = {
+            "base64": base64.b64encode(raw).decode(),
+            "hex": raw.hex(),
+            "base64-43": base64.b64encode(raw).decode().rstrip("="),
+        }[encoding]
+        # Created 0600 from the start (not chmod after writing: no moment readable by others).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(value)
     return path.read_text().strip()
 
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or "insecure-dev-only-key-change-me"
+# Rotation: the previous key(s) keep sessions and signed links valid while they age out.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -42,6 +55,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",  # sign-in lockout (SEC-5; herdesk.staff.signin)
+    "django_otp",  # two-factor sign-in (SEC-5; herdesk.staff.twofactor)
+    "django_otp.plugins.otp_totp",
     "herdesk.common",
     "herdesk.staff",
     "herdesk.audit",
@@ -82,8 +98,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "herdesk.staff.twofactor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the 429 page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -145,10 +164,28 @@ FORM_RENDERER = "herdesk.workspace.rendering.FastWidgetRenderer"
 # scale database); SQLite builds the same index without them, which is what this check says.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 # ModelBackend's answers in fewer queries (the user with their team; permissions and role together).
-AUTHENTICATION_BACKENDS = ["herdesk.staff.backends.StaffBackend"]
+# AxesStandaloneBackend first: a locked-out username/address pair is refused before any password
+# check (SEC-5; herdesk.staff.signin).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "herdesk.staff.backends.StaffBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace:home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in lockout (django-axes; herdesk.staff.signin): 5 failures of one username from one address
+# lock that pair for 15 minutes; the 429 page is bilingual; every lockout is audited.
+AXES_FAILURE_LIMIT = env.int("HERDESK_SIGNIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("HERDESK_SIGNIN_COOLOFF_HOURS", default=0.25)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "herdesk.staff.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "herdesk.staff.signin.client_ip"
+AXES_VERBOSE = False
+# Two-factor sign-in (django-otp TOTP; herdesk.staff.twofactor) required for these roles (and
+# superusers): they change the rules, the permissions, or see every ticket.
+HERDESK_2FA_REQUIRED_ROLES = env.list(
+    "HERDESK_2FA_REQUIRED_ROLES", default=["admin", "management", "qa", "supervisor"]
+)
+OTP_TOTP_ISSUER = env("HERDESK_OTP_ISSUER", default="Herdesk 牧服")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
@@ -192,6 +229,12 @@ CELERY_TIMEZONE = TIME_ZONE
 # Personal data protection (SEC-1): AES-256-GCM field key and HMAC blind-index key, base64.
 HERDESK_FIELD_KEY = env("HERDESK_FIELD_KEY", default="")
 HERDESK_BLIND_INDEX_KEY = env("HERDESK_BLIND_INDEX_KEY", default="")
+# Audit chain (SEC-2): HMAC key of the hash chain (base64, >= 32 bytes), kept outside the database
+# like the field keys, and the file outside the database the signed chain head is appended to
+# (herdesk.audit.services.audit_anchor; keep it in the backups, ideally on other storage).
+HERDESK_AUDIT_KEY = env("HERDESK_AUDIT_KEY", default="")
+HERDESK_AUDIT_ANCHOR_FILE = env("HERDESK_AUDIT_ANCHOR_FILE", default=str(VAR_DIR / "audit-anchors.log"))
+HERDESK_AUDIT_ANCHOR_INTERVAL_SECONDS = env.int("HERDESK_AUDIT_ANCHOR_INTERVAL_SECONDS", default=300)
 
 # The embedded scheduler thread (clock sweep, outbox dispatch) runs inside `herdesk serve`
 # unless the deployment runs Celery beat instead.
@@ -212,6 +255,7 @@ HERDESK_MAIL_POLL_INTERVAL_SECONDS = env.int("HERDESK_MAIL_POLL_INTERVAL_SECONDS
 # The schedule is built from the one list of periodic jobs (herdesk.ops.jobs), which the embedded
 # scheduler thread runs too.
 HERDESK_INBOUND_DRAIN_INTERVAL_SECONDS = env.int("HERDESK_INBOUND_DRAIN_INTERVAL_SECONDS", default=30)
+HERDESK_KPI_ROLLUP_INTERVAL_SECONDS = env.int("HERDESK_KPI_ROLLUP_INTERVAL_SECONDS", default=900)
 CELERY_BEAT_SCHEDULE = _beat_schedule(globals(), INSTALLED_APPS)
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "HERDESK_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule")
@@ -293,35 +337,20 @@ HERDESK_CHAT_MAX_MESSAGE_CHARS = env.int("HERDESK_CHAT_MAX_MESSAGE_CHARS", defau
 HERDESK_CHAT_TOKEN_MAX_AGE_SECONDS = env.int("HERDESK_CHAT_TOKEN_MAX_AGE_SECONDS", default=7 * 24 * 3600)
 # Webhook bodies larger than this are refused with 413 (after the first bytes are kept as evidence).
 HERDESK_WEBHOOK_MAX_BYTES = env.int("HERDESK_WEBHOOK_MAX_BYTES", default=256 * 1024)
-# Development-only values of the channels' secrets: config.settings.production refuses to start
-# while any of them is still in use (anyone who has read this file could sign a webhook).
-_DEV_CHANNEL_SECRETS = {
-    "HERDESK_CTI_HMAC_SECRET": "dev-cti-secret-change-me",
-    "HERDESK_WECHAT_TOKEN": "herdeskdevtoken",
-    "HERDESK_WECHAT_ENCODING_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
-    "HERDESK_WECHAT_APPSECRET": "dev-appsecret",
-    "HERDESK_SOCIAL_WEBHOOK_SECRET": "dev-social-secret-change-me",
-}
+# The channels' secrets: from the environment. None is written here: the embedded default
+# (config.settings.local) generates its own under var/keys/, the tests set theirs, and
+# config.settings.production refuses to start without good ones (config/settings/secrets.py).
 # Hotline CTI: HMAC-SHA256 over "<timestamp>.<body>", timestamps older than the skew are replays.
-HERDESK_CTI_HMAC_SECRET = (
-    env("HERDESK_CTI_HMAC_SECRET", default="") or _DEV_CHANNEL_SECRETS["HERDESK_CTI_HMAC_SECRET"]
-)
+HERDESK_CTI_HMAC_SECRET = env("HERDESK_CTI_HMAC_SECRET", default="")
 HERDESK_CTI_MAX_SKEW_SECONDS = env.int("HERDESK_CTI_MAX_SKEW_SECONDS", default=300)
 # WeChat official account (公众号) message push and customer-service message API.
-HERDESK_WECHAT_TOKEN = env("HERDESK_WECHAT_TOKEN", default="") or _DEV_CHANNEL_SECRETS["HERDESK_WECHAT_TOKEN"]
-HERDESK_WECHAT_ENCODING_AES_KEY = (
-    env("HERDESK_WECHAT_ENCODING_AES_KEY", default="")
-    or _DEV_CHANNEL_SECRETS["HERDESK_WECHAT_ENCODING_AES_KEY"]
-)
+HERDESK_WECHAT_TOKEN = env("HERDESK_WECHAT_TOKEN", default="")
+HERDESK_WECHAT_ENCODING_AES_KEY = env("HERDESK_WECHAT_ENCODING_AES_KEY", default="")
 HERDESK_WECHAT_APPID = env("HERDESK_WECHAT_APPID", default="") or "wx0000000000000000"
-HERDESK_WECHAT_APPSECRET = (
-    env("HERDESK_WECHAT_APPSECRET", default="") or _DEV_CHANNEL_SECRETS["HERDESK_WECHAT_APPSECRET"]
-)
+HERDESK_WECHAT_APPSECRET = env("HERDESK_WECHAT_APPSECRET", default="")
 HERDESK_WECHAT_API_BASE = env("HERDESK_WECHAT_API_BASE", default="https://api.weixin.qq.com")
 # Social media: HMAC-SHA256 of the body in X-Herdesk-Signature ("sha256=<hex>").
-HERDESK_SOCIAL_WEBHOOK_SECRET = (
-    env("HERDESK_SOCIAL_WEBHOOK_SECRET", default="") or _DEV_CHANNEL_SECRETS["HERDESK_SOCIAL_WEBHOOK_SECRET"]
-)
+HERDESK_SOCIAL_WEBHOOK_SECRET = env("HERDESK_SOCIAL_WEBHOOK_SECRET", default="")
 # Aliyun SMS (herdesk.sms.aliyun.AliyunSmsBackend, chosen with HERDESK_SMS_BACKEND).
 HERDESK_ALIYUN_SMS_ACCESS_KEY_ID = env("HERDESK_ALIYUN_SMS_ACCESS_KEY_ID", default="")
 HERDESK_ALIYUN_SMS_ACCESS_KEY_SECRET = env("HERDESK_ALIYUN_SMS_ACCESS_KEY_SECRET", default="")

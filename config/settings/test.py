@@ -8,6 +8,17 @@ from .base import *  # noqa: F403
 SECRET_KEY = "test-secret-key-not-for-production-0123456789"
 HERDESK_FIELD_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 HERDESK_BLIND_INDEX_KEY = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="
+HERDESK_AUDIT_KEY = "dGVzdC1hdWRpdC1rZXktMDEyMzQ1Njc4OWFiY2RlZjA="
+# The channels' secrets of the tests (the base settings have none; production refuses these).
+HERDESK_CTI_HMAC_SECRET = "dev-cti-secret-change-me"
+HERDESK_WECHAT_TOKEN = "herdeskdevtoken"
+HERDESK_WECHAT_ENCODING_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+HERDESK_WECHAT_APPSECRET = "dev-appsecret"
+HERDESK_SOCIAL_WEBHOOK_SECRET = "dev-social-secret-change-me"
+# No anchor file: anchors outlive the rolled-back test databases, so tests that anchor name their own.
+HERDESK_AUDIT_ANCHOR_FILE = ""
+# Most tests sign in with force_login; the two-factor tests switch the requirement on themselves.
+HERDESK_2FA_REQUIRED_ROLES = []
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HERDESK_EMBEDDED_SCHEDULER = False
 HERDESK_CALENDAR_RECHECK_SECONDS = 0  # tests edit calendars from "other processes" and expect it seen

@@ -1,7 +1,9 @@
 """The compliance audit log (SEC-2): append-only, hash-chained.
 
-Each entry's hash = SHA-256(previous hash + canonical JSON of the entry's fields). Editing or
-deleting any row breaks the chain from that row on, and `herdesk audit verify` names it.
+Each entry's hash = HMAC-SHA256(audit key, previous hash + canonical JSON of the entry's fields),
+the key kept outside the database (HERDESK_AUDIT_KEY). Editing, inserting or deleting any row breaks
+the chain there, and `herdesk audit verify` names every break; the signed chain head is anchored in
+a file outside the database so a truncated tail is found too (herdesk.audit.services).
 """
 
 from __future__ import annotations
@@ -38,3 +40,6 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    # The first entry hashed with the audit key (HMAC). Entries before it were written by a version
+    # that hashed with plain SHA-256; migration 0002 set this to the next entry at the upgrade.
+    keyed_from_seq = models.BigIntegerField(default=1)

@@ -171,7 +171,7 @@ class CustomerChatConsumer(_Base):
         self.lang = _lang(content.get("lang"))
         token = content.get("token")
         if token:
-            pid = conversation_id_from_token(token)
+            pid = await database_sync_to_async(conversation_id_from_token)(token)
             conv = await database_sync_to_async(selectors.conversation_by_public_id)(pid) if pid else None
             if conv is None:
                 await self.send_json(
@@ -204,11 +204,13 @@ class CustomerChatConsumer(_Base):
         self._groups.clear()
         self.conversation = conv
         await self._join(services.conversation_group(conv.pk))
+        if not token:  # a new random token, stored hashed (herdesk.chat.tokens)
+            token = await database_sync_to_async(conversation_token)(conv.public_id)
         await self.send_json(
             {
                 **services.status_payload(conv),
                 "type": "joined",
-                "token": token or conversation_token(conv.public_id),
+                "token": token,
                 "name": conv.visitor_name,
                 "last_seq": conv.last_seq,
                 "strings": _widget_strings(),

@@ -98,3 +98,22 @@ class ChatMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conversation_id}#{self.seq}"
+
+
+class ChatToken(models.Model):
+    """A customer's browser's key to one conversation (herdesk.chat.tokens): 32 random bytes, only
+    their SHA-256 stored, revocable and expiring. Not derived from SECRET_KEY: someone who learns
+    SECRET_KEY still cannot open anybody's conversation (issue #14)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("chat token")
+        verbose_name_plural = _("chat tokens")
+
+    def __str__(self) -> str:
+        return f"token of {self.conversation_id}"

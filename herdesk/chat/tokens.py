@@ -1,30 +1,68 @@
-"""Signed conversation tokens: what a customer's browser holds instead of a login.
+"""Conversation tokens: what a customer's browser holds instead of a login.
 
 The token names exactly one conversation, so a customer's socket can only ever join that
-conversation's group (SEC-3 on every transport). It is signed with SECRET_KEY under its own salt
-and expires; tampering or expiry make `conversation_id_from_token` return None.
+conversation's group (SEC-3 on every transport). It is 32 random bytes (`hct_` + base64url); only
+its SHA-256 is stored (ChatToken), so a copy of the database does not hold usable tokens, and
+nothing about it derives from SECRET_KEY (a leaked SECRET_KEY used to let anyone sign a token for
+any conversation id). Tokens expire (HERDESK_CHAT_TOKEN_MAX_AGE_SECONDS) and can be revoked
+(`conversation_tokens_revoke`: erasure, a customer's request, a suspected leak).
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
+from django.utils import timezone
 
-SALT = "herdesk.chat.conversation"
+PREFIX = "hct_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def conversation_token(public_id: uuid.UUID | str) -> str:
-    return signing.dumps({"c": str(public_id)}, salt=SALT, compress=False)
+    """A new token for the conversation (shown to its browser once; database access: call it
+    through database_sync_to_async from a consumer)."""
+    from .models import ChatToken, Conversation
+
+    conv = Conversation.objects.only("pk").get(public_id=public_id)
+    token = PREFIX + secrets.token_urlsafe(32)
+    now = timezone.now()
+    ChatToken.objects.create(
+        conversation=conv,
+        digest=_digest(token),
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.HERDESK_CHAT_TOKEN_MAX_AGE_SECONDS),
+    )
+    return token
 
 
 def conversation_id_from_token(token: object) -> uuid.UUID | None:
-    """The conversation's public id, or None for a missing, forged, malformed or expired token."""
-    if not isinstance(token, str) or not token or len(token) > 300:
+    """The conversation's public id, or None for a missing, unknown, malformed, expired or revoked
+    token."""
+    if not isinstance(token, str) or not token.startswith(PREFIX) or len(token) > 100:
         return None
-    try:
-        data = signing.loads(token, salt=SALT, max_age=settings.HERDESK_CHAT_TOKEN_MAX_AGE_SECONDS)
-        return uuid.UUID(str(data["c"]))
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None
+    from .models import ChatToken
+
+    row = (
+        ChatToken.objects.filter(
+            digest=_digest(token), revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .values_list("conversation__public_id", flat=True)
+        .first()
+    )
+    return row
+
+
+def conversation_tokens_revoke(public_id: uuid.UUID | str) -> int:
+    """Revoke every token of the conversation: its browsers must start a new conversation."""
+    from .models import ChatToken
+
+    return ChatToken.objects.filter(conversation__public_id=public_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )

@@ -39,6 +39,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # Payloads of EVERY channel (CTI, WeChat, social, chat, email) left pending by an error.
     PeriodicJob("inbound-drain", "herdesk.inbound_drain", "herdesk.inbound.services:payloads_drain",
                 "HERDESK_INBOUND_DRAIN_INTERVAL_SECONDS", app="herdesk.inbound"),
+    # The signed chain head written outside the database (SEC-5: tampering is detectable).
+    PeriodicJob("audit-anchor", "herdesk.audit_anchor", "herdesk.audit.services:audit_anchor",
+                "HERDESK_AUDIT_ANCHOR_INTERVAL_SECONDS"),
+    # KPI daily rollups: catch up missed days, recompute the last week's late events and today.
+    PeriodicJob("kpi-rollup", "herdesk.kpi_rollup", "herdesk.analytics.rollup:rollup_catch_up",
+                "HERDESK_KPI_ROLLUP_INTERVAL_SECONDS", app="herdesk.analytics"),
     # Last: what the jobs above enqueued goes out in the same round.
     PeriodicJob("outbox-dispatch", "herdesk.outbox_dispatch",
                 "herdesk.notifications.services:outbox_dispatch", "HERDESK_OUTBOX_INTERVAL_SECONDS"),

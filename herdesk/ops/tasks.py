@@ -41,6 +41,16 @@ def inbound_drain() -> Any:
     return job_run(job_by_task("herdesk.inbound_drain"))
 
 
+@shared_task(name="herdesk.audit_anchor", ignore_result=True)
+def audit_anchor() -> Any:
+    return job_run(job_by_task("herdesk.audit_anchor"))
+
+
+@shared_task(name="herdesk.kpi_rollup", ignore_result=True)
+def kpi_rollup() -> Any:
+    return str(job_run(job_by_task("herdesk.kpi_rollup")))
+
+
 def mail_poll_function() -> Any | None:
     """`herdesk.mail.services.mail_poll_all` if the email app is installed, else None."""
     try:

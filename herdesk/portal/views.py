@@ -11,7 +11,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
@@ -91,7 +90,7 @@ def _add_errors(form: Any, exc: ValidationError) -> None:
 def _sign_in(request: HttpRequest, result: services.SignIn) -> HttpResponse:
     assert result.user is not None
     next_url = _safe_next(request, request.session.get(SESSION_NEXT))
-    auth_login(request, result.user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    auth_login(request, result.user, backend="herdesk.staff.backends.StaffBackend")
     request.session[SESSION_CONTACT] = result.contact_id
     messages.success(request, _("Welcome, %(name)s.") % {"name": result.user.display_name or result.user})
     return redirect(next_url)
@@ -163,12 +162,18 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     status = 200
     if request.method == "POST":
+        from herdesk.staff import signin  # lockout like the staff sign-in (SEC-5)
+
+        if signin.portal_code_locked(request, phone):
+            return signin.lockout_response(request)
         status = 400
         if form.is_valid():
             result = services.login_code_verify(phone=phone, code=form.cleaned_data["code"])
             if result.ok:
                 request.session.pop(SESSION_PHONE, None)
+                signin.portal_code_succeeded(request, phone)
                 return _sign_in(request, result)
+            signin.portal_code_failed(request, phone)
             form.add_error("code", result.error)
             status = 403 if result.attempts_left == 0 else 400
     return render(

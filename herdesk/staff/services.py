@@ -327,3 +327,58 @@ def token_revoke(*, token: ApiToken, actor: Any = None) -> None:
         object_id=token.user_id,
         data={"prefix": token.prefix},
     )
+
+
+# --- two-factor sign-in (SEC-5; herdesk.staff.twofactor) --------------------------------------------
+
+
+def totp_confirmed_device(user: User) -> Any:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
+
+
+@transaction.atomic
+def totp_setup_device(user: User) -> Any:
+    """The device being enrolled: one unconfirmed TOTP device per user, a fresh random key each time
+    the set-up starts anew (a key shown on a screen earlier is not reused after a reset)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def totp_confirm(*, user: User, device: Any, code: str) -> bool:
+    """Confirm an enrolment with the first code the authenticator app shows. Audited."""
+    if device.user_id != user.pk or device.confirmed or not device.verify_token(code):
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    audit_record(actor=user, action="user.2fa_enrolled", object_type="user", object_id=user.username)
+    return True
+
+
+@transaction.atomic
+def totp_reset(*, actor: Any, user: User) -> int:
+    """Remove a user's TOTP devices (lost phone): the next sign-in enrols anew. Audited."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    count, _detail = TOTPDevice.objects.filter(user=user).delete()
+    audit_record(actor=actor, action="user.2fa_reset", object_type="user", object_id=user.username)
+    return count
+
+
+@transaction.atomic
+def totp_demo_device_ensure(user: User) -> Any:
+    """The demo company's pre-enrolled device (`herdesk demo load`): a random key generated on this
+    installation (never in the source); `herdesk user otp-code USER` shows its current code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, name="demo", confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="demo", confirmed=True)
+        audit_record(actor=None, action="user.2fa_enrolled", object_type="user", object_id=user.username)
+    return device

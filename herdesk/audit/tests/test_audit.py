@@ -132,3 +132,191 @@ def test_deferred_entries_follow_their_changes() -> None:
     assert not AuditEntry.objects.filter(object_id="lost").exists()
     audit_record(actor=None, action="test.event", object_type="ticket", object_id="after")
     assert audit_verify().ok and audit_verify().checked == AuditEntry.objects.count()
+
+
+# --- keyed chain, every break, anchors (issue #14, item 1) ---------------------------------------
+
+
+def _write(n: int, prefix: str = "T") -> None:
+    for i in range(n):
+        audit_record(actor=None, action="test.event", object_type="ticket", object_id=f"{prefix}{i}")
+
+
+@pytest.mark.django_db
+def test_chain_is_keyed_a_recomputed_sha256_does_not_pass() -> None:
+    """Someone with database access but without HERDESK_AUDIT_KEY edits an entry and re-computes
+    its hash and every later link with plain SHA-256 (what the unkeyed chain allowed): found."""
+    from herdesk.audit.services import entry_hash
+
+    _write(4)
+    rows = list(AuditEntry.objects.order_by("seq"))
+    prev = rows[1].hash
+    for e in rows[2:]:
+        e.actor_name = "forger" if e.seq == 3 else e.actor_name
+        e.prev_hash = prev
+        e.hash = prev = entry_hash(
+            prev_hash=prev,
+            seq=e.seq,
+            occurred_at=e.occurred_at.isoformat(),
+            actor_id=e.actor_id,
+            actor_name=e.actor_name,
+            action=e.action,
+            object_type=e.object_type,
+            object_id=e.object_id,
+            data=e.data,
+            keyed=False,
+        )
+        AuditEntry.objects.filter(seq=e.seq).update(
+            actor_name=e.actor_name, prev_hash=e.prev_hash, hash=e.hash
+        )
+    from herdesk.audit.models import AuditChainHead
+
+    AuditChainHead.objects.filter(id=1).update(last_hash=prev)
+    r = audit_verify()
+    assert not r.ok and [b.seq for b in r.breaks] == [3, 4]
+
+
+@pytest.mark.django_db
+def test_the_key_changes_every_hash(settings) -> None:
+    _write(2)
+    assert audit_verify().ok
+    settings.HERDESK_AUDIT_KEY = "b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMDAwMDA="
+    r = audit_verify()
+    assert not r.ok and [b.seq for b in r.breaks] == [1, 2]
+
+
+@pytest.mark.django_db
+def test_verify_reports_every_break_in_one_run() -> None:
+    _write(10)
+    with connection.cursor() as cur:
+        cur.execute("UPDATE audit_auditentry SET object_id = 'x' WHERE seq IN (2, 7)")
+    AuditEntry.objects.filter(seq__in=[4, 5]).delete()
+    r = audit_verify()
+    assert not r.ok
+    assert [(b.seq, b.reason.split(" ")[-1]) for b in r.breaks] == [
+        (2, "mismatch)"),
+        (4, "missing"),
+        (7, "mismatch)"),
+    ]
+    assert "#4–#5" in r.breaks[1].reason
+    with pytest.raises(CommandError) as exc:
+        call_command("audit", "verify")
+    assert "3 break(s)" in str(exc.value)
+
+
+@pytest.mark.django_db
+def test_legacy_entries_before_the_cut_over_still_verify(settings, tmp_path) -> None:
+    """The upgrade (migration 0002) marks the cut-over: older entries keep their SHA-256 links."""
+    from herdesk.audit.models import AuditChainHead
+    from herdesk.audit.services import entry_hash
+
+    # Two entries as the unkeyed version wrote them.
+    prev = "0" * 64
+    from django.utils import timezone
+
+    now = timezone.now()
+    for seq in (1, 2):
+        h = entry_hash(
+            prev_hash=prev,
+            seq=seq,
+            occurred_at=now.isoformat(),
+            actor_id=None,
+            actor_name="system",
+            action="old",
+            object_type="t",
+            object_id=str(seq),
+            data={},
+            keyed=False,
+        )
+        AuditEntry.objects.create(
+            seq=seq,
+            occurred_at=now,
+            actor_name="system",
+            action="old",
+            object_type="t",
+            object_id=str(seq),
+            data={},
+            prev_hash=prev,
+            hash=h,
+        )
+        prev = h
+    AuditChainHead.objects.create(id=1, last_seq=2, last_hash=prev, keyed_from_seq=3)
+    _write(2)
+    r = audit_verify()
+    assert r.ok and r.checked == 4 and r.legacy == 2
+    # Moving the cut-over forward to pass off forged SHA-256 entries is caught by the anchor.
+    from herdesk.audit.services import audit_anchor
+
+    settings.HERDESK_AUDIT_ANCHOR_FILE = str(tmp_path / "anchors.log")
+    audit_anchor(force=True)
+    AuditChainHead.objects.filter(id=1).update(keyed_from_seq=5)
+    r = audit_verify()
+    assert not r.ok and any("cut-over moved" in b.reason for b in r.breaks)
+
+
+@pytest.mark.django_db
+def test_anchor_finds_a_truncated_tail_with_a_rewritten_head(tmp_path) -> None:
+    """Delete the last entries and set the head row to the new last entry: the chain itself is
+    consistent again, only the anchor outside the database knows better."""
+    from herdesk.audit.models import AuditChainHead
+    from herdesk.audit.services import audit_anchor
+
+    anchors = str(tmp_path / "anchors.log")
+    _write(5)
+    assert audit_anchor(anchor_file=anchors) is not None
+    assert audit_anchor(anchor_file=anchors) is None  # the head has not moved
+    assert audit_verify(anchor_file=anchors).ok and audit_verify(anchor_file=anchors).anchors == 1
+    AuditEntry.objects.filter(seq__gte=4).delete()
+    third = AuditEntry.objects.get(seq=3)
+    AuditChainHead.objects.filter(id=1).update(last_seq=3, last_hash=third.hash)
+    r = audit_verify(anchor_file=anchors)
+    assert not r.ok and r.breaks[0].seq == 5 and "anchored" in r.breaks[0].reason
+    # A forged anchor line (no key) is reported, not trusted.
+    with open(anchors, "a") as fh:
+        fh.write('{"at": "2026-01-01T00:00:00+00:00", "seq": 3, "hash": "00", "keyed_from": 1, "mac": "x"}\n')
+    assert any("bad signature" in b.reason for b in audit_verify(anchor_file=anchors).breaks)
+
+
+@pytest.mark.django_db
+def test_anchor_is_a_periodic_job_and_respects_its_interval(settings, tmp_path) -> None:
+    from herdesk.audit.services import _anchors_read
+    from herdesk.ops.jobs import run_periodic_tasks
+
+    settings.HERDESK_AUDIT_ANCHOR_FILE = str(tmp_path / "a.log")
+    _write(1)
+    run_periodic_tasks()
+    assert [a["seq"] for a in _anchors_read()] == [1]
+    _write(1)
+    run_periodic_tasks()  # within the interval: no new line
+    assert len(_anchors_read()) == 1
+    settings.HERDESK_AUDIT_ANCHOR_INTERVAL_SECONDS = 0
+    run_periodic_tasks()
+    assert [a["seq"] for a in _anchors_read()] == [1, 2]
+    assert oct(__import__("os").stat(tmp_path / "a.log").st_mode & 0o777) == "0o600"
+    from django.conf import settings as conf
+
+    assert conf.CELERY_BEAT_SCHEDULE["audit-anchor"]["task"] == "herdesk.audit_anchor"
+
+
+def test_missing_or_short_key_is_refused(settings) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from herdesk.audit.services import entry_hash
+
+    kw = dict(
+        prev_hash="0",
+        seq=1,
+        occurred_at="",
+        actor_id=None,
+        actor_name="",
+        action="",
+        object_type="",
+        object_id="",
+        data={},
+    )
+    settings.HERDESK_AUDIT_KEY = ""
+    with pytest.raises(ImproperlyConfigured):
+        entry_hash(**kw)  # type: ignore[arg-type]
+    settings.HERDESK_AUDIT_KEY = "c2hvcnQ="
+    with pytest.raises(ImproperlyConfigured):
+        entry_hash(**kw)  # type: ignore[arg-type]

@@ -26,6 +26,9 @@ class Command(BaseCommand):
         self.stdout.write(f"demo data: {summary}")
         if o["token"]:
             self.stdout.write(f"API token for agent1 (shown once): {demo_token()}")
+        from herdesk.staff.twofactor import demo_two_factor_lines  # SEC-5: pre-enrolled 2FA devices
+
+        self.stdout.write("\n".join(demo_two_factor_lines(verbose=not o["quiet"])))
         if not o["quiet"]:
             self.stdout.write(
                 f"Demo logins (password {DEMO_PASSWORD}): "

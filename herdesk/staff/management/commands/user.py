@@ -29,8 +29,16 @@ class Command(BaseCommand):
         c.add_argument("--team", help="team code, e.g. tech-support")
         c.add_argument("--password", help="omit to create a user without a password (token/API only)")
         c.add_argument("--name", default="", help="display name")
+        r = sub.add_parser("2fa-reset", help="remove a user's two-factor devices (lost phone); audited")
+        r.add_argument("username")
+        code = sub.add_parser(
+            "otp-code", help="current code of a demo user's pre-enrolled device (demo only)"
+        )
+        code.add_argument("username")
 
     def handle(self, *args: Any, **o: Any) -> None:
+        if o["action"] in ("2fa-reset", "otp-code"):
+            return self._two_factor(o)
         if o.get("superuser"):
             self._superuser(o)
             return
@@ -65,3 +73,27 @@ class Command(BaseCommand):
                 "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), returncode=2
             )
         self.stdout.write(f"created superuser {user.username}")
+
+    def _two_factor(self, o: dict[str, Any]) -> None:
+        from django_otp.oath import totp
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from herdesk.staff.models import User
+        from herdesk.staff.services import totp_reset
+
+        user = User.objects.filter(username=o["username"]).first()
+        if user is None:
+            raise CommandError(f"unknown user {o['username']!r}", returncode=2)
+        if o["action"] == "2fa-reset":
+            count = totp_reset(actor="cli", user=user)
+            self.stdout.write(
+                f"{user.username}: {count} two-factor device(s) removed; the next sign-in enrols anew"
+            )
+            return
+        # Only the devices `herdesk demo load` created: a person's own authenticator stays theirs.
+        device = TOTPDevice.objects.filter(user=user, name="demo", confirmed=True).first()
+        if device is None:
+            raise CommandError(f"{user.username} has no demo two-factor device", returncode=2)
+        self.stdout.write(
+            f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
+        )
