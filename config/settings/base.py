@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "herdesk.savedviews",
     "herdesk.demo",
     "herdesk.search",
+    "herdesk.kb",
     "herdesk.ops",
     "herdesk.sms",
     "herdesk.portal",

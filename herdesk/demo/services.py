@@ -263,6 +263,10 @@ def demo_load(
             for i in range(chunk, min(chunk + 50, tickets)):
                 _history_ticket(rng, i, rng.choice(cust), users, teams, products, now)
                 progress(1)
+    # The knowledge base: categories, reviewers, synonyms and published articles (KB-1).
+    from herdesk.kb.demo import kb_demo_ensure
+
+    kb_demo_ensure(users)
     # The demo customer login (portal/API) for the documented caller.
     first = cust[0]
     if not User.objects.filter(username="customer1").exists():

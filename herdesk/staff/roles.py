@@ -19,6 +19,10 @@ _HANDLER = [
     "customers.add_customer",
     "customers.change_customer",
     "catalog.view_product",
+    # Knowledge base (KB-1): every handler reads and writes drafts; reviewers are chosen per category.
+    "kb.view_article",
+    "kb.add_article",
+    "kb.change_article",
 ]
 
 ROLES: dict[str, dict] = {
@@ -38,6 +42,8 @@ ROLES: dict[str, dict] = {
             "customers.view_personal_data",
             "tickets.view_reports",
             "policies.view_servicepolicy",
+            "kb.review_article",
+            "kb.view_kb_reports",
         ],
     },
     "qa": {
@@ -48,6 +54,9 @@ ROLES: dict[str, dict] = {
             "customers.view_customer",
             "tickets.view_reports",
             "policies.view_servicepolicy",
+            "kb.view_article",
+            "kb.review_article",
+            "kb.view_kb_reports",
         ],
     },
     "management": {
@@ -98,6 +107,11 @@ ROLES: dict[str, dict] = {
             "mail.add_mailbox",
             "mail.change_mailbox",
             "mail.view_emailmessage",
+            "kb.view_article",
+            "kb.view_synonymgroup",
+            "kb.add_synonymgroup",
+            "kb.change_synonymgroup",
+            "kb.delete_synonymgroup",
         ],
     },
     "customer": {"label": _("Customer (portal)"), "perms": []},
