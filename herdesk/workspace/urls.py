@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_search
 
 app_name = "workspace"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("views/save/", views.savedview_create, name="savedview_save"),
     path("views/<int:pk>/delete/", views.savedview_remove, name="savedview_delete"),
     path("go/", views.go, name="go"),
+    path("search/", views_search.search, name="search"),
     path("intake/", views.intake_page, name="intake"),
     path("intake/lookup/", views.intake_lookup, name="intake_lookup"),
     path("tickets/<str:number>/", views.ticket_detail, name="ticket"),
