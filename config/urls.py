@@ -18,6 +18,7 @@ urlpatterns = [
     path("channels/", include("herdesk.inbound.urls")),
     path("api/", api.urls),
     path("portal/", include("herdesk.portal.urls")),
+    path("kb/", include("herdesk.kb.urls")),
     path("chat/", include("herdesk.chat.urls")),
     path("phone/", include("herdesk.phone.urls")),
     path("wechat/", include("herdesk.wechat.urls")),

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "herdesk.search",
     "herdesk.triage",
     "herdesk.analytics",
+    "herdesk.kb",
     "herdesk.ops",
     "herdesk.sms",
     "herdesk.portal",

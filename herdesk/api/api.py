@@ -19,7 +19,8 @@ from herdesk.catalog.models import Product
 from herdesk.clocks.selectors import compliance_summary
 from herdesk.customers import selectors as customer_selectors
 from herdesk.customers import services as customer_services
-from herdesk.customers.models import Organisation
+from herdesk.customers.models import Customer, Organisation
+from herdesk.kb import selectors as kb_selectors
 from herdesk.search import selectors as search_selectors
 from herdesk.tickets import selectors as ticket_selectors
 from herdesk.tickets import services as ticket_services
@@ -208,12 +209,21 @@ def ticket_list(
     }
 
 
+class ArticleHitOut(Schema):
+    number: str
+    title: str
+    audience: str
+    snippet: str
+
+
 class SearchPage(Schema):
     """KB-2 search results (kept beside its only endpoint)."""
 
     count: int
     items: list[TicketListOut]
     next_cursor: int | None
+    # Knowledge articles the caller may read (first page only; at most 10; synonyms apply).
+    articles: list[ArticleHitOut] = []
 
 
 @api.get("/v1/search", response={200: SearchPage, **READ_ERRORS}, tags=["search"], operation_id="search")
@@ -231,10 +241,20 @@ def search(
     if not search_selectors.parse_query(q):
         raise ValidationError({"q": _("Enter something to search for.")})
     result = search_selectors.ticket_search(user=_user(request), q=q, limit=limit, before_id=cursor)
+    articles = [] if cursor else kb_selectors.article_search(user=_user(request), q=q, limit=10)
     return {
         "count": result.count,
         "items": [_ticket_list_out(t) for t in result.tickets],
         "next_cursor": result.next_cursor,
+        "articles": [
+            {
+                "number": h.article.number,
+                "title": h.title,
+                "audience": h.article.audience,
+                "snippet": str(h.snippet),
+            }
+            for h in articles
+        ],
     }
 
 

@@ -269,6 +269,10 @@ def demo_load(
     # the demo history) once, at the first load.
     if not TriageModel.objects.exists():
         triage_train()
+    # The knowledge base: categories, reviewers, synonyms and published articles (KB-1).
+    from herdesk.kb.demo import kb_demo_ensure
+
+    kb_demo_ensure(users)
     # The demo customer login (portal/API) for the documented caller.
     first = cust[0]
     if not User.objects.filter(username="customer1").exists():

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_help
 
 app_name = "portal"
 urlpatterns = [
@@ -24,4 +24,12 @@ urlpatterns = [
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("link/choose/<str:token>/", views.link_choose, name="link_choose"),
     path("link/confirm/<str:token>/", views.link_confirm, name="link_confirm"),
+    # Help centre (knowledge base for customers and the public).
+    path("help/", views_help.help_home, name="help_home"),
+    path("help/suggest/", views_help.help_suggest, name="help_suggest"),
+    path("help/undeflect/", views_help.help_undeflect, name="help_undeflect"),
+    path("help/c/<slug:code>/", views_help.help_category, name="help_category"),
+    path("help/a/<str:number>/", views_help.help_article, name="help_article"),
+    path("help/a/<str:number>/vote/", views_help.help_vote, name="help_vote"),
+    path("help/a/<str:number>/deflect/", views_help.help_deflect, name="help_deflect"),
 ]

@@ -19,6 +19,10 @@ _HANDLER = [
     "customers.add_customer",
     "customers.change_customer",
     "catalog.view_product",
+    # Knowledge base (KB-1): every handler reads and writes drafts; reviewers are chosen per category.
+    "kb.view_article",
+    "kb.add_article",
+    "kb.change_article",
 ]
 
 ROLES: dict[str, dict] = {
@@ -42,6 +46,8 @@ ROLES: dict[str, dict] = {
             "policies.view_policyversion",
             "policies.add_policyversion",
             "policies.change_policyversion",
+            "kb.review_article",
+            "kb.view_kb_reports",
         ],
     },
     "qa": {
@@ -52,6 +58,9 @@ ROLES: dict[str, dict] = {
             "customers.view_customer",
             "tickets.view_reports",
             "policies.view_servicepolicy",
+            "kb.view_article",
+            "kb.review_article",
+            "kb.view_kb_reports",
         ],
     },
     "management": {
@@ -112,6 +121,11 @@ ROLES: dict[str, dict] = {
             "mail.add_mailbox",
             "mail.change_mailbox",
             "mail.view_emailmessage",
+            "kb.view_article",
+            "kb.view_synonymgroup",
+            "kb.add_synonymgroup",
+            "kb.change_synonymgroup",
+            "kb.delete_synonymgroup",
         ],
     },
     "customer": {"label": _("Customer (portal)"), "perms": []},

@@ -2,7 +2,7 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import views
+from . import views, views_search
 from . import views_governance as gov
 
 app_name = "workspace"
@@ -16,6 +16,7 @@ urlpatterns = [
     path("views/save/", views.savedview_create, name="savedview_save"),
     path("views/<int:pk>/delete/", views.savedview_remove, name="savedview_delete"),
     path("go/", views.go, name="go"),
+    path("search/", views_search.search, name="search"),
     path("intake/", views.intake_page, name="intake"),
     path("intake/lookup/", views.intake_lookup, name="intake_lookup"),
     path("tickets/<str:number>/", views.ticket_detail, name="ticket"),

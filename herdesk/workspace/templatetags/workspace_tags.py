@@ -577,4 +577,5 @@ def workspace_sidebar(context: template.Context, active: str = "") -> dict[str, 
         "request": request,
         "active": active or context.get("active", ""),
         "csrf_token": context.get("csrf_token"),
+        "perms": context.get("perms"),
     }

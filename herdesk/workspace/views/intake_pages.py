@@ -150,6 +150,7 @@ def intake_page(request: HttpRequest) -> HttpResponse:
                 priority=d["priority"],
                 complexity=d["complexity"],
                 readback=readback,
+                complaint_severity=d.get("complaint_severity", ""),
                 call_id=call.call_id if call is not None else "",
             )
         except (ValidationError, DomainError) as exc:

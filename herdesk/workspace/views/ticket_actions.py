@@ -162,6 +162,7 @@ TICKET_ACTIONS: dict[str, TicketAction] = {
             reason=s.data["reason"],
             requirement=s.data["requirement"],
             expected_response_minutes=s.data["expected_response_minutes"],
+            complaint_severity=s.data.get("complaint_severity", ""),
             at=s.now,
         ),
         done=gettext_lazy("Triaged and routed."),

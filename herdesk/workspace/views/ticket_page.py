@@ -70,6 +70,7 @@ def _ticket_forms(request: HttpRequest, data: selectors.TicketPageData, now: dat
                 "category": t.category_id,
                 "complexity": t.complexity,
                 "priority": t.priority,
+                "complaint_severity": t.complaint_severity,
                 "team": team.pk if team else None,
                 "expected_response_minutes": suggestion.expected_response_minutes
                 or routing.ACKNOWLEDGE_MINUTES,

@@ -1,0 +1,122 @@
+"""One search over tickets, knowledge articles and customers (the workspace header box, KB-2).
+
+    everything_search(user=..., q="乳腺炎 挤奶机") -> Everything(tickets, articles, customers, jump)
+
+Each part is filtered by what `user` may see, through the selector that owns it:
+tickets by `ticket_search` (tickets_visible_to), articles by `kb.selectors.article_search`
+(articles_visible_to), customers by `customers_visible_to` and only for holders of
+customers.view_customer. A ticket number that the user may open is returned as `jump` (the page
+redirects). A query that looks like a phone number finds customers through the blind index
+(`customer_find_by_phone`): the plaintext number is never stored or queried.
+
+Terms: whitespace-separated, "quoted phrases" kept whole; a term also matches its synonyms
+(kb synonym dictionary) for articles and tickets. Tickets keep the exact rule of search.md: every
+term is a substring of the document; with synonyms, the ticket query is run once per combination
+of synonyms (at most MAX_SYNONYM_QUERIES) and the results merged, newest first.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+from django.utils.safestring import SafeString
+
+from herdesk.tickets.models import Ticket
+from herdesk.tickets.selectors import tickets_visible_to
+
+from .models import SearchDocument
+from .selectors import ticket_search
+from .text import MAX_TERMS
+
+MAX_SYNONYM_QUERIES = 4
+_TICKET_NUMBER = re.compile(r"^[A-Z]{1,6}-\d{6,8}-\d{3,6}$")
+_PHONE = re.compile(r"^\+?[\d\s\-()]{7,20}$")
+
+
+@dataclass
+class TicketHit:
+    ticket: Ticket
+    snippet: SafeString
+
+
+@dataclass
+class Everything:
+    q: str
+    terms: tuple[str, ...] = ()
+    tickets: list[TicketHit] = field(default_factory=list)
+    ticket_count: int = 0
+    articles: list[Any] = field(default_factory=list)
+    customers: list[Any] = field(default_factory=list)
+    jump: str = ""
+    by_phone: bool = False
+    segmented: tuple[str, ...] = ()
+
+
+def everything_search(*, user: Any, q: str, limit: int = 10) -> Everything:
+    from herdesk.kb.selectors import Query, article_search, highlight, is_staff_reader, parse
+    from herdesk.kb.synonyms import thesaurus
+
+    q = (q or "").strip()[:200]
+    out = Everything(q)
+    if not q:
+        return out
+    number = q.upper()
+    if _TICKET_NUMBER.match(number) and tickets_visible_to(user).filter(number=number).exists():
+        out.jump = number
+        return out
+    if _PHONE.match(q) and sum(ch.isdigit() for ch in q) >= 7:
+        out.by_phone = True
+        if user.has_perm("customers.view_customer"):
+            from herdesk.customers.selectors import customer_find_by_phone
+
+            out.customers = list(customer_find_by_phone(user=user, phone=q)[:limit])
+        return out
+    thes = thesaurus()
+    query = parse(q, thes)  # ValidationError (field q) on too many / too long terms
+    out.terms = query.terms
+    # Tickets: the exact substring rule; a phrase with a space is searched as its words.
+    seen: dict[int, Ticket] = {}
+    combos = itertools.islice(itertools.product(*query.variants), MAX_SYNONYM_QUERIES)
+    for combo in combos:
+        words = " ".join(" ".join(combo).split())
+        result = ticket_search(user=user, q=words, limit=limit)
+        out.ticket_count = (
+            max(out.ticket_count, result.count) if not seen else out.ticket_count + result.count
+        )
+        for t in result.tickets:
+            seen.setdefault(t.pk, t)
+    tickets = sorted(seen.values(), key=lambda t: -t.pk)[:limit]
+    texts = dict(SearchDocument.objects.filter(pk__in=[t.pk for t in tickets]).values_list("pk", "text"))
+    out.tickets = [TicketHit(t, highlight(texts.get(t.pk, ""), query)) for t in tickets]
+    if is_staff_reader(user):
+        out.articles = article_search(user=user, q=q, query=query, limit=limit)
+        if not out.articles and len(query.terms) == 1 and len(query.terms[0]) >= 4:
+            # A run of Chinese without spaces ("挤奶机真空压力低"): retry with its words (jieba).
+            import jieba
+
+            term = query.terms[0]
+            groups = list(thes.groups_in(term))
+            covered = [w for g in groups for w in g if w in term]
+            cut = [w for w in jieba.cut(term) if len(w.strip()) >= 2 and not any(w in c for c in covered)][
+                :MAX_TERMS
+            ]
+            if len(groups) + len(cut) > 1:
+                parts = [*groups, *(thes.variants(w) for w in cut)][:MAX_TERMS]
+                split = Query(tuple(v[0] for v in parts), tuple(parts))
+                out.segmented = split.terms
+                out.articles = article_search(user=user, q="", query=split, limit=limit)
+    if user.has_perm("customers.view_customer"):
+        from herdesk.customers.selectors import customers_visible_to
+
+        cond = Q()
+        for term_variants in query.variants:
+            any_of = Q()
+            for v in term_variants:
+                any_of |= Q(name__icontains=v) | Q(organisation__name__icontains=v)
+            cond &= any_of
+        out.customers = list(customers_visible_to(user).filter(cond).order_by("-id")[:limit])
+    return out
