@@ -1,6 +1,4 @@
-from django.templatetags.static import static
 from django.urls import path
-from django.views.generic import RedirectView
 
 from . import views, views_search
 from . import views_governance as gov
@@ -9,7 +7,7 @@ app_name = "workspace"
 urlpatterns = [
     path("", views.home, name="home"),
     # Browsers ask for /favicon.ico whatever the page says.
-    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon),
     path("queues/<slug:queue>/", views.queue, name="queue"),
     path("queues-counts/", views.queue_counts_fragment, name="queue_counts"),
     path("queues-bulk-reassign/", views.bulk_reassign, name="bulk_reassign"),
