@@ -20,7 +20,13 @@ from django.utils.dateparse import parse_datetime
 
 from herdesk.clocks.models import Clock, ClockState, Renegotiation
 from herdesk.customers.models import Customer
-from herdesk.customers.selectors import ContactView, address_view, contact_view, customers_visible_to
+from herdesk.customers.selectors import (
+    ContactView,
+    address_view,
+    contact_primary,
+    contact_view,
+    customers_visible_to,
+)
 from herdesk.savedviews.choices import Queue
 from herdesk.staff.models import Team, User
 from herdesk.tickets import actions as ticket_actions
@@ -367,7 +373,7 @@ def ticket_page(*, user: Any, number: str, now: datetime | None = None) -> Ticke
     ]
     # Live clocks first (nearest due first), then the finished ones.
     clock_rows.sort(key=lambda r: (not r.live, r.clock.due_at if r.live else r.clock.started_at))
-    contact_obj = ticket.contact or ticket.customer.contacts.order_by("-is_primary", "id").first()
+    contact_obj = ticket.contact or contact_primary(customer=ticket.customer)
     contact = contact_view(user=user, contact=contact_obj, purpose="ticket_page") if contact_obj else None
     timeline = list(interactions_for(user=user, ticket=ticket))
     _fold_quoted(timeline)
