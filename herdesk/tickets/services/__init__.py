@@ -29,8 +29,14 @@ from .create import (
     ticket_create_batch,
     ticket_create_detailed,
 )
+from .escalation import least_loaded_agent, ticket_escalate_priority, ticket_reassign_on_breach
 from .intake import intake_check_for_customer
-from .interactions import interaction_add, interaction_delivery_record
+from .interactions import (
+    interaction_add,
+    interaction_delivery_record,
+    reply_opens_new_ticket,
+    ticket_follow_on_create,
+)
 from .lifecycle import (
     ticket_acknowledge,
     ticket_assign,
@@ -64,8 +70,10 @@ __all__ = [
     "intake_check_for_customer",
     "interaction_add",
     "interaction_delivery_record",
+    "least_loaded_agent",
     "record_completeness",
     "record_finalize",
+    "reply_opens_new_ticket",
     "request_fingerprint",
     "solution_option_choose",
     "solution_options_offer",
@@ -76,7 +84,10 @@ __all__ = [
     "ticket_create",
     "ticket_create_batch",
     "ticket_create_detailed",
+    "ticket_escalate_priority",
+    "ticket_follow_on_create",
     "ticket_merge",
+    "ticket_reassign_on_breach",
     "ticket_reopen",
     "ticket_resolve",
     "ticket_start",
