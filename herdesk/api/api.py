@@ -31,6 +31,7 @@ from .schemas import (
     CustomerOut,
     InteractionIn,
     InteractionOut,
+    OnsiteVisitIn,
     TicketIn,
     TicketListOut,
     TicketOut,
@@ -315,7 +316,13 @@ def ticket_transition(request: HttpRequest, number: str, payload: TransitionIn) 
         )
     elif a == "close":
         reason = "customer_confirmed" if user.customer_id else payload.close_reason
-        s.ticket_close(ticket=ticket, actor=user, reason=reason, evidence=payload.evidence)
+        s.ticket_close(
+            ticket=ticket,
+            actor=user,
+            reason=reason,
+            evidence=payload.evidence,
+            confirmed_at=payload.confirmed_at,
+        )
     elif a == "reopen":
         s.ticket_reopen(ticket=ticket, actor=user, reason=payload.reason)
     elif a == "cancel":
@@ -346,6 +353,39 @@ def interaction_add(request: HttpRequest, number: str, payload: InteractionIn) -
         kind=kind,
         direction=direction,
         occurred_at=payload.occurred_at,
+    )
+    return Status(
+        201,
+        {
+            "id": i.pk,
+            "kind": i.kind,
+            "direction": i.direction,
+            "channel": i.channel,
+            "author": str(i.author) if i.author_id else None,
+            "body": i.body,
+            "is_public": i.is_public,
+            "occurred_at": i.occurred_at,
+        },
+    )
+
+
+@api.post("/v1/tickets/{number}/onsite-visits", response={201: InteractionOut}, tags=["tickets"])
+def onsite_visit_add(request: HttpRequest, number: str, payload: OnsiteVisitIn) -> Status[dict[str, Any]]:
+    """Record an on-site visit (CLS-3): content, start and end, place, staff, and the customer's
+    confirmation or signature text; a signed-off visit is the customer's confirmation for closing."""
+    user = _user(request)
+    if user.customer_id or not user.has_perm("tickets.add_interaction"):
+        raise PermissionDenied
+    ticket = ticket_selectors.ticket_get(user=user, number=number[:32])
+    i = ticket_services.onsite_visit_record(
+        ticket=ticket,
+        actor=user,
+        content=payload.content,
+        started_at=payload.started_at,
+        ended_at=payload.ended_at,
+        place=payload.place,
+        staff=payload.staff,
+        customer_confirmation=payload.customer_confirmation,
     )
     return Status(
         201,

@@ -132,6 +132,8 @@ class TransitionIn(Schema):
     verification_method: Literal["remote_demo", "onsite_check", "customer_confirmation"] | None = None
     close_reason: Literal["customer_confirmed", "handler_confirmed", "answered"] = "customer_confirmed"
     evidence: str = Field("", max_length=2000)
+    # close as "customer_confirmed" by a handler: when the customer confirmed by phone (CLS-1)
+    confirmed_at: datetime | None = None
     into: str | None = Field(None, max_length=32)
     options: list[dict] = Field(default_factory=list, max_length=3)
     position: int | None = Field(None, ge=1, le=3)
@@ -166,3 +168,14 @@ class ComplianceRow(Schema):
     running: int
     met_original_rate: float | None
     met_renegotiated_rate: float | None
+
+
+class OnsiteVisitIn(Schema):
+    """CLS-3: an on-site visit with every element of a complete record."""
+
+    content: str = Field(min_length=1, max_length=20000)
+    started_at: datetime
+    ended_at: datetime
+    place: str = Field(min_length=1, max_length=200)
+    staff: str = Field("", max_length=200)
+    customer_confirmation: str = Field(min_length=1, max_length=1000)

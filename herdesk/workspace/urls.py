@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_onsite
 
 app_name = "workspace"
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
     path("tickets/<str:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<str:number>/route/", views.route_suggestion, name="route_suggestion"),
     path("tickets/<str:number>/do/<slug:action>/", views.ticket_action, name="ticket_action"),
+    path("tickets/<str:number>/onsite-visit/", views_onsite.onsite_visit, name="onsite_visit"),
     path("attachments/<int:pk>/download/", views.attachment_download, name="attachment_download"),
     path("supervisor/", views.supervisor_board, name="supervisor"),
     path("supervisor/compliance/", views.compliance, name="compliance"),

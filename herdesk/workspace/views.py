@@ -828,6 +828,7 @@ def _act_close(request: HttpRequest, t: Ticket, now: datetime) -> BaseForm | Non
             actor=request.user,
             reason=form.cleaned_data["reason"],
             evidence=form.cleaned_data["evidence"],
+            confirmed_at=form.cleaned_data.get("confirmed_at"),
             at=now,
         ),
     )

@@ -38,6 +38,7 @@ from .interactions import (
     ticket_follow_on_create,
 )
 from .lifecycle import (
+    customer_confirmation_recorded,
     ticket_acknowledge,
     ticket_assign,
     ticket_cancel,
@@ -49,7 +50,13 @@ from .lifecycle import (
     ticket_triage,
     ticket_wait_customer,
 )
-from .records import REQUIRED_ELEMENTS, follow_up_record, record_completeness, record_finalize
+from .records import (
+    REQUIRED_ELEMENTS,
+    follow_up_record,
+    onsite_visit_record,
+    record_completeness,
+    record_finalize,
+)
 from .solutions import solution_option_choose, solution_options_offer
 
 __all__ = [
@@ -66,11 +73,13 @@ __all__ = [
     "_system_event",
     "_ticket_create",
     "_transition",
+    "customer_confirmation_recorded",
     "follow_up_record",
     "intake_check_for_customer",
     "interaction_add",
     "interaction_delivery_record",
     "least_loaded_agent",
+    "onsite_visit_record",
     "record_completeness",
     "record_finalize",
     "reply_opens_new_ticket",
