@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import pydantic
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,6 +39,7 @@ from .schemas import (
     InteractionIn,
     InteractionOut,
     MergeIn,
+    OnsiteVisitIn,
     OptionsIn,
     ReasonIn,
     RenegotiateIn,
@@ -260,7 +261,13 @@ def close(request: HttpRequest, number: str, payload: CloseIn) -> dict[str, Any]
     if user.customer_id:
         portal_services.portal_resolution_confirm(user=user, ticket=ticket)
     else:
-        ts.ticket_close(ticket=ticket, actor=user, reason=payload.reason, evidence=payload.evidence)
+        ts.ticket_close(
+            ticket=ticket,
+            actor=user,
+            reason=payload.reason,
+            evidence=payload.evidence,
+            confirmed_at=payload.confirmed_at,
+        )
     return ticket_reread(user, ticket)
 
 
@@ -318,6 +325,32 @@ def interaction_add(request: HttpRequest, number: str, payload: InteractionIn) -
             direction=payload.direction,
             occurred_at=payload.occurred_at,
         )
+    return Status(201, interaction_out(i))
+
+
+@api.post(
+    "/v1/tickets/{number}/onsite-visits",
+    response={201: InteractionOut, **error_responses(400, 401, 403, 404, 409, 413, 422, 429)},
+    tags=TAGS,
+    operation_id="onsite_visit_add",
+)
+def onsite_visit_add(request: HttpRequest, number: str, payload: OnsiteVisitIn) -> Status[dict[str, Any]]:
+    """Record an on-site visit (CLS-3): content, start and end, place, staff, and the customer's
+    confirmation or signature text; a signed-off visit is the customer's confirmation for closing."""
+    user = user_of(request)
+    if user.customer_id or not user.has_perm("tickets.add_interaction"):
+        raise PermissionDenied
+    ticket = ticket_for(user, number)
+    i = ts.onsite_visit_record(
+        ticket=ticket,
+        actor=user,
+        content=payload.content,
+        started_at=payload.started_at,
+        ended_at=payload.ended_at,
+        place=payload.place,
+        staff=payload.staff,
+        customer_confirmation=payload.customer_confirmation,
+    )
     return Status(201, interaction_out(i))
 
 

@@ -585,7 +585,8 @@ def portal_reply(
         channel=Channel.PORTAL,
         occurred_at=now,
     )
-    _attach(ticket=ticket, user=user, uploads=uploads, at=now)
+    # On a ticket closed too long ago the message opened a new linked ticket (CLS-1): files go there.
+    _attach(ticket=interaction.ticket, user=user, uploads=uploads, at=now)
     return interaction
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_search
+from . import views, views_onsite, views_search
 from . import views_governance as gov
 
 app_name = "workspace"
@@ -20,6 +20,7 @@ urlpatterns = [
     path("tickets/<str:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<str:number>/route/", views.route_suggestion, name="route_suggestion"),
     path("tickets/<str:number>/do/<slug:action>/", views.ticket_action, name="ticket_action"),
+    path("tickets/<str:number>/onsite-visit/", views_onsite.onsite_visit, name="onsite_visit"),
     path("attachments/<int:pk>/download/", views.attachment_download, name="attachment_download"),
     path("customers/", views.customers, name="customers"),
     path("customers/<int:pk>/", views.customer_detail, name="customer"),
