@@ -662,3 +662,65 @@ def local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if timezone.is_naive(value):
         value = timezone.make_aware(value, UTC)
     return timezone.localtime(value).strftime(fmt)
+
+
+# The lifecycle writes its step notes in the language of whoever made the step (tickets.services
+# _transition / _system_event). Shown in the reader's language (issue 13: system events in English
+# in English mode): a note that is one of these texts, in either language, is translated again.
+_EVENT_MSGIDS = (
+    "Triaged",
+    "Acknowledged (查收确认)",
+    "Work started",
+    "Solution options offered",
+    "Waiting for customer",
+    "Resolved",
+    "Closed",
+    "Customer replied",
+    "Customer replied after resolution",
+    "Service record finalised",
+    "Assigned to %(who)s",
+    "Merged into %(n)s",
+    "%(n)s was merged into this ticket",
+    "Satisfaction follow-up: %(score)d/5",
+    "Customer chose option %(n)d: %(s)s",
+)
+_PLACEHOLDER_RE = re.compile(r"%\((\w+)\)([sd])")
+
+
+@lru_cache(maxsize=1)
+def _event_patterns() -> list[tuple[re.Pattern[str], str]]:
+    from django.utils import translation
+
+    patterns = []
+    for msgid in _EVENT_MSGIDS:
+        for lang in ("zh-hans", "en"):
+            with translation.override(lang):
+                text = translation.gettext(msgid)
+            parts, pos = [], 0
+            for m in _PLACEHOLDER_RE.finditer(text):
+                parts.append(re.escape(text[pos : m.start()]))
+                parts.append(f"(?P<{m.group(1)}>\\d+)" if m.group(2) == "d" else f"(?P<{m.group(1)}>.+?)")
+                pos = m.end()
+            parts.append(re.escape(text[pos:]))
+            patterns.append((re.compile("".join(parts), re.S), msgid))
+    return patterns
+
+
+@register.filter
+def event_text(interaction: Any) -> str:
+    """A system event's text in the reader's language (other entries: their text as written)."""
+    body = getattr(interaction, "shown_body", None) or interaction.body or ""
+    if interaction.kind != InteractionKind.SYSTEM_EVENT:
+        return body
+    for rx, msgid in _event_patterns():
+        m = rx.fullmatch(body.strip())
+        if m:
+            values = {
+                k: int(v) if v.isdigit() and f"%({k})d" in msgid else v for k, v in m.groupdict().items()
+            }
+            return _(msgid) % values if values else _(msgid)
+    data = interaction.data if isinstance(interaction.data, dict) else {}
+    old, new = data.get("from_status"), data.get("to_status")
+    if old and new and body.strip() == f"{old} → {new}":
+        return f"{_label(Status, old)} → {_label(Status, new)}"
+    return body

@@ -87,3 +87,16 @@ def test_intake_read_back_is_internal(login, customer, staff) -> None:
     assert note.is_public is False
     t.refresh_from_db()
     assert t.first_response_at is not None  # still the first response of the answered call
+
+
+def test_system_events_follow_the_readers_language(login, make_ticket, staff) -> None:
+    # Written by a Chinese-speaking agent (the notes are stored in Chinese) ...
+    t = make_ticket(team="customer-service", assignee="agent1")
+    ts.ticket_acknowledge(ticket=t, actor=staff["agent1"])
+    en = login("agent1", lang="en").get(f"/tickets/{t.number}/").content.decode()
+    timeline = en[en.index('id="timeline"') :]
+    # ... and read in English.
+    assert "Acknowledged (查收确认)" in timeline and "Triaged" in timeline
+    assert "已分派" not in timeline and "已查收确认" not in timeline
+    zh = login("agent1").get(f"/tickets/{t.number}/").content.decode()
+    assert "Triaged" not in zh[zh.index('id="timeline"') :]
