@@ -113,6 +113,9 @@ def intake_submit(
         direction=Direction.OUTBOUND,
         occurred_at=now,
         body=_("Read-back confirmed by the customer: %(summary)s") % {"summary": readback},
+        # The agent's note about the call, in the third person: internal (the portal shows the
+        # customer what was said to them, not notes about them). Still the first response.
+        is_public=False,
     )
     if call_id:
         from herdesk.phone.services import call_link_ticket
