@@ -8,11 +8,14 @@ in `make test` (marked slow, not e2e). A failure prints the reproducing request.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -29,7 +32,20 @@ _TOKENS: dict[str, str] = {}
 
 
 @pytest.fixture
-def tokens(db, staff, customer) -> dict[str, str]:
+def _keep_connection() -> Iterator[None]:
+    """The raw WSGI app closes the database connection at the end of each request (Django's test
+    Client switches that off; on PostgreSQL it would end the test's transaction). Same here."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tokens(db, staff, customer, _keep_connection) -> dict[str, str]:
     from herdesk.staff.models import ApiToken, User
     from herdesk.staff.services import token_create, user_create
     from herdesk.tickets.services import ticket_create
