@@ -395,3 +395,18 @@ class OnsiteVisitIn(Schema):
     place: Text = Field(min_length=1, max_length=200)
     staff: Text = Field("", max_length=200)
     customer_confirmation: Text = Field(min_length=1, max_length=1000)
+
+
+class AnswerIn(Schema):
+    """S1 §三(一)3: a common question answered directly and closed at once."""
+
+    body: Text = Field(min_length=1, max_length=20000)
+
+
+class FollowUpIn(Schema):
+    """CLS-2: the satisfaction follow-up (满意度回访); a score ≤ 2 or not fully solved queues a review."""
+
+    method: Literal["phone", "email", "sms", "link"]
+    fully_solved: bool
+    score: int = Field(ge=1, le=5)
+    comments: Text = Field("", max_length=4000)

@@ -28,14 +28,17 @@ from herdesk.tickets import selectors as ticket_selectors
 from herdesk.tickets import services as ts
 from herdesk.tickets.models import Category, Ticket
 from herdesk.workspace import actions as workspace_actions
+from herdesk.workspace.routing import ACKNOWLEDGE_MINUTES
 
 from .api import api
 from .errors import error_responses
 from .schemas import (
     ActionsOut,
+    AnswerIn,
     AssignIn,
     ChooseIn,
     CloseIn,
+    FollowUpIn,
     InteractionIn,
     InteractionOut,
     MergeIn,
@@ -182,6 +185,29 @@ def transfer(request: HttpRequest, number: str, payload: TransferIn) -> dict[str
     return _assign(request, number, payload, "transfer")
 
 
+@api.post("/v1/tickets/{number}/take", response=ACTION_RESPONSES, tags=TAGS, operation_id="ticket_take")
+def take(request: HttpRequest, number: str) -> dict[str, Any]:
+    """Take an unassigned ticket of your team's queue (acknowledge it within 15 minutes)."""
+    user, ticket = _begin(request, number, "take")
+    ts.ticket_assign(
+        ticket=ticket,
+        actor=user,
+        assignee=user,
+        team=ticket.team or user.team,
+        reason=_("Taken from the queue"),
+        expected_response_minutes=ACKNOWLEDGE_MINUTES,
+    )
+    return ticket_reread(user, ticket)
+
+
+@api.post("/v1/tickets/{number}/answer", response=ACTION_RESPONSES, tags=TAGS, operation_id="ticket_answer")
+def answer(request: HttpRequest, number: str, payload: AnswerIn) -> dict[str, Any]:
+    """A common question answered directly and closed (the page's “answer and close”)."""
+    user, ticket = _begin(request, number, "answer_close")
+    workspace_actions.answer_and_close(ticket=ticket, actor=user, body=payload.body)
+    return ticket_reread(user, ticket)
+
+
 @api.post("/v1/tickets/{number}/start", response=ACTION_RESPONSES, tags=TAGS, operation_id="ticket_start")
 def start(request: HttpRequest, number: str) -> dict[str, Any]:
     user, ticket = _begin(request, number, "start")
@@ -298,6 +324,33 @@ def merge(request: HttpRequest, number: str, payload: MergeIn) -> dict[str, Any]
     except Ticket.DoesNotExist:
         raise ValidationError({"into": _("No ticket with that number that you may open.")}) from None
     ts.ticket_merge(ticket=ticket, into=into, actor=user)
+    return ticket_reread(user, ticket)
+
+
+@api.post(
+    "/v1/tickets/{number}/follow-up", response=ACTION_RESPONSES, tags=TAGS, operation_id="ticket_follow_up"
+)
+def follow_up(request: HttpRequest, number: str, payload: FollowUpIn) -> dict[str, Any]:
+    """CLS-2: record the satisfaction follow-up; stops the follow-up clock."""
+    user, ticket = _begin(request, number, "follow_up")
+    ts.follow_up_record(
+        ticket=ticket,
+        actor=user,
+        method=payload.method,
+        fully_solved=payload.fully_solved,
+        score=payload.score,
+        comments=payload.comments,
+    )
+    return ticket_reread(user, ticket)
+
+
+@api.post(
+    "/v1/tickets/{number}/finalize", response=ACTION_RESPONSES, tags=TAGS, operation_id="ticket_finalize"
+)
+def finalize(request: HttpRequest, number: str) -> dict[str, Any]:
+    """CLS-3: the closed ticket's service record checked and finalised (within 24 hours)."""
+    user, ticket = _begin(request, number, "finalize")
+    ts.record_finalize(ticket=ticket, actor=user)
     return ticket_reread(user, ticket)
 
 
