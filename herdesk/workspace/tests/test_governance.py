@@ -90,6 +90,7 @@ def test_draft_edit_submit_approve(login: Any, staff: Any, draft: PolicyVersion)
     boss = login("manager")
     body = boss.get(url).content.decode()
     assert 'id="decide-form"' in body
+    assert 'id="nav-pending-approvals"' in body  # the approver's sidebar badge
     r = boss.post(url + "decide/", {"decision": "approve", "effective_from": "2020-01-01T00:00"})
     assert r.status_code == 400
     r = boss.post(url + "decide/", {"decision": "reject", "comment": ""})

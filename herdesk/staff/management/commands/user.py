@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from herdesk.staff.models import Team
 from herdesk.staff.roles import ROLES
-from herdesk.staff.services import superuser_create, user_create
+from herdesk.staff.services import roles_sync, superuser_create, user_create
 
 
 class Command(BaseCommand):
@@ -29,8 +29,15 @@ class Command(BaseCommand):
         c.add_argument("--team", help="team code, e.g. tech-support")
         c.add_argument("--password", help="omit to create a user without a password (token/API only)")
         c.add_argument("--name", default="", help="display name")
+        sub.add_parser(
+            "sync-roles", help="make the role groups match staff/roles.py (after an upgrade; audited)"
+        )
 
     def handle(self, *args: Any, **o: Any) -> None:
+        if o["action"] == "sync-roles":
+            counts = roles_sync()
+            self.stdout.write(", ".join(f"{role}: {n}" for role, n in counts.items()))
+            return
         if o.get("superuser"):
             self._superuser(o)
             return
