@@ -105,6 +105,12 @@ def test_draft_edit_submit_approve(login: Any, staff: Any, draft: PolicyVersion)
     for step in ("policy.draft", "policy.clock_update", "policy.submit", "policy.approve"):
         assert f'data-action="{step}"' in history
     assert "同意" in history
+    # v2 is scheduled (effective tomorrow); a new draft copies it, not v1, so its change is kept.
+    assert 'id="scheduled"' in lead.get("/governance/policies/").content.decode()
+    assert lead.post("/governance/policies/draft/").status_code == 302
+    v3 = PolicyVersion.objects.get(status="draft")
+    assert v3.number == draft.number + 1
+    assert v3.clocks.filter(kind="first_response", target="20m").exists()
     assert audit_verify().ok
 
 
