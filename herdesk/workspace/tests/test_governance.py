@@ -203,3 +203,13 @@ def test_calendar_hours_closures_and_holidays(login: Any, staff: Any) -> None:
     boss = login("manager")
     assert boss.get(base).status_code == 200
     assert boss.post(base + "closures/", {"date": "2026-12-02"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path", ["/governance/policies/", "/governance/policies/1/", "/governance/calendars/hotline/"]
+)
+def test_pages_in_english(login: Any, path: str) -> None:
+    page = login("admin", lang="en").get(path)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Service policies" in body and "Working calendars" in body  # the navigation
