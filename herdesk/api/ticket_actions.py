@@ -27,8 +27,8 @@ from herdesk.tickets import actions as ticket_actions
 from herdesk.tickets import selectors as ticket_selectors
 from herdesk.tickets import services as ts
 from herdesk.tickets.models import Category, Ticket
+from herdesk.triage.rules import ACKNOWLEDGE_MINUTES
 from herdesk.workspace import actions as workspace_actions
-from herdesk.workspace.routing import ACKNOWLEDGE_MINUTES
 
 from .api import api
 from .errors import error_responses
