@@ -184,7 +184,27 @@ class GroupAdmin(_RefusingAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    """Teams are created by reference data; name and lead change through team_update (audited)."""
+
     list_display = ("code", "name", "name_en", "lead")
+    fields = ("code", "name", "name_en", "lead")
+    readonly_fields = ("code",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "lead":
+            kwargs["queryset"] = User.objects.filter(customer__isnull=True, is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        services.team_update(
+            team=obj, actor=request.user, changes={f: form.cleaned_data[f] for f in form.changed_data}
+        )
 
 
 @admin.register(ApiToken)

@@ -59,6 +59,35 @@ def team_ensure(*, code: str, name: str, name_en: str = "") -> Team:
 
 
 @transaction.atomic
+def team_update(*, team: Team, actor: Any, changes: dict[str, Any]) -> Team:
+    """Rename a team or change its lead (the lead is notified of breaches and takes reassigned
+    tickets, so it is a grant of work and visibility): audited with old and new values."""
+    unknown = set(changes) - {"name", "name_en", "lead"}
+    if unknown:
+        raise ValidationError(
+            _("These team fields cannot be changed here: %(f)s") % {"f": ", ".join(sorted(unknown))}
+        )
+    current = Team.objects.select_for_update().get(pk=team.pk)
+    diff: dict[str, list[Any]] = {}
+    for k, v in changes.items():
+        old = getattr(current, k)
+        if old != v:
+            diff[k] = [str(old) if old is not None else None, str(v) if v is not None else None]
+            setattr(current, k, v)
+    if diff:
+        current.full_clean()
+        current.save(update_fields=list(diff))
+        audit_record(
+            actor=actor,
+            action="team.update",
+            object_type="team",
+            object_id=current.code,
+            data={"changes": diff},
+        )
+    return current
+
+
+@transaction.atomic
 def user_create(
     *,
     username: str,

@@ -28,9 +28,32 @@ from herdesk.policies.models import PolicyVersion
 
 from . import forms_governance as gf
 
-# The workspace's page helpers (layout context, staff-only). views.py is being split into a package;
-# these two names are what this module needs from it.
-from .views import _page, staff_required
+# The workspace's page helpers (layout context, staff-only). views.py is being split into a package
+# (2026-12-07): if these two names move, point this import at their new home. The fallback keeps the
+# pages working meanwhile (same access rule; the sidebar then lacks the queue list).
+try:
+    from .views import _page, staff_required
+except ImportError:  # only between the split and the fix of this import (tested)
+    from collections.abc import Callable
+    from functools import wraps
+
+    from django.contrib.auth.decorators import login_required
+    from django.http.response import HttpResponseBase
+    from django.shortcuts import render
+
+    def staff_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if getattr(request.user, "customer_id", None):
+                return redirect("/portal/")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    def _page(request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200) -> HttpResponse:
+        return render(request, template, {"now": timezone.now(), **ctx}, status=status)
+
 
 VIEW_POLICIES = "policies.view_servicepolicy"
 EDIT_POLICIES = "policies.change_policyversion"

@@ -91,11 +91,21 @@ def test_admin_cannot_switch_the_policy_in_force(admin_client: Client, staff: di
     )
     assert r.status_code == 302
     assert list(ServicePolicy.objects.filter(is_active=True).values_list("code", flat=True)) == ["seed-000"]
-    # Versions are not editable in the admin at all.
-    assert admin_client.post("/admin/policies/policyversion/1/change/", {"notes": "x"}).status_code in (
-        302,
-        403,
+    # Versions are not editable in the admin at all (the administrator has no permission on them,
+    # and even a superuser only reads them).
+    from herdesk.policies.models import PolicyVersion
+    from herdesk.staff.services import superuser_create
+
+    version = PolicyVersion.objects.filter(policy__code="seed-000").first()
+    assert (
+        admin_client.post(f"/admin/policies/policyversion/{version.pk}/change/", {"notes": "x"}).status_code
+        == 403
     )
+    root = Client(HTTP_ACCEPT_LANGUAGE="en")
+    root.force_login(superuser_create(username="root", password="S3cure-pass!"))
+    assert root.get(f"/admin/policies/policyversion/{version.pk}/change/").status_code == 200
+    root.post(f"/admin/policies/policyversion/{version.pk}/change/", {"notes": "x"})
+    assert PolicyVersion.objects.get(pk=version.pk).notes == version.notes
 
 
 def test_permitted_admin_changes_land_in_the_audit_chain(
@@ -125,6 +135,8 @@ def test_permitted_admin_changes_land_in_the_audit_chain(
     assert admin_client.post(f"/admin/auth/group/{qa.pk}/change/", {"permissions": keep}).status_code == 302
 
     # A new user created in the admin goes through user_create (role, audit).
+    assert admin_client.get("/admin/staff/user/add/").status_code == 200
+    assert admin_client.get(f"/admin/staff/user/{agent2.pk}/password/").status_code == 200
     r = admin_client.post(
         "/admin/staff/user/add/",
         {"username": "agent9", "password1": "Pa55-word!", "role": "agent", "email": ""},
@@ -153,6 +165,17 @@ def test_permitted_admin_changes_land_in_the_audit_chain(
     )
     assert r.status_code == 302
 
+    # Teams: the lead (who gets breach notices and reassigned tickets).
+    from herdesk.staff.models import Team
+
+    team = Team.objects.get(code="customer-service")
+    r = admin_client.post(
+        f"/admin/staff/team/{team.pk}/change/",
+        {"name": team.name, "name_en": team.name_en, "lead": agent2.pk},
+    )
+    assert r.status_code == 302
+    assert Team.objects.get(pk=team.pk).lead_id == agent2.pk
+
     me = staff["admin"].pk
     by_admin = {(e.action, e.object_id) for e in AuditEntry.objects.filter(actor_id=me)}
     assert {
@@ -164,6 +187,7 @@ def test_permitted_admin_changes_land_in_the_audit_chain(
         ("organisation.account_set", str(org.pk)),
         ("customer.account_set", str(customer.pk)),
         ("policy.describe", "seed-000"),
+        ("team.update", "customer-service"),
     } <= by_admin
     assert _audited("role.permissions_set", removed=["tickets.view_reports"])
     assert "n3w-Pass" not in str(list(AuditEntry.objects.values_list("data", flat=True)))
