@@ -185,6 +185,25 @@
       })
     });
   };
+  /* Service reports: contacts by channel, problem type and team (KPI-2), one horizontal bar chart each. */
+  Herdesk.volumeCharts = function (dataId) {
+    var d = data(dataId);
+    if (!d) return;
+    ["channel", "problem_type", "team"].forEach(function (key) {
+      var c = chart("chart-" + key), rows = (d[key] || []).slice().reverse();
+      if (!c) return;
+      c.setOption({
+        animation: false,
+        tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
+        grid: {left: 8, right: 24, top: 8, bottom: 8, containLabel: true},
+        xAxis: {type: "value", minInterval: 1},
+        yAxis: {type: "category", data: rows.map(function (r) { return r[0]; })},
+        series: [{type: "bar", data: rows.map(function (r) { return r[1]; }), itemStyle: {color: COLORS.met},
+                  barMaxWidth: 22, label: {show: true, position: "right"}}]
+      });
+    });
+  };
+
   Herdesk.complianceChart = function (elId, dataId) {
     var d = data(dataId), c = chart(elId);
     if (!d || !c) return;
