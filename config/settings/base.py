@@ -317,6 +317,15 @@ HERDESK_SMTPD_MAX_BYTES = env.int("HERDESK_SMTPD_MAX_BYTES", default=100 * 1024 
 HERDESK_INBOUND_DEFAULT_PROBLEM_TYPE = env("HERDESK_INBOUND_DEFAULT_PROBLEM_TYPE", default="product_inquiry")
 # --- end email channel -----------------------------------------------------------------------------
 
+# Untriaged tickets belong to an intake team from the moment they arrive, so its agents see them in
+# the unassigned queue and can claim them (#13). Per channel as "email=customer-service,social=…";
+# every other channel goes to HERDESK_INTAKE_TEAM (the first-line customer-service team).
+HERDESK_INTAKE_TEAM = env("HERDESK_INTAKE_TEAM", default="customer-service")
+HERDESK_INTAKE_TEAMS = env.dict("HERDESK_INTAKE_TEAMS", default={})
+# A customer's message on a closed ticket within this many days reopens it; later (and always after
+# the record is finalised) it opens a new ticket linked to the old one (CLS-1).
+HERDESK_REOPEN_WINDOW_DAYS = env.int("HERDESK_REOPEN_WINDOW_DAYS", default=7)
+
 NINJA_PAGINATION_PER_PAGE = 25
 
 LOGGING = {

@@ -19,7 +19,7 @@ from herdesk.catalog.models import Product
 from herdesk.clocks.selectors import compliance_summary
 from herdesk.customers import selectors as customer_selectors
 from herdesk.customers import services as customer_services
-from herdesk.customers.models import Customer, Organisation
+from herdesk.customers.models import Organisation
 from herdesk.kb import selectors as kb_selectors
 from herdesk.search import selectors as search_selectors
 from herdesk.tickets import selectors as ticket_selectors

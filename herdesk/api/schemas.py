@@ -181,6 +181,8 @@ class TransitionIn(Schema):
     verification_method: Literal["remote_demo", "onsite_check", "customer_confirmation"] | None = None
     close_reason: Literal["customer_confirmed", "handler_confirmed", "answered"] = "customer_confirmed"
     evidence: Text = Field("", max_length=2000)
+    # close as "customer_confirmed" by a handler: when the customer confirmed by phone (CLS-1)
+    confirmed_at: datetime | None = None
     into: Text | None = Field(None, max_length=32)
     options: list[dict] = Field(default_factory=list, max_length=3)
     position: int | None = Field(None, ge=1, le=3)
@@ -334,6 +336,8 @@ class CloseIn(Schema):
 
     reason: Literal["customer_confirmed", "handler_confirmed", "answered"] = "customer_confirmed"
     evidence: Text = Field("", max_length=2000)
+    # a handler closing as "customer_confirmed": when the customer confirmed by phone (CLS-1)
+    confirmed_at: datetime | None = None
 
 
 class ReopenIn(Schema):
@@ -380,3 +384,29 @@ class TokenOut(Schema):
 
 class TokenCreatedOut(TokenOut):
     secret: str = Field(description="shown once; only its SHA-256 is stored")
+
+
+class OnsiteVisitIn(Schema):
+    """CLS-3: an on-site visit with every element of a complete record."""
+
+    content: Text = Field(min_length=1, max_length=20000)
+    started_at: datetime
+    ended_at: datetime
+    place: Text = Field(min_length=1, max_length=200)
+    staff: Text = Field("", max_length=200)
+    customer_confirmation: Text = Field(min_length=1, max_length=1000)
+
+
+class AnswerIn(Schema):
+    """S1 §三(一)3: a common question answered directly and closed at once."""
+
+    body: Text = Field(min_length=1, max_length=20000)
+
+
+class FollowUpIn(Schema):
+    """CLS-2: the satisfaction follow-up (满意度回访); a score ≤ 2 or not fully solved queues a review."""
+
+    method: Literal["phone", "email", "sms", "link"]
+    fully_solved: bool
+    score: int = Field(ge=1, le=5)
+    comments: Text = Field("", max_length=4000)

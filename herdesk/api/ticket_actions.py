@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import pydantic
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,18 +27,22 @@ from herdesk.tickets import actions as ticket_actions
 from herdesk.tickets import selectors as ticket_selectors
 from herdesk.tickets import services as ts
 from herdesk.tickets.models import Category, Ticket
+from herdesk.triage.rules import ACKNOWLEDGE_MINUTES
 from herdesk.workspace import actions as workspace_actions
 
 from .api import api
 from .errors import error_responses
 from .schemas import (
     ActionsOut,
+    AnswerIn,
     AssignIn,
     ChooseIn,
     CloseIn,
+    FollowUpIn,
     InteractionIn,
     InteractionOut,
     MergeIn,
+    OnsiteVisitIn,
     OptionsIn,
     ReasonIn,
     RenegotiateIn,
@@ -181,6 +185,29 @@ def transfer(request: HttpRequest, number: str, payload: TransferIn) -> dict[str
     return _assign(request, number, payload, "transfer")
 
 
+@api.post("/v1/tickets/{number}/take", response=ACTION_RESPONSES, tags=TAGS, operation_id="ticket_take")
+def take(request: HttpRequest, number: str) -> dict[str, Any]:
+    """Take an unassigned ticket of your team's queue (acknowledge it within 15 minutes)."""
+    user, ticket = _begin(request, number, "take")
+    ts.ticket_assign(
+        ticket=ticket,
+        actor=user,
+        assignee=user,
+        team=ticket.team or user.team,
+        reason=_("Taken from the queue"),
+        expected_response_minutes=ACKNOWLEDGE_MINUTES,
+    )
+    return ticket_reread(user, ticket)
+
+
+@api.post("/v1/tickets/{number}/answer", response=ACTION_RESPONSES, tags=TAGS, operation_id="ticket_answer")
+def answer(request: HttpRequest, number: str, payload: AnswerIn) -> dict[str, Any]:
+    """A common question answered directly and closed (the page's “answer and close”)."""
+    user, ticket = _begin(request, number, "answer_close")
+    workspace_actions.answer_and_close(ticket=ticket, actor=user, body=payload.body)
+    return ticket_reread(user, ticket)
+
+
 @api.post("/v1/tickets/{number}/start", response=ACTION_RESPONSES, tags=TAGS, operation_id="ticket_start")
 def start(request: HttpRequest, number: str) -> dict[str, Any]:
     user, ticket = _begin(request, number, "start")
@@ -260,7 +287,13 @@ def close(request: HttpRequest, number: str, payload: CloseIn) -> dict[str, Any]
     if user.customer_id:
         portal_services.portal_resolution_confirm(user=user, ticket=ticket)
     else:
-        ts.ticket_close(ticket=ticket, actor=user, reason=payload.reason, evidence=payload.evidence)
+        ts.ticket_close(
+            ticket=ticket,
+            actor=user,
+            reason=payload.reason,
+            evidence=payload.evidence,
+            confirmed_at=payload.confirmed_at,
+        )
     return ticket_reread(user, ticket)
 
 
@@ -295,6 +328,33 @@ def merge(request: HttpRequest, number: str, payload: MergeIn) -> dict[str, Any]
 
 
 @api.post(
+    "/v1/tickets/{number}/follow-up", response=ACTION_RESPONSES, tags=TAGS, operation_id="ticket_follow_up"
+)
+def follow_up(request: HttpRequest, number: str, payload: FollowUpIn) -> dict[str, Any]:
+    """CLS-2: record the satisfaction follow-up; stops the follow-up clock."""
+    user, ticket = _begin(request, number, "follow_up")
+    ts.follow_up_record(
+        ticket=ticket,
+        actor=user,
+        method=payload.method,
+        fully_solved=payload.fully_solved,
+        score=payload.score,
+        comments=payload.comments,
+    )
+    return ticket_reread(user, ticket)
+
+
+@api.post(
+    "/v1/tickets/{number}/finalize", response=ACTION_RESPONSES, tags=TAGS, operation_id="ticket_finalize"
+)
+def finalize(request: HttpRequest, number: str) -> dict[str, Any]:
+    """CLS-3: the closed ticket's service record checked and finalised (within 24 hours)."""
+    user, ticket = _begin(request, number, "finalize")
+    ts.record_finalize(ticket=ticket, actor=user)
+    return ticket_reread(user, ticket)
+
+
+@api.post(
     "/v1/tickets/{number}/interactions",
     response={201: InteractionOut, **error_responses(400, 401, 403, 404, 409, 413, 422, 429)},
     tags=TAGS,
@@ -318,6 +378,32 @@ def interaction_add(request: HttpRequest, number: str, payload: InteractionIn) -
             direction=payload.direction,
             occurred_at=payload.occurred_at,
         )
+    return Status(201, interaction_out(i))
+
+
+@api.post(
+    "/v1/tickets/{number}/onsite-visits",
+    response={201: InteractionOut, **error_responses(400, 401, 403, 404, 409, 413, 422, 429)},
+    tags=TAGS,
+    operation_id="onsite_visit_add",
+)
+def onsite_visit_add(request: HttpRequest, number: str, payload: OnsiteVisitIn) -> Status[dict[str, Any]]:
+    """Record an on-site visit (CLS-3): content, start and end, place, staff, and the customer's
+    confirmation or signature text; a signed-off visit is the customer's confirmation for closing."""
+    user = user_of(request)
+    if user.customer_id or not user.has_perm("tickets.add_interaction"):
+        raise PermissionDenied
+    ticket = ticket_for(user, number)
+    i = ts.onsite_visit_record(
+        ticket=ticket,
+        actor=user,
+        content=payload.content,
+        started_at=payload.started_at,
+        ended_at=payload.ended_at,
+        place=payload.place,
+        staff=payload.staff,
+        customer_confirmation=payload.customer_confirmation,
+    )
     return Status(201, interaction_out(i))
 
 

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from herdesk.common.errors import DomainError
 from herdesk.common.pii import normalise_phone
 from herdesk.customers.models import Contact, Customer
+from herdesk.customers.selectors import contact_primary
 from herdesk.tickets.choices import Channel, Direction, InteractionKind, ProblemType
 from herdesk.tickets.models import Ticket
 
@@ -290,7 +291,7 @@ def conversation_open(
     name = (name or "").strip() if isinstance(name, str) else ""
     if customer is not None:
         identity = Identity.PORTAL
-        contact = customer.contacts.order_by("-is_primary", "id").first()
+        contact = contact_primary(customer=customer)
         name = name[:120] or customer.name
     else:
         identity = Identity.PHONE

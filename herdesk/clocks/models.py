@@ -7,13 +7,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .choices import ClockState
 
-class ClockState(models.TextChoices):
-    RUNNING = "running", _("Running")
-    PAUSED = "paused", _("Paused")
-    MET = "met", _("Met")
-    BREACHED = "breached", _("Breached")
-    CANCELLED = "cancelled", _("Cancelled")
+__all__ = ["Clock", "ClockIncident", "ClockState", "Renegotiation", "SweepRun"]
 
 
 class Clock(models.Model):

@@ -71,9 +71,11 @@ def _class_hint(cls: type) -> int | None:
 def http_status(exc: Any) -> int:
     """The HTTP status for a DomainError (the one place codes map to statuses)."""
     code = getattr(exc, "code", "")
-    if code in HTTP_STATUS:
+    hint = getattr(exc, "_status_hint", None)
+    # A bare DomainError(..., status=403) keeps its status: "domain_error" is only the default code.
+    if code in HTTP_STATUS and not (code == DomainError.code and hint):
         return HTTP_STATUS[code]
-    return getattr(exc, "_status_hint", None) or _class_hint(type(exc)) or DEFAULT_STATUS
+    return hint or _class_hint(type(exc)) or DEFAULT_STATUS
 
 
 class TransitionNotAllowed(DomainError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 
 from .models import Customer, Organisation
@@ -32,9 +33,8 @@ class _AccountOnlyAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "account_manager":
-            from herdesk.staff.models import User
-
-            kwargs["queryset"] = User.objects.filter(customer__isnull=True, is_active=True)
+            # The staff user model by setting, not by import: staff sits beside customers (layers).
+            kwargs["queryset"] = get_user_model().objects.filter(customer__isnull=True, is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

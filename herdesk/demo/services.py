@@ -226,7 +226,10 @@ def _history_ticket(
     if age_h > 48 or rng.random() < 0.5:
         t += timedelta(hours=rng.randint(1, 40))
         if t < now:
-            ts.ticket_close(ticket=ticket, actor=handler, at=t)
+            # CLS-1: "customer confirmed" with the handler's phone confirmation note and its time.
+            ts.ticket_close(
+                ticket=ticket, actor=handler, evidence="客户电话确认问题已解决。", confirmed_at=t, at=t
+            )
             if t + timedelta(hours=20) < now and rng.random() < 0.9:
                 ts.record_finalize(ticket=ticket, actor=handler, at=t + timedelta(hours=rng.randint(1, 30)))
     # CLS-2: most tickets get their satisfaction call within three working days.

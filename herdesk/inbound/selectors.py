@@ -16,6 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from herdesk.calendars.engine import parse_duration
+from herdesk.clocks.models import Clock, ClockState
+from herdesk.policies.choices import ClockKind
+
 from .choices import HealthStatus, PayloadState
 from .models import InboundPayload, InboundSource
 
@@ -210,12 +214,12 @@ def inbound_metrics() -> list[dict[str, Any]]:
 
 
 # --- automatic acknowledgements (INT-2) ------------------------------------------------------------
+# The one implementation: every channel's acknowledgement (email, WeChat, SMS) and the portal's
+# confirmation page and message use these (herdesk.portal.selectors re-exports them).
 
 
 def target_text(target: str) -> str:
     """ "30m" → "30 minutes", "2h" → "2 hours", "3wd" → "3 working days" (active language)."""
-    from herdesk.calendars.engine import parse_duration
-
     try:
         d = parse_duration(target)
     except ValueError:
@@ -238,12 +242,21 @@ def local_text(at: datetime | None) -> str:
 
 @dataclass(frozen=True)
 class Estimate:
-    """What we promise: first response and resolution, from the ticket's own clocks (POL-1)."""
+    """What we promise: first response and resolution, from the ticket's own clocks (POL-1: the
+    numbers come from the policy version, never from a channel)."""
 
     response_target: str = ""
     response_due: datetime | None = None
     resolution_target: str = ""
     resolution_due: datetime | None = None
+
+    @property
+    def response_text(self) -> str:
+        return target_text(self.response_target) if self.response_target else ""
+
+    @property
+    def resolution_text(self) -> str:
+        return target_text(self.resolution_target) if self.resolution_target else ""
 
     def as_data(self) -> dict[str, str]:
         return {
@@ -257,9 +270,6 @@ class Estimate:
 def acknowledgement_estimate(*, ticket: Any, clocks: list[Any] | None = None) -> Estimate:
     """The latest non-cancelled first-response and resolution clocks of the ticket. `clocks`: all
     the clocks the ticket has, when the caller has just started them (a new ticket): no query."""
-    from herdesk.clocks.models import Clock, ClockState
-    from herdesk.policies.choices import ClockKind
-
     kinds = (ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION)
     if clocks is None:
         clocks = list(
@@ -274,6 +284,9 @@ def acknowledgement_estimate(*, ticket: Any, clocks: list[Any] | None = None) ->
     ):
         latest[clock.kind] = clock
     fr, res = latest.get(ClockKind.FIRST_RESPONSE), latest.get(ClockKind.RESOLUTION)
+    # A response is promised only while its clock runs: once answered, or ended at resolution
+    # (clocks._close_outstanding, also when it had breached), nothing is promised any more (#13).
+    fr = fr if fr is not None and fr.stopped_at is None else None
     return Estimate(
         response_target=fr.target if fr else "",
         response_due=fr.due_at if fr else None,
@@ -284,7 +297,7 @@ def acknowledgement_estimate(*, ticket: Any, clocks: list[Any] | None = None) ->
 
 def acknowledgement_text(*, ticket: Any, estimate: Estimate | None = None) -> str:
     """INT-2: the acknowledgement names the ticket number and the expected handling times. The
-    msgids are the portal's, so both channels share one translation."""
+    portal's confirmation shows the same text."""
     estimate = estimate or acknowledgement_estimate(ticket=ticket)
     if estimate.response_due and estimate.resolution_due:
         return _(
@@ -293,7 +306,7 @@ def acknowledgement_text(*, ticket: Any, estimate: Estimate | None = None) -> st
             "%(resolution_due)s."
         ) % {
             "number": ticket.number,
-            "response": target_text(estimate.response_target),
+            "response": estimate.response_text,
             "response_due": local_text(estimate.response_due),
             "resolution_due": local_text(estimate.resolution_due),
         }
@@ -303,7 +316,7 @@ def acknowledgement_text(*, ticket: Any, estimate: Estimate | None = None) -> st
             "%(response)s (by %(response_due)s)."
         ) % {
             "number": ticket.number,
-            "response": target_text(estimate.response_target),
+            "response": estimate.response_text,
             "response_due": local_text(estimate.response_due),
         }
     return _(

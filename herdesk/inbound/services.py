@@ -620,14 +620,21 @@ def inbound_route(
     ticket (`ticket_create`, actor=None, received at the message's time — INT-1/INT-2).
 
     Candidates are followed through merges (INT-8); cancelled ones are skipped. An inbound message
-    on a resolved or closed ticket reopens it (CLS-1, in `interaction_add`). Automatic messages
+    on a resolved ticket, or a closed one within the reopen window, reopens it (CLS-1, in
+    `interaction_add`); on one closed longer ago or finalised it opens a new linked ticket. Automatic messages
     (auto-replies, bulk) are added as internal entries: they are not the customer's answer.
     Runs in the caller's transaction (the payload's). `candidates_locked`: the caller read the
     candidates with SELECT … FOR UPDATE in this transaction, so the one the message joins needs no
     second read (a ticket reached by following a merge is still locked and read here).
     """
     from herdesk.tickets.choices import Direction, ProblemType, Status
-    from herdesk.tickets.services import MAX_TEXT, interaction_add, ticket_create_detailed
+    from herdesk.tickets.services import (
+        MAX_TEXT,
+        interaction_add,
+        reply_opens_new_ticket,
+        ticket_create_detailed,
+        ticket_follow_on_create,
+    )
 
     now = timezone.now()
     received = message.received_at or now
@@ -652,6 +659,25 @@ def inbound_route(
             refused.append(ticket.number)
             continue
         at = max(received, ticket.received_at)
+        if not message.automatic and reply_opens_new_ticket(ticket=ticket, at=at):
+            # CLS-1: closed too long ago (or finalised): a new ticket linked to it, acknowledged
+            # as a new ticket (created=True).
+            follow_on = ticket_follow_on_create(
+                ticket=ticket,
+                actor=None,
+                body=body,
+                channel=message.channel,
+                at=at,
+                contact=message.sender.contact,
+                data=message.data,
+            )
+            return Routed(
+                ticket=follow_on.ticket,
+                interaction=follow_on.interaction,
+                created=True,
+                refused=refused,
+                clocks=follow_on.clocks,
+            )
         interaction = interaction_add(
             ticket=ticket,
             actor=None,

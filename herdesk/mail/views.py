@@ -27,6 +27,38 @@ def _download_headers(response: HttpResponseBase, filename: str) -> HttpResponse
     return response
 
 
+def _addresses(user: object, em: EmailMessage) -> dict[str, list[str]]:
+    """Sender and recipients as the reader may see them: addresses are personal data (SEC-1),
+    masked for roles without customers.view_personal_data; an unmasked read is audited."""
+    from email.utils import getaddresses
+
+    from herdesk.common.pii import mask_email
+    from herdesk.customers.selectors import can_view_personal_data
+
+    full = can_view_personal_data(user)
+    shown: dict[str, list[str]] = {}
+    for key, raw in (("from", em.from_addr), ("to", em.to_addrs), ("cc", em.cc_addrs)):
+        pairs = getaddresses([raw or ""])
+        shown[key] = [
+            (
+                f"{name} <{addr if full else mask_email(addr)}>"
+                if name
+                else (addr if full else mask_email(addr))
+            )
+            for name, addr in pairs
+            if addr or name
+        ]
+    if full and any(shown.values()):
+        audit_record(
+            actor=user,
+            action="pii.read",
+            object_type="email",
+            object_id=em.pk,
+            data={"fields": ["from", "to", "cc"], "purpose": "email_view"},
+        )
+    return shown
+
+
 @login_required
 @require_GET
 def email_show(request: HttpRequest, pk: int) -> HttpResponse:
@@ -37,7 +69,7 @@ def email_show(request: HttpRequest, pk: int) -> HttpResponse:
     response = render(
         request,
         "mail/email.html",
-        {"em": em, "attachments": list(em.attachments.all())},
+        {"em": em, "attachments": list(em.attachments.all()), "addresses": _addresses(request.user, em)},
     )
     # The sanitised HTML is shown in an <iframe sandbox srcdoc>: no scripts, no same-origin access.
     return response

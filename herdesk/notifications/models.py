@@ -7,12 +7,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .choices import OutboxStatus
 
-class OutboxStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
+__all__ = ["Notification", "OutboxMessage", "OutboxStatus"]
 
 
 class OutboxMessage(models.Model):

@@ -156,7 +156,10 @@ def _recipients(message: OutboxMessage) -> list[int]:
     lead = [t.team.lead_id] if t.team is not None and t.team.lead_id else []
     if tpl == "notify_assignee":
         return [t.assignee_id] if t.assignee_id else lead
-    if tpl in ("notify_team_lead", "reassign"):
+    if tpl in ("reassign", "reassign_least_loaded"):
+        # The lead, and whoever the ticket went to (tickets.services.ticket_reassign_on_breach).
+        return lead + ([t.assignee_id] if t.assignee_id else [])
+    if tpl == "notify_team_lead":
         return lead
     if tpl == "notify_supervisor":
         return list(
@@ -168,20 +171,23 @@ def _recipients(message: OutboxMessage) -> list[int]:
 
 
 def _deliver_action(message: OutboxMessage) -> None:
-    from herdesk.tickets.choices import Priority
-    from herdesk.tickets.models import Ticket
+    """A clock action. Changes to the ticket go through the ticket services (timeline, audit,
+    clocks); notices are in-app Notification rows."""
+    from herdesk.tickets import services as ticket_services
 
     p = message.payload
     text = (
         p.get("text")
         or f"{p.get('ticket')} {p.get('clock')} {p.get('incident')} (due {p.get('due_at', '')[:16]})"
     )
-    if message.template == "escalate_priority" and message.ticket_id:
-        order: list[str] = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
-        t = Ticket.objects.select_for_update().get(pk=message.ticket_id)
-        if t.priority in order and t.priority != Priority.URGENT:
-            Ticket.objects.filter(pk=t.pk).update(priority=order[order.index(t.priority) + 1])
+    reason = f"{p.get('clock')} {p.get('incident')}"
+    if message.template == "escalate_priority" and message.ticket is not None:
+        ticket_services.ticket_escalate_priority(ticket=message.ticket, actor=None, reason=reason)
         return
+    if message.template in ("reassign", "reassign_least_loaded") and message.ticket is not None:
+        mode = "least_loaded" if message.template == "reassign_least_loaded" else "lead"
+        if ticket_services.ticket_reassign_on_breach(ticket=message.ticket, mode=mode, reason=reason):
+            message.ticket.refresh_from_db()
     Notification.objects.bulk_create(
         [
             Notification(user_id=u, ticket_id=message.ticket_id, text=text[:300])

@@ -12,16 +12,14 @@ import importlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.db import connections
-from django.db.models import Min
 from django.utils import timezone
 
 from herdesk.clocks.models import Clock, ClockState, SweepRun
-from herdesk.notifications.models import OutboxMessage, OutboxStatus
+from herdesk.notifications.selectors import outbox_backlog
 
 from .choices import CheckStatus
 from .metrics import Gauge
@@ -60,18 +58,6 @@ def clock_backlog(*, now: datetime | None = None) -> int:
     """Running clocks past their due time that no sweep has recorded yet."""
     now = now or timezone.now()
     return Clock.objects.filter(state=ClockState.RUNNING, due_at__lte=now).count()
-
-
-def outbox_backlog(*, now: datetime | None = None) -> dict[str, Any]:
-    now = now or timezone.now()
-    pending = OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
-    due = pending.filter(next_attempt_at__lte=now)
-    oldest = due.aggregate(oldest=Min("next_attempt_at"))["oldest"]
-    return {
-        "pending": pending.count(),
-        "due": due.count(),
-        "oldest_due_age_seconds": (now - oldest).total_seconds() if oldest else 0.0,
-    }
 
 
 def check_database(alias: str = "default") -> Check:

@@ -48,3 +48,4 @@ class Action(models.TextChoices):
     NOTIFY_ACCOUNT_MANAGER = "notify_account_manager", _("Notify the account manager")
     ESCALATE_PRIORITY = "escalate_priority", _("Escalate priority")
     REASSIGN = "reassign", _("Reassign to the team lead")
+    REASSIGN_LEAST_LOADED = "reassign_least_loaded", _("Reassign to the team's least-loaded agent")

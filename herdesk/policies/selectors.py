@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from herdesk.audit.models import AuditEntry
 
@@ -40,6 +40,16 @@ def version_get(pk: int) -> PolicyVersion:
 
 def policy_in_force() -> ServicePolicy | None:
     return ServicePolicy.objects.filter(is_active=True).first()
+
+
+def policy_version_latest_approved() -> PolicyVersion | None:
+    """The approved version of the active policy with the latest effective time: the one in force,
+    or one approved to take effect later. A new draft copies it, so a scheduled change is kept."""
+    return (
+        PolicyVersion.objects.filter(policy__is_active=True, status=VersionStatus.APPROVED)
+        .order_by(F("effective_from").desc(nulls_last=True), "-number")
+        .first()
+    )
 
 
 def versions_awaiting_approval() -> int:

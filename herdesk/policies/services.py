@@ -268,6 +268,26 @@ def version_approve(
             code="policy_two_person_rule",
             status=403,
         )
+    if check_permission:
+        later = (
+            PolicyVersion.objects.filter(
+                policy_id=version.policy_id, status=VersionStatus.APPROVED, effective_from__gt=effective_from
+            )
+            .order_by("-effective_from")
+            .first()
+        )
+        if later is not None:
+            # Versions take effect in the order they are approved: otherwise the older version,
+            # scheduled later, would silently replace this one on its date.
+            raise DomainError(
+                _("v%(n)s is already approved from %(at)s; this version cannot take effect before it.")
+                % {
+                    "n": later.number,
+                    "at": timezone.localtime(later.effective_from).strftime("%Y-%m-%d %H:%M"),
+                },
+                code="policy_effective_order",
+                field="effective_from",
+            )
     version.status = VersionStatus.APPROVED
     version.approved_by = actor if getattr(actor, "pk", None) else None
     version.approved_at = timezone.now()

@@ -4,7 +4,6 @@ tickets (SEC-3) and only the public timeline; everything starts from tickets.sel
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,12 +11,12 @@ from django.core import signing
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from herdesk.calendars.engine import parse_duration
 from herdesk.catalog.models import Product
-from herdesk.clocks.models import Clock, ClockState
-from herdesk.policies.choices import ClockKind
+from herdesk.inbound.selectors import Estimate, acknowledgement_estimate
+from herdesk.inbound.selectors import acknowledgement_text as acknowledgement_text  # re-export
+from herdesk.inbound.selectors import local_text as local_text  # re-export
+from herdesk.inbound.selectors import target_text as target_text  # re-export
 from herdesk.tickets.choices import Direction, SolutionStage, Status
 from herdesk.tickets.models import Interaction, SolutionOption, Ticket
 from herdesk.tickets.selectors import interactions_for, ticket_get, tickets_visible_to
@@ -94,103 +93,12 @@ def active_products() -> QuerySet[Product]:
 
 
 # --- expected handling times (INT-2) -------------------------------------------------------------
-
-
-def target_text(target: str) -> str:
-    """ "30m" → "30 minutes", "4h" → "4 hours", "3wd" → "3 working days" (in the active language)."""
-    try:
-        d = parse_duration(target)
-    except ValueError:
-        return target
-    if d.working_days:
-        return ngettext("%(n)d working day", "%(n)d working days", d.working_days) % {"n": d.working_days}
-    hours, rest = divmod(d.seconds, 3600)
-    minutes = rest // 60
-    parts = []
-    if hours:
-        parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
-    if minutes or not parts:
-        parts.append(ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes})
-    return " ".join(parts)
-
-
-def local_text(at: datetime | None) -> str:
-    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else ""
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """What we promise the customer: first response and resolution, from the ticket's own clocks."""
-
-    response_target: str = ""
-    response_due: datetime | None = None
-    resolution_target: str = ""
-    resolution_due: datetime | None = None
-
-    @property
-    def response_text(self) -> str:
-        return target_text(self.response_target) if self.response_target else ""
-
-    @property
-    def resolution_text(self) -> str:
-        return target_text(self.resolution_target) if self.resolution_target else ""
-
-    def as_data(self) -> dict[str, str]:
-        return {
-            "response_target": self.response_target,
-            "response_due": self.response_due.isoformat() if self.response_due else "",
-            "resolution_target": self.resolution_target,
-            "resolution_due": self.resolution_due.isoformat() if self.resolution_due else "",
-        }
+# One implementation for every channel: herdesk.inbound.selectors (acknowledgement_estimate/_text).
 
 
 def ticket_estimate(*, ticket: Ticket) -> Estimate:
-    """The latest non-cancelled cycle of the first-response and resolution clocks (POL-1: the
-    numbers come from the policy version, never from the portal)."""
-    latest: dict[str, Clock] = {}
-    for clock in (
-        Clock.objects.filter(ticket=ticket, kind__in=[ClockKind.FIRST_RESPONSE, ClockKind.RESOLUTION])
-        .exclude(state=ClockState.CANCELLED)
-        .order_by("kind", "cycle")
-    ):
-        latest[clock.kind] = clock
-    fr, res = latest.get(ClockKind.FIRST_RESPONSE), latest.get(ClockKind.RESOLUTION)
-    # A response is promised only while its clock runs: once answered, or ended at resolution
-    # (clocks._close_outstanding, also when it had breached), nothing is promised any more.
-    fr = fr if fr is not None and fr.stopped_at is None else None
-    return Estimate(
-        response_target=fr.target if fr else "",
-        response_due=fr.due_at if fr else None,
-        resolution_target=res.target if res else "",
-        resolution_due=res.due_at if res else None,
-    )
-
-
-def acknowledgement_text(*, ticket: Ticket, estimate: Estimate) -> str:
-    """The automatic acknowledgement (INT-2): ticket number and the expected handling times."""
-    if estimate.response_due and estimate.resolution_due:
-        return _(
-            "We have received your request. Ticket number: %(number)s. We will respond within "
-            "%(response)s (by %(response_due)s) and expect to give you a solution or progress by "
-            "%(resolution_due)s."
-        ) % {
-            "number": ticket.number,
-            "response": estimate.response_text,
-            "response_due": local_text(estimate.response_due),
-            "resolution_due": local_text(estimate.resolution_due),
-        }
-    if estimate.response_due:
-        return _(
-            "We have received your request. Ticket number: %(number)s. We will respond within "
-            "%(response)s (by %(response_due)s)."
-        ) % {
-            "number": ticket.number,
-            "response": estimate.response_text,
-            "response_due": local_text(estimate.response_due),
-        }
-    return _(
-        "We have received your request. Ticket number: %(number)s. We will contact you as soon as possible."
-    ) % {"number": ticket.number}
+    """The latest non-cancelled cycle of the first-response and resolution clocks."""
+    return acknowledgement_estimate(ticket=ticket)
 
 
 # --- signed single-use links ---------------------------------------------------------------------

@@ -28,6 +28,7 @@ from herdesk.audit.services import audit_record
 from herdesk.common.errors import DomainError
 from herdesk.common.pii import mask_email, mask_phone, normalise_email, normalise_phone
 from herdesk.customers.models import Contact, Customer
+from herdesk.customers.selectors import contact_primary
 from herdesk.customers.services import email_index, phone_index
 from herdesk.notifications.services import outbox_enqueue_many
 from herdesk.sms.choices import SmsPurpose
@@ -132,7 +133,7 @@ def _own(user: Any, ticket: Ticket) -> Ticket:
 def _contact_for(customer: Customer, contact: Contact | None) -> Contact | None:
     if contact is not None and contact.customer_id == customer.pk:
         return contact
-    return customer.contacts.order_by("-is_primary", "id").first()
+    return contact_primary(customer=customer)
 
 
 # --- accounts ------------------------------------------------------------------------------------
@@ -584,7 +585,8 @@ def portal_reply(
         channel=Channel.PORTAL,
         occurred_at=now,
     )
-    _attach(ticket=ticket, user=user, uploads=uploads, at=now)
+    # On a ticket closed too long ago the message opened a new linked ticket (CLS-1): files go there.
+    _attach(ticket=interaction.ticket, user=user, uploads=uploads, at=now)
     return interaction
 
 

@@ -324,7 +324,14 @@ def ticket_submitted(request: HttpRequest, number: str) -> HttpResponse:
 def _timeline(request: HttpRequest, ticket: Ticket) -> list[dict[str, Any]]:
     me = request.user.pk
     rows = []
+    # A resolved request shows its resolution in the "Is your problem solved?" card: once.
+    shown_above = None
+    if ticket.status == Status.RESOLVED:
+        note = selectors.resolution_note(ticket=ticket)
+        shown_above = note.pk if note is not None else None
     for i in selectors.portal_timeline(user=request.user, ticket=ticket):
+        if i.pk == shown_above:
+            continue
         if i.direction == Direction.INBOUND:
             side = "me" if i.author_id == me or i.author_id is None else "colleague"
         elif i.direction == Direction.OUTBOUND:

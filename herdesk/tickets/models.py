@@ -121,6 +121,16 @@ class Ticket(models.Model):
         on_delete=models.PROTECT,
         related_name="assigned_tickets",
     )
+    # A customer's message on a ticket closed too long ago (or finalised) opens a new ticket that
+    # links back to it (CLS-1; tickets.services.interactions).
+    previous_ticket = models.ForeignKey(
+        "self",
+        verbose_name=_("follows on from"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_on_tickets",
+    )
     # 首问负责制 (HND-2): the first agent stays accountable and keeps seeing the ticket.
     first_contact_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

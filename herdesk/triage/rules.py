@@ -30,13 +30,14 @@ ANSWER_AND_CLOSE = "answer_and_close"
 # S1 §三(二)1: the assignee confirms receipt within 15 minutes; that is what a transfer asks for.
 ACKNOWLEDGE_MINUTES = 15
 
+# The rules of S1 §三(一)3 and §四(一)1, §四(一)3 (see above); the reasons shown to agents name no clause.
 BY_TYPE = {
-    "technical_support": (TECH, _("Technical problem → technical support (S1 §三(一)3).")),
-    "after_sales": (AFTER_SALES, _("Installation or repair → after-sales service team (S1 §三(一)3).")),
-    "order_inquiry": (SALES, _("Sales policy or order question → sales / orders (S1 §三(一)3).")),
-    "complaint": (ACCOUNT_MANAGERS, _("Complaint → account manager, who handles complaints (S1 §四(一)3).")),
-    "product_inquiry": (FIRST_LINE, _("Product question → first line answers it (S1 §四(一)1).")),
-    "suggestion": (FIRST_LINE, _("Suggestion → first line records and forwards it (S1 §四(一)1).")),
+    "technical_support": (TECH, _("Technical problem → technical support.")),
+    "after_sales": (AFTER_SALES, _("Installation or repair → after-sales service team.")),
+    "order_inquiry": (SALES, _("Sales policy or order question → sales / orders.")),
+    "complaint": (ACCOUNT_MANAGERS, _("Complaint → account manager, who handles complaints.")),
+    "product_inquiry": (FIRST_LINE, _("Product question → first line answers it.")),
+    "suggestion": (FIRST_LINE, _("Suggestion → first line records and forwards it.")),
 }
 
 
@@ -61,16 +62,14 @@ def suggest_route(
         return RouteSuggestion(
             ANSWER_AND_CLOSE,
             FIRST_LINE,
-            _("Common question → answer now from a saved reply and close (S1 §三(一)3)."),
+            _("Common question → answer now from a saved reply and close."),
             0,
         )
     if tier == "key_account":
-        return RouteSuggestion(
-            ROUTE, ACCOUNT_MANAGERS, _("Key account → account manager (S1 §三(一)3, §四(一)3).")
-        )
+        return RouteSuggestion(ROUTE, ACCOUNT_MANAGERS, _("Key account → account manager."))
     if complexity == "complex":
         return RouteSuggestion(
-            ROUTE, ACCOUNT_MANAGERS, _("Complex or cross-department case → account manager (S1 §三(一)3).")
+            ROUTE, ACCOUNT_MANAGERS, _("Complex or cross-department case → account manager.")
         )
     team, reason = BY_TYPE.get(problem_type, (FIRST_LINE, _("No rule matched → first line decides.")))
     return RouteSuggestion(ROUTE, team, reason)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from herdesk.common.errors import DomainError
+from herdesk.customers.selectors import contact_primary
 from herdesk.customers.services import customer_create
 from herdesk.tickets import services as ts
 from herdesk.tickets.choices import (
@@ -87,7 +88,7 @@ def intake_submit(
             raise ValidationError(
                 {{"name": "new_name", "phone": "phone"}.get(k, k): v for k, v in exc.message_dict.items()}
             )
-    contact = customer.contacts.order_by("-is_primary", "id").first()
+    contact = contact_primary(customer=customer)
     ticket = ts.ticket_create(
         actor=actor,
         customer=customer,
@@ -112,6 +113,9 @@ def intake_submit(
         direction=Direction.OUTBOUND,
         occurred_at=now,
         body=_("Read-back confirmed by the customer: %(summary)s") % {"summary": readback},
+        # The agent's note about the call, in the third person: internal (the portal shows the
+        # customer what was said to them, not notes about them). Still the first response.
+        is_public=False,
     )
     if call_id:
         from herdesk.phone.services import call_link_ticket

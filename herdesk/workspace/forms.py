@@ -556,6 +556,18 @@ class CloseForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Required when the handler confirms the repair standard is met."),
     )
+    # CLS-1 (#12): "customer confirmed" by the handler needs the customer's confirmation on record:
+    # the phone confirmation note (evidence) with this time, unless an on-site sign-off or the
+    # customer's own confirmation is already there.
+    confirmed_at = forms.DateTimeField(
+        label=_("Customer confirmed at (phone)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_(
+            "With “customer confirmed”: when the customer confirmed by phone; write what they said as "
+            "the evidence. Not needed after an on-site sign-off."
+        ),
+    )
 
 
 class FollowUpForm(forms.Form):

@@ -20,7 +20,13 @@ from django.utils.dateparse import parse_datetime
 
 from herdesk.clocks.models import Clock, ClockState, Renegotiation
 from herdesk.customers.models import Customer
-from herdesk.customers.selectors import ContactView, address_view, contact_view, customers_visible_to
+from herdesk.customers.selectors import (
+    ContactView,
+    address_view,
+    contact_primary,
+    contact_view,
+    customers_visible_to,
+)
 from herdesk.savedviews.choices import Queue
 from herdesk.staff.models import Team, User
 from herdesk.tickets import actions as ticket_actions
@@ -323,6 +329,29 @@ def ticket_emails(*, ticket: Ticket) -> dict[int, EmailRef]:
     return {r["interaction_id"]: EmailRef(r["pk"], r["direction"], r["n"]) for r in rows}
 
 
+def _without_echoes(timeline: list[Interaction]) -> list[Interaction]:
+    """The lifecycle's internal step note repeats the text of the entry written with it (the
+    resolution summary, the customer's dispute reason): shown once (issue 13)."""
+    from herdesk.tickets.choices import InteractionKind
+
+    def internal_event(i: Interaction) -> bool:
+        return i.kind == InteractionKind.SYSTEM_EVENT and not i.is_public
+
+    said: dict[str, list[datetime]] = {}
+    for i in timeline:
+        if not internal_event(i):
+            said.setdefault((i.body or "").strip(), []).append(i.occurred_at)
+    return [
+        i
+        for i in timeline
+        if not (
+            internal_event(i)
+            and (i.body or "").strip()
+            and any(abs((at - i.occurred_at).total_seconds()) < 5 for at in said.get(i.body.strip(), []))
+        )
+    ]
+
+
 def _fold_quoted(timeline: list[Interaction]) -> None:
     """An email reply's quoted part (ingest records where it starts) is folded on the page:
     `shown_body` is what the sender wrote, `quoted_body` the rest."""
@@ -367,9 +396,9 @@ def ticket_page(*, user: Any, number: str, now: datetime | None = None) -> Ticke
     ]
     # Live clocks first (nearest due first), then the finished ones.
     clock_rows.sort(key=lambda r: (not r.live, r.clock.due_at if r.live else r.clock.started_at))
-    contact_obj = ticket.contact or ticket.customer.contacts.order_by("-is_primary", "id").first()
+    contact_obj = ticket.contact or contact_primary(customer=ticket.customer)
     contact = contact_view(user=user, contact=contact_obj, purpose="ticket_page") if contact_obj else None
-    timeline = list(interactions_for(user=user, ticket=ticket))
+    timeline = _without_echoes(list(interactions_for(user=user, ticket=ticket)))
     _fold_quoted(timeline)
     return TicketPageData(
         ticket=ticket,
@@ -377,7 +406,7 @@ def ticket_page(*, user: Any, number: str, now: datetime | None = None) -> Ticke
         timeline=timeline,
         transfers=list(
             ticket.transfers.select_related(
-                "from_team", "to_team", "from_user", "to_user", "created_by"
+                "from_team", "to_team", "from_user", "to_user", "created_by__team"
             ).order_by("id")
         ),
         options=list(ticket.options.order_by("position")),

@@ -1,8 +1,6 @@
-from django.templatetags.static import static
 from django.urls import path
-from django.views.generic import RedirectView
 
-from . import views, views_search
+from . import views, views_onsite, views_search
 from . import views_governance as gov
 from .views import reports
 
@@ -10,7 +8,7 @@ app_name = "workspace"
 urlpatterns = [
     path("", views.home, name="home"),
     # Browsers ask for /favicon.ico whatever the page says.
-    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon),
     path("queues/<slug:queue>/", views.queue, name="queue"),
     path("queues-counts/", views.queue_counts_fragment, name="queue_counts"),
     path("queues-bulk-reassign/", views.bulk_reassign, name="bulk_reassign"),
@@ -23,6 +21,7 @@ urlpatterns = [
     path("tickets/<str:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<str:number>/route/", views.route_suggestion, name="route_suggestion"),
     path("tickets/<str:number>/do/<slug:action>/", views.ticket_action, name="ticket_action"),
+    path("tickets/<str:number>/onsite-visit/", views_onsite.onsite_visit, name="onsite_visit"),
     path("attachments/<int:pk>/download/", views.attachment_download, name="attachment_download"),
     path("customers/", views.customers, name="customers"),
     path("customers/<int:pk>/", views.customer_detail, name="customer"),

@@ -71,6 +71,8 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     versions = pol_selectors.policy_versions()
     in_force = pol_selectors.policy_version_in_force(at=now)
+    latest = pol_selectors.policy_version_latest_approved()
+    scheduled = latest if latest is not None and in_force is not None and latest.pk != in_force.pk else None
     active = pol_selectors.policy_in_force()
     open_version = next(
         (
@@ -88,6 +90,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
         {
             "versions": versions,
             "in_force": in_force,
+            "scheduled": scheduled,
             "active_policy": active,
             "open_version": open_version,
             "can_draft": user.has_perm(EDIT_POLICIES) and in_force is not None and open_version is None,
@@ -100,10 +103,11 @@ def policy_list(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_POST
 def policy_draft(request: HttpRequest) -> HttpResponse:
-    """A new draft of the policy in force, copied from the version in force now."""
+    """A new draft of the policy in force, copied from its latest approved version (the one in force,
+    or one already approved to take effect later: its changes are kept)."""
     user: Any = request.user
     _require(user, EDIT_POLICIES)
-    source = pol_selectors.policy_version_in_force(at=timezone.now())
+    source = pol_selectors.policy_version_latest_approved()
     if source is None:
         messages.error(request, _("No version is in force to copy."))
         return redirect("workspace:policies")
@@ -114,7 +118,9 @@ def policy_draft(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         _refused(request, exc)
         return redirect("workspace:policies")
-    messages.success(request, _("Draft v%(n)s created from the version in force.") % {"n": version.number})
+    messages.success(
+        request, _("Draft v%(n)s created from v%(s)s.") % {"n": version.number, "s": source.number}
+    )
     return redirect("workspace:policy_version", pk=version.pk)
 
 

@@ -204,3 +204,20 @@ def test_domain_errors_map_to_statuses_in_one_place() -> None:
     assert DomainError("x", code="something_new", status=400).status == 400
     # the table wins over a legacy hint
     assert DomainError("x", code="forbidden", status=400).status == 403
+
+
+def test_new_error_messages_are_in_chinese_by_default(api, customer) -> None:
+    c = api()
+    c.defaults.pop("HTTP_ACCEPT_LANGUAGE", None)
+    number = _new(c, customer)
+    body = _error(_post(c, f"/api/v1/tickets/{number}/interactions", {"body": "a\x00b"}), 422)
+    assert body["errors"][0]["message"] == "文本中不能含有 NUL（0x00）字符。"
+    body = _error(c.get("/api/v1/compliance?month=2026-13"), 422)  # input is checked before the role
+    assert body["errors"][0]["message"] == "请按 YYYY-MM 格式填写月份。"
+    body = _error(
+        _post(
+            c, f"/api/v1/tickets/{number}/interactions", {"body": "x", "occurred_at": "9999-01-01T00:00:00Z"}
+        ),
+        422,
+    )
+    assert body["errors"][0]["message"] == "该时间在未来。"

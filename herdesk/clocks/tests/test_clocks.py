@@ -460,7 +460,7 @@ def test_closing_ends_the_obligations_whose_stop_event_never_happened(customer, 
     plan = Clock.objects.get(ticket=t, kind="solution_plan")
     assert plan.state == ClockState.CANCELLED and plan.stopped_at == resolved_at
     closed_at = t0 + timedelta(minutes=30)
-    ts.ticket_close(ticket=t, actor=agent, at=closed_at)
+    ts.ticket_close(ticket=t, actor=agent, evidence="客户电话确认", confirmed_at=closed_at, at=closed_at)
     assert _clock(t, "triage").state == ClockState.BREACHED  # the recorded breach is kept
     running = Clock.objects.filter(ticket=t, stopped_at__isnull=True).exclude(state="cancelled")
     assert {c.kind for c in running} <= {"follow_up", "record_finalize"}

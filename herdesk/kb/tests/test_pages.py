@@ -205,3 +205,20 @@ def test_portal_votes_deflection_and_suggestions(kb, customer) -> None:
     assert ArticleUsage.objects.filter(article=a, kind="deflection").count() == 0
     page = me.get("/portal/tickets/new/").content.decode()
     assert "help-suggest-box" in page and "data-undeflect" in page
+
+
+def test_article_attachments_are_checked_and_downloadable(kb, login, settings, tmp_path) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    a = _article("挤奶机真空度不足")
+    tech2 = login("tech2")
+    png = SimpleUploadedFile("真空表.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, content_type="image/png")
+    assert tech2.post(f"/kb/{a.number}/attach/", {"file": png}).status_code == 302
+    fake = SimpleUploadedFile("evil.png", b"<script>", content_type="image/png")
+    tech2.post(f"/kb/{a.number}/attach/", {"file": fake})
+    att = a.attachments.get()
+    assert att.original_name == "真空表.png" and "attached" in list(a.events.values_list("kind", flat=True))
+    r = tech2.get(f"/kb/attachments/{att.pk}/")
+    assert r.status_code == 200 and b"".join(r.streaming_content).startswith(b"\x89PNG")
+    assert Client().get(f"/kb/attachments/{att.pk}/").status_code == 302  # sign in first

@@ -144,3 +144,18 @@ def test_reject_needs_a_comment_and_management(staff, in_force) -> None:
     with pytest.raises(DomainError):
         services.version_reject(version=draft, actor=staff["cs_lead"], comment="no")
     assert PolicyVersion.objects.get(pk=draft.pk).status == "submitted"
+
+
+def test_versions_take_effect_in_approval_order(staff, in_force) -> None:
+    later = datetime(2027, 3, 1, tzinfo=SH)
+    v2 = services.version_draft_from(source=in_force, actor=staff["cs_lead"])
+    services.version_submit(version=v2, actor=staff["cs_lead"])
+    services.version_approve(version=v2, actor=staff["manager"], effective_from=later)
+    v3 = services.version_draft_from(source=v2, actor=staff["cs_lead"])
+    services.version_submit(version=v3, actor=staff["cs_lead"])
+    with pytest.raises(DomainError) as exc:
+        services.version_approve(version=v3, actor=staff["manager"], effective_from=later - timedelta(days=1))
+    assert exc.value.code == "policy_effective_order"
+    services.version_approve(version=v3, actor=staff["manager"], effective_from=later + timedelta(days=1))
+    assert selectors.policy_version_in_force(at=later) == v2
+    assert selectors.policy_version_in_force(at=later + timedelta(days=1)) == v3

@@ -196,3 +196,26 @@ def test_customer_admin_shows_no_personal_data_and_edits_only_the_account(
     assert r.status_code == 302
     customer.refresh_from_db()
     assert customer.name == "张三" and customer.address == "呼和浩特市赛罕区草原路 88 号"
+
+
+def test_sync_roles_command(reference: None, capsys: pytest.CaptureFixture[str]) -> None:
+    Group.objects.get(name="supervisor").permissions.clear()
+    call_command("user", "sync-roles")
+    assert Group.objects.get(name="supervisor").permissions.filter(codename="add_policyversion").exists()
+    assert AuditEntry.objects.filter(action="role.permissions_set", object_id="supervisor").exists()
+
+
+def test_tokens_are_revoked_through_the_service_never_revived(staff: dict[str, Any]) -> None:
+    from herdesk.staff.models import ApiToken
+    from herdesk.staff.services import superuser_create, token_create
+
+    token, _secret = token_create(user=staff["agent1"])
+    root = superuser_create(username="root", password="S3cure-pass!")
+    c = Client(HTTP_ACCEPT_LANGUAGE="en")
+    c.force_login(root)
+    body = c.get(f"/admin/staff/apitoken/{token.pk}/change/").content.decode()
+    assert 'name="revoked_at' not in body
+    r = c.post("/admin/staff/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    assert r.status_code == 302
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+    assert AuditEntry.objects.filter(action="token.revoke", actor_id=root.pk).exists()

@@ -228,3 +228,36 @@ document.addEventListener("htmx:beforeSwap", function (e) {
   var s = e.detail.xhr.status;
   if (s === 400 || s === 409 || s === 429) { e.detail.shouldSwap = true; e.detail.isError = false; }
 });
+
+/* The assignee list follows the chosen team (triage, transfer, bulk reassignment): staff options
+   are labelled "name · team", so only the members of the selected team stay selectable. */
+(function () {
+  "use strict";
+  function pair(teamSel) {
+    var name = teamSel.name.replace(/team$/, "assignee");
+    return teamSel.form ? teamSel.form.querySelector('select[name="' + name + '"]') : null;
+  }
+  function filter(teamSel) {
+    var who = pair(teamSel);
+    if (!who) return;
+    var opt = teamSel.options[teamSel.selectedIndex];
+    var team = opt && opt.value ? opt.text.trim() : "";
+    Array.prototype.forEach.call(who.options, function (o) {
+      var show = !o.value || !team || o.text.slice(-(team.length + 3)) === " · " + team;
+      o.hidden = !show;
+      o.disabled = !show;
+    });
+    var cur = who.options[who.selectedIndex];
+    if (cur && cur.disabled) who.value = "";
+  }
+  function init(root) {
+    Array.prototype.forEach.call(root.querySelectorAll('select[name$="team"]'), function (t) {
+      if (!pair(t) || t.dataset.hdTeamFilter) return;
+      t.dataset.hdTeamFilter = "1";
+      t.addEventListener("change", function () { filter(t); });
+      filter(t);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:afterSwap", function (e) { init(e.target); });
+})();

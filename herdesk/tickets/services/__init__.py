@@ -29,9 +29,16 @@ from .create import (
     ticket_create_batch,
     ticket_create_detailed,
 )
+from .escalation import least_loaded_agent, ticket_escalate_priority, ticket_reassign_on_breach
 from .intake import intake_check_for_customer
-from .interactions import interaction_add, interaction_delivery_record
+from .interactions import (
+    interaction_add,
+    interaction_delivery_record,
+    reply_opens_new_ticket,
+    ticket_follow_on_create,
+)
 from .lifecycle import (
+    customer_confirmation_recorded,
     ticket_acknowledge,
     ticket_assign,
     ticket_cancel,
@@ -43,7 +50,13 @@ from .lifecycle import (
     ticket_triage,
     ticket_wait_customer,
 )
-from .records import REQUIRED_ELEMENTS, follow_up_record, record_completeness, record_finalize
+from .records import (
+    REQUIRED_ELEMENTS,
+    follow_up_record,
+    onsite_visit_record,
+    record_completeness,
+    record_finalize,
+)
 from .solutions import solution_option_choose, solution_options_offer
 
 __all__ = [
@@ -60,12 +73,16 @@ __all__ = [
     "_system_event",
     "_ticket_create",
     "_transition",
+    "customer_confirmation_recorded",
     "follow_up_record",
     "intake_check_for_customer",
     "interaction_add",
     "interaction_delivery_record",
+    "least_loaded_agent",
+    "onsite_visit_record",
     "record_completeness",
     "record_finalize",
+    "reply_opens_new_ticket",
     "request_fingerprint",
     "solution_option_choose",
     "solution_options_offer",
@@ -76,7 +93,10 @@ __all__ = [
     "ticket_create",
     "ticket_create_batch",
     "ticket_create_detailed",
+    "ticket_escalate_priority",
+    "ticket_follow_on_create",
     "ticket_merge",
+    "ticket_reassign_on_breach",
     "ticket_reopen",
     "ticket_resolve",
     "ticket_start",

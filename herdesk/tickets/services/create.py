@@ -106,6 +106,22 @@ def _policy_version(at: datetime) -> Any:
     )
 
 
+def intake_team_id(channel: str) -> int | None:
+    """The team an untriaged ticket of this channel belongs to from arrival (#13: its agents see it
+    in the unassigned queue and can claim it): settings.HERDESK_INTAKE_TEAMS[channel], else
+    HERDESK_INTAKE_TEAM. Read from the process's team list (no query per ticket)."""
+    code = (getattr(settings, "HERDESK_INTAKE_TEAMS", {}) or {}).get(channel) or getattr(
+        settings, "HERDESK_INTAKE_TEAM", ""
+    )
+    if not code:
+        return None
+    from herdesk.common.reflists import cached_list
+    from herdesk.staff.models import Team
+
+    ids = cached_list("team_ids_by_code", lambda: dict(Team.objects.values_list("code", "pk")))
+    return ids.get(code)
+
+
 @dataclass
 class TicketCreated:
     """What `ticket_create_detailed` made: the ticket, its first timeline entry (the contact
@@ -135,6 +151,8 @@ def ticket_create(
     region: str = "",
     contact: Any = None,
     first_contact_owner: Any = None,
+    team: Any = None,
+    previous_ticket: Any = None,
     idempotency_key: str | None = None,
     idempotency_fingerprint: str | None = None,
     interaction_body: str | None = None,
@@ -144,6 +162,8 @@ def ticket_create(
     """Record a contact as a ticket (INT-3) and start its clocks from `received_at` (INT-2).
 
     The policy version in force at `received_at` is stored on the ticket for life (POL-2).
+    Without a `team`, the ticket belongs to the channel's intake team (`intake_team_id`) until
+    triage routes it.
     With an idempotency key, a repeat with the same fingerprint returns the first ticket; a
     different fingerprint raises IdempotencyConflict.
     Raises ValidationError keyed by field for any bad input.
@@ -183,6 +203,8 @@ def _ticket_create(
     region: str = "",
     contact: Any = None,
     first_contact_owner: Any = None,
+    team: Any = None,
+    previous_ticket: Any = None,
     idempotency_key: str | None = None,
     idempotency_fingerprint: str | None = None,
     interaction_body: str | None = None,
@@ -247,6 +269,8 @@ def _ticket_create(
         customer=customer,
         contact=contact,
         organisation_id=customer.organisation_id,
+        team_id=team.pk if team is not None else intake_team_id(channel),
+        previous_ticket=previous_ticket,
         product=product,
         order_number=order_number or "",
         region=region or "",

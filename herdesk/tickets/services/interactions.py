@@ -3,9 +3,10 @@ customer's message moves a waiting or resolved ticket on) and recording outbound
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +20,8 @@ from herdesk.search.services import search_index_ticket
 
 from ..choices import Direction, InteractionKind, Status
 from ..models import Interaction, Ticket
-from ._common import MAX_TEXT, _check_choice, _lock, _transition
+from ._common import MAX_TEXT, _check_choice, _lock, _system_event, _transition
+from .create import TicketCreated, ticket_create_detailed
 from .lifecycle import ticket_reopen
 
 
@@ -41,6 +43,66 @@ def interaction_delivery_record(
     return info
 
 
+def reply_opens_new_ticket(*, ticket: Ticket, at: datetime) -> bool:
+    """CLS-1: a customer's message on a closed ticket reopens it within the reopen window
+    (settings.HERDESK_REOPEN_WINDOW_DAYS, default 7 days from the close); after the window, and
+    always once the service record is finalised (CLS-3: a finalised record is not reopened), it
+    opens a new ticket linked to the old one. A resolved ticket always reopens."""
+    if ticket.status != Status.CLOSED:
+        return False
+    if ticket.record_finalized_at is not None:
+        return True
+    days = int(getattr(settings, "HERDESK_REOPEN_WINDOW_DAYS", 7))
+    return ticket.closed_at is not None and at > ticket.closed_at + timedelta(days=days)
+
+
+def ticket_follow_on_create(
+    *,
+    ticket: Ticket,
+    actor: Any,
+    body: str,
+    channel: str,
+    at: datetime,
+    contact: Any = None,
+    data: dict[str, Any] | None = None,
+) -> TicketCreated:
+    """The customer's message on a ticket that no longer reopens (`reply_opens_new_ticket`) as a
+    new ticket linked to it (`previous_ticket`), with the old ticket's customer, product and order;
+    its clocks start from the message (INT-2) and it reaches the intake team like any new ticket.
+    The old ticket's timeline names the new one. Locks the old ticket."""
+    old = _lock(ticket)
+    created = ticket_create_detailed(
+        actor=actor,
+        customer=old.customer,
+        contact=contact or old.contact,
+        channel=channel,
+        problem_type=old.problem_type,
+        subject=old.subject,
+        description=body,
+        received_at=at,
+        product=old.product,
+        order_number=old.order_number,
+        region=old.region,
+        previous_ticket=old,
+        interaction_data=data,
+    )
+    _system_event(
+        old,
+        actor,
+        _("The customer wrote again after the close; new ticket %(n)s opened") % {"n": created.ticket.number},
+        at,
+        follow_on=created.ticket.number,
+    )
+    _system_event(
+        created.ticket,
+        actor,
+        _("Follows on from %(n)s") % {"n": old.number},
+        at,
+        previous_ticket=old.number,
+    )
+    return created
+
+
 def interaction_add(
     *,
     ticket: Ticket,
@@ -57,7 +119,9 @@ def interaction_add(
     savepoint: bool = True,
 ) -> Interaction:
     """Add a timeline entry. The first human outbound response stops the first-response clock
-    (INT-2); a customer's message on a resolved ticket reopens it (CLS-1).
+    (INT-2); a customer's message on a resolved ticket, or on a closed one within the reopen window,
+    reopens it (CLS-1); on a ticket closed longer ago or finalised it opens a new linked ticket and
+    the returned entry is that ticket's first (`reply_opens_new_ticket`).
 
     Locks the ticket row (SELECT … FOR UPDATE) and works on the fresh row, unless the caller says
     `locked=True`: then `ticket` must be the instance the caller itself created or locked in the
@@ -81,6 +145,10 @@ def interaction_add(
             is_public = kind not in (InteractionKind.INTERNAL_NOTE, InteractionKind.SYSTEM_EVENT)
         if not locked:
             ticket = _lock(ticket)
+        if direction == Direction.INBOUND and reply_opens_new_ticket(ticket=ticket, at=at):
+            return ticket_follow_on_create(
+                ticket=ticket, actor=actor, body=body, channel=channel or ticket.channel, at=at, data=data
+            ).interaction  # type: ignore[return-value]
         interaction = Interaction(
             ticket=ticket,
             kind=kind,

@@ -28,7 +28,7 @@ from ..choices import (
     VerificationMethod,
 )
 from ..models import Interaction, Ticket, Transfer
-from ._common import _check_choice, _lock, _system_event, _transition
+from ._common import FUTURE_TOLERANCE, _check_choice, _lock, _system_event, _transition
 
 
 @transaction.atomic
@@ -255,6 +255,26 @@ def ticket_resolve(
     return ticket
 
 
+def customer_confirmation_recorded(*, ticket: Ticket) -> bool:
+    """Whether the customer's confirmation is on record since the ticket was last reopened: an
+    entry whose data holds `customer_confirmation` (the handler's phone confirmation recorded at
+    closing, an on-site visit signed off by the customer — `records.onsite_visit_record`)."""
+    reopened = (
+        ticket.interactions.filter(
+            kind=InteractionKind.SYSTEM_EVENT,
+            data__to_status=Status.IN_PROGRESS,
+            data__from_status__in=[Status.RESOLVED, Status.CLOSED],
+        )
+        .order_by("-occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    qs = ticket.interactions.filter(data__has_key="customer_confirmation")
+    if reopened is not None:
+        qs = qs.filter(occurred_at__gte=reopened)
+    return any(bool((d or {}).get("customer_confirmation")) for d in qs.values_list("data", flat=True))
+
+
 @transaction.atomic
 def ticket_close(
     *,
@@ -262,17 +282,54 @@ def ticket_close(
     actor: Any,
     reason: str = CloseReason.CUSTOMER_CONFIRMED,
     evidence: str = "",
+    confirmed_at: datetime | None = None,
     at: datetime | None = None,
 ) -> Ticket:
-    """Closure needs the customer's confirmation or the handler's with evidence (CLS-1)."""
+    """Closure needs the customer's confirmation or the handler's with evidence (CLS-1).
+
+    "Customer confirmed" holds only when the confirmation is on record: the customer's own (the
+    actor is the customer: portal, signed link) or one recorded before (`customer_confirmation_recorded`:
+    an on-site sign-off), or the handler records it now — a phone confirmation note (`evidence`) with
+    its time (`confirmed_at`), kept as a phone-call entry. Otherwise DomainError
+    `confirmation_missing` (422)."""
     at = at or timezone.now()
     errors: dict[str, str] = {}
     _check_choice(errors, "reason", reason, CloseReason)
     if reason == CloseReason.HANDLER_CONFIRMED and not evidence.strip():
         errors["evidence"] = _("Record the evidence that the repair standard is met.")
+    if confirmed_at is not None and (timezone.is_naive(confirmed_at) or confirmed_at > at + FUTURE_TOLERANCE):
+        errors["confirmed_at"] = _("Give the time the customer confirmed; it cannot be in the future.")
     if errors:
         raise ValidationError(errors)
     ticket = _lock(ticket)
+    by_customer = bool(getattr(actor, "customer_id", None))
+    phone_note = None
+    if reason == CloseReason.CUSTOMER_CONFIRMED and not by_customer:
+        if evidence.strip() and confirmed_at is not None:
+            phone_note = evidence.strip()
+        elif not customer_confirmation_recorded(ticket=ticket):
+            raise DomainError(
+                _(
+                    "Closing as “customer confirmed” needs the customer's confirmation on record: "
+                    "their own (portal, link), an on-site sign-off, or your phone confirmation note "
+                    "with the time the customer confirmed."
+                ),
+                code="confirmation_missing",
+                field="evidence",
+                status=422,
+            )
+    if phone_note is not None and confirmed_at is not None:
+        # CLS-3: a phone record with its key content, time and staff.
+        Interaction.objects.create(
+            ticket=ticket,
+            kind=InteractionKind.PHONE_CALL,
+            direction=Direction.OUTBOUND,
+            author=actor if getattr(actor, "pk", None) else None,
+            body=phone_note,
+            is_public=False,
+            occurred_at=confirmed_at,
+            data={"customer_confirmation": {"method": "phone", "at": confirmed_at.isoformat()}},
+        )
     _transition(ticket, Status.CLOSED, actor=actor, at=at, note=evidence or _("Closed"), reason=reason)
     ticket.closed_at = at
     ticket.save()

@@ -14,9 +14,9 @@ from herdesk.audit.services import audit_record
 from herdesk.clocks import services as clocks
 from herdesk.policies.choices import Event
 
-from ..choices import InteractionKind, Status
+from ..choices import Direction, InteractionKind, Status
 from ..models import Ticket
-from ._common import _lock, _system_event
+from ._common import FUTURE_TOLERANCE, MAX_TEXT, _lock, _system_event
 
 # CLS-3 (S1 §二(二)3): what a complete record of each interaction type must hold.
 REQUIRED_ELEMENTS: dict[str, list[tuple[str, str]]] = {
@@ -29,6 +29,83 @@ REQUIRED_ELEMENTS: dict[str, list[tuple[str, str]]] = {
         ("data.customer_confirmation", "customer confirmation"),
     ],
 }
+
+
+@transaction.atomic
+def onsite_visit_record(
+    *,
+    ticket: Ticket,
+    actor: Any,
+    content: str,
+    started_at: datetime | None,
+    ended_at: datetime | None,
+    place: str,
+    staff: str = "",
+    customer_confirmation: str = "",
+) -> Any:
+    """Record an on-site visit (CLS-3, S1 §二(二)3) as the ticket's on-site interaction, with every
+    element `record_completeness` checks: service content, time (start and end), place, staff (the
+    author, and who else was there) and the customer's confirmation or signature text. A visit
+    signed off by the customer is also the customer's confirmation for closing (CLS-1).
+
+    An on-site visit is a response to the customer (it can be the first one, INT-2). Refused on a
+    cancelled or merged ticket and on a finalised record (DomainError); ValidationError keyed by
+    field for bad input. Locks the ticket (interaction_add)."""
+    from herdesk.common.errors import DomainError
+
+    from .interactions import interaction_add
+
+    now = timezone.now()
+    errors: dict[str, str] = {}
+    content, place = (content or "").strip(), (place or "").strip()
+    staff, customer_confirmation = (staff or "").strip(), (customer_confirmation or "").strip()
+    texts = (
+        ("content", content, MAX_TEXT),
+        ("place", place, 200),
+        ("staff", staff, 200),
+        ("customer_confirmation", customer_confirmation, 1000),
+    )
+    for name, text, limit in texts:
+        if not text and name != "staff":
+            errors[name] = _("This field is required.")
+        elif len(text) > limit:
+            errors[name] = _("At most %(n)d characters (got %(got)d).") % {"n": limit, "got": len(text)}
+    for name, when in (("started_at", started_at), ("ended_at", ended_at)):
+        if when is None:
+            errors[name] = _("This field is required.")
+        elif timezone.is_naive(when):
+            errors[name] = _("Give a time zone offset, e.g. 2026-11-23T09:30:00+08:00.")
+        elif when > now + FUTURE_TOLERANCE:
+            errors[name] = _("The visit time cannot be in the future.")
+    if started_at and ended_at and not errors.keys() & {"started_at", "ended_at"} and ended_at < started_at:
+        errors["ended_at"] = _("The visit cannot end before it started.")
+    if errors:
+        raise ValidationError(errors)
+    assert started_at is not None and ended_at is not None
+    ticket = _lock(ticket)  # the status and finalisation as committed, held until the entry is in
+    if ticket.status in (Status.CANCELLED, Status.MERGED) or ticket.record_finalized_at is not None:
+        raise DomainError(
+            _("An on-site visit cannot be added to a cancelled, merged or finalised ticket."),
+            code="record_closed",
+        )
+    staff_names = staff or str(actor)
+    return interaction_add(
+        ticket=ticket,
+        actor=actor,
+        body=content,
+        kind=InteractionKind.ONSITE_VISIT,
+        direction=Direction.OUTBOUND,
+        is_public=True,
+        occurred_at=started_at,
+        data={
+            "place": place,
+            "started_at": started_at.isoformat(),
+            "ended_at": ended_at.isoformat(),
+            "staff": staff_names,
+            "customer_confirmation": customer_confirmation,
+        },
+        locked=True,
+    )
 
 
 def record_completeness(*, ticket: Ticket) -> list[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from herdesk.common.errors import DomainError
 from herdesk.tickets import selectors
@@ -88,7 +89,13 @@ def test_full_loop_and_first_contact_owner_keeps_seeing(customer, staff) -> None
     s.ticket_resolve(ticket=t, actor=tech, verification_method="onsite_check")
     with pytest.raises(ValidationError):
         s.ticket_close(ticket=t, actor=tech, reason="handler_confirmed")  # evidence required
-    s.ticket_close(ticket=t, actor=tech, reason="customer_confirmed")
+    with pytest.raises(DomainError) as exc:  # #12: no confirmation on record
+        s.ticket_close(ticket=t, actor=tech, reason="customer_confirmed")
+    assert exc.value.code == "confirmation_missing"
+    confirmed = timezone.now() - timedelta(minutes=1)
+    s.ticket_close(
+        ticket=t, actor=tech, reason="customer_confirmed", evidence="客户电话确认", confirmed_at=confirmed
+    )
     t.refresh_from_db()
     assert t.status == "closed" and t.first_contact_owner == agent
     # 首问负责制: the first agent (customer-service team) still sees the tech team's ticket.
@@ -177,7 +184,8 @@ def test_follow_up_and_record_finalize_stop_their_clocks(customer, staff) -> Non
     fu_clock.refresh_from_db()
     assert fu_clock.state == "met"
     assert OutboxMessage.objects.filter(dedupe_key__startswith="review:").count() == 1  # low score → review
-    s.ticket_close(ticket=t, actor=tech, at=t0 + timedelta(days=1))
+    day = t0 + timedelta(days=1)
+    s.ticket_close(ticket=t, actor=tech, evidence="客户电话确认", confirmed_at=day, at=day)
     # An on-site visit without place or customer confirmation makes the record incomplete.
     s.interaction_add(
         ticket=t,

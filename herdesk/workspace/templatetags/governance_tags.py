@@ -149,3 +149,11 @@ def iso_local(value: Any) -> str:
     if at.tzinfo is None:
         return at.strftime("%Y-%m-%d %H:%M")
     return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+
+
+@register.simple_tag
+def pending_approvals() -> int:
+    """Versions awaiting management's approval (the sidebar badge of approvers; one indexed count)."""
+    from herdesk.policies.selectors import versions_awaiting_approval
+
+    return versions_awaiting_approval()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from html import escape as _html_escape
 from typing import Any
@@ -579,3 +580,148 @@ def workspace_sidebar(context: template.Context, active: str = "") -> dict[str, 
         "csrf_token": context.get("csrf_token"),
         "perms": context.get("perms"),
     }
+
+
+# The clock card's target in words (issue 13: "15 分钟 · 热线时间", not "15m · hotline"): the policy's
+# duration syntax (calendars.engine: 30m, 4h, 2h30m, 3wd) and the calendar it counts in.
+_TARGET_RE = re.compile(r"^(?:(?P<wd>\d+)wd|(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?)$")
+
+
+def _calendar_names() -> dict[str, str]:
+    return {
+        "hotline": _("hotline hours"),
+        "office": _("office hours"),
+        "24x7": _("around the clock"),
+    }
+
+
+@register.filter
+def duration_words(text: str) -> str:
+    from django.utils.translation import ngettext
+
+    m = _TARGET_RE.match(str(text or "").strip())
+    if not m or not any(m.groupdict().values()):
+        return str(text or "")
+    if m["wd"]:
+        n = int(m["wd"])
+        return ngettext("%(n)d working day", "%(n)d working days", n) % {"n": n}
+    parts = []
+    if m["h"]:
+        n = int(m["h"])
+        parts.append(ngettext("%(n)d hour", "%(n)d hours", n) % {"n": n})
+    if m["m"]:
+        n = int(m["m"])
+        parts.append(ngettext("%(n)d minute", "%(n)d minutes", n) % {"n": n})
+    return " ".join(parts)
+
+
+@register.filter
+def calendar_words(code: str) -> str:
+    known = _calendar_names().get(str(code or ""))
+    if known:
+        return known
+    from herdesk.calendars.models import Calendar
+
+    cal = Calendar.objects.filter(code=code).first()
+    return local_name(cal) if cal is not None else str(code or "")
+
+
+@register.filter
+def clock_target(clock: Any) -> str:
+    """ "15 分钟 · 热线时间" for a clock of 15m on the hotline calendar."""
+    return f"{duration_words(clock.target)} · {calendar_words(clock.calendar_code)}"
+
+
+@register.filter
+def any_channel_label(value: str) -> str:
+    """A channel code of the inbound/outbound machinery in words (ticket channels and the
+    outbox's sms / internal)."""
+    extra = {"sms": _("SMS"), "internal": _("Internal"), "action": _("Internal")}
+    if value in extra:
+        return extra[value]
+    return _label(Channel, value)
+
+
+@register.filter
+def health_label(value: str) -> str:
+    from herdesk.inbound.choices import HealthStatus
+
+    return _label(HealthStatus, value)
+
+
+@register.filter
+def local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A datetime or an ISO 8601 string in the current time zone (Asia/Shanghai): health data
+    arrives as ISO strings in UTC."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return timezone.localtime(value).strftime(fmt)
+
+
+# The lifecycle writes its step notes in the language of whoever made the step (tickets.services
+# _transition / _system_event). Shown in the reader's language (issue 13: system events in English
+# in English mode): a note that is one of these texts, in either language, is translated again.
+_EVENT_MSGIDS = (
+    "Triaged",
+    "Acknowledged (查收确认)",
+    "Work started",
+    "Solution options offered",
+    "Waiting for customer",
+    "Resolved",
+    "Closed",
+    "Customer replied",
+    "Customer replied after resolution",
+    "Service record finalised",
+    "Assigned to %(who)s",
+    "Merged into %(n)s",
+    "%(n)s was merged into this ticket",
+    "Satisfaction follow-up: %(score)d/5",
+    "Customer chose option %(n)d: %(s)s",
+)
+_PLACEHOLDER_RE = re.compile(r"%\((\w+)\)([sd])")
+
+
+@lru_cache(maxsize=1)
+def _event_patterns() -> list[tuple[re.Pattern[str], str]]:
+    from django.utils import translation
+
+    patterns = []
+    for msgid in _EVENT_MSGIDS:
+        for lang in ("zh-hans", "en"):
+            with translation.override(lang):
+                text = translation.gettext(msgid)
+            parts, pos = [], 0
+            for m in _PLACEHOLDER_RE.finditer(text):
+                parts.append(re.escape(text[pos : m.start()]))
+                parts.append(f"(?P<{m.group(1)}>\\d+)" if m.group(2) == "d" else f"(?P<{m.group(1)}>.+?)")
+                pos = m.end()
+            parts.append(re.escape(text[pos:]))
+            patterns.append((re.compile("".join(parts), re.S), msgid))
+    return patterns
+
+
+@register.filter
+def event_text(interaction: Any) -> str:
+    """A system event's text in the reader's language (other entries: their text as written)."""
+    body = getattr(interaction, "shown_body", None) or interaction.body or ""
+    if interaction.kind != InteractionKind.SYSTEM_EVENT:
+        return body
+    for rx, msgid in _event_patterns():
+        m = rx.fullmatch(body.strip())
+        if m:
+            values = {
+                k: int(v) if v.isdigit() and f"%({k})d" in msgid else v for k, v in m.groupdict().items()
+            }
+            return _(msgid) % values if values else _(msgid)
+    data = interaction.data if isinstance(interaction.data, dict) else {}
+    old, new = data.get("from_status"), data.get("to_status")
+    if old and new and body.strip() == f"{old} → {new}":
+        return f"{_label(Status, old)} → {_label(Status, new)}"
+    return body

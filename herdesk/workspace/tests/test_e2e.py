@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -299,6 +300,8 @@ def test_phone_call_from_intake_to_closure(browser, live_server, staff, screensh
     tech.expect_message("已解决")
     tech.open_panel("close")
     tech.page.select_option("#id_close-reason", "customer_confirmed")
+    tech.page.fill("#id_close-evidence", "客户电话确认真空压力已恢复正常。")
+    tech.page.fill("#id_close-confirmed_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
     tech.page.click("#btn-close")
     tech.expect_message("已关闭")
     assert "已关闭" in tech.page.inner_text(".hd-ticket-badges")

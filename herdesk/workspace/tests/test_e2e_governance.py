@@ -44,7 +44,7 @@ def test_policy_drafted_approved_and_applied_by_date(
     lead.page.fill("#draft-form #id_notes", "热线等主要渠道首次响应由 30 分钟缩短为 20 分钟")
     lead.shot("gov-01-policies")
     lead.page.click("#draft-form button[type=submit]")
-    lead.expect_message("已以生效版本为基础创建草稿 v2")
+    lead.expect_message("已以 v1 为基础创建草稿 v2")
     v2 = PolicyVersion.objects.get(policy__code="seed-000", number=2)
     first = v2.clocks.get(kind="first_response", target="30m")
     row = f'#clock-table tr[data-clock="{first.pk}"]'

@@ -90,6 +90,7 @@ def test_draft_edit_submit_approve(login: Any, staff: Any, draft: PolicyVersion)
     boss = login("manager")
     body = boss.get(url).content.decode()
     assert 'id="decide-form"' in body
+    assert 'id="nav-pending-approvals"' in body  # the approver's sidebar badge
     r = boss.post(url + "decide/", {"decision": "approve", "effective_from": "2020-01-01T00:00"})
     assert r.status_code == 400
     r = boss.post(url + "decide/", {"decision": "reject", "comment": ""})
@@ -104,6 +105,12 @@ def test_draft_edit_submit_approve(login: Any, staff: Any, draft: PolicyVersion)
     for step in ("policy.draft", "policy.clock_update", "policy.submit", "policy.approve"):
         assert f'data-action="{step}"' in history
     assert "同意" in history
+    # v2 is scheduled (effective tomorrow); a new draft copies it, not v1, so its change is kept.
+    assert 'id="scheduled"' in lead.get("/governance/policies/").content.decode()
+    assert lead.post("/governance/policies/draft/").status_code == 302
+    v3 = PolicyVersion.objects.get(status="draft")
+    assert v3.number == draft.number + 1
+    assert v3.clocks.filter(kind="first_response", target="20m").exists()
     assert audit_verify().ok
 
 
@@ -196,3 +203,13 @@ def test_calendar_hours_closures_and_holidays(login: Any, staff: Any) -> None:
     boss = login("manager")
     assert boss.get(base).status_code == 200
     assert boss.post(base + "closures/", {"date": "2026-12-02"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path", ["/governance/policies/", "/governance/policies/1/", "/governance/calendars/hotline/"]
+)
+def test_pages_in_english(login: Any, path: str) -> None:
+    page = login("admin", lang="en").get(path)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Service policies" in body and "Working calendars" in body  # the navigation

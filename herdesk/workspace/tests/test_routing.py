@@ -22,7 +22,8 @@ def test_route_by_problem_type(problem_type: str, team: str) -> None:
     s = suggest_route(problem_type=problem_type, complexity="general", tier="regular")
     assert (s.action, s.team_code) == (ROUTE, team)
     assert s.expected_response_minutes == 15  # S1 §三(二)1: acknowledge within 15 minutes
-    assert "S1" in str(s.reason) or "first line" in str(s.reason)
+    # The reason says where and why in words; working screens name no regulation clause (issue 13).
+    assert "→" in str(s.reason) and "S1" not in str(s.reason)
 
 
 def test_key_account_goes_to_account_manager_even_for_technical_problems() -> None:

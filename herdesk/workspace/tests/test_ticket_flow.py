@@ -113,7 +113,14 @@ def test_full_handling_loop_through_the_page(login, make_ticket, staff) -> None:
         == 302
     )
     assert (
-        tech2.post(f"/tickets/{t.number}/do/close/", {"close-reason": "customer_confirmed"}).status_code
+        tech2.post(
+            f"/tickets/{t.number}/do/close/",
+            {
+                "close-reason": "customer_confirmed",
+                "close-evidence": "客户电话确认已恢复正常",
+                "close-confirmed_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            },
+        ).status_code
         == 302
     )
     t.refresh_from_db()

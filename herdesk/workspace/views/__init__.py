@@ -18,6 +18,7 @@ from .common import (
     _page,
     _queues_shown,
     counts_cache_key,
+    favicon,
     staff_required,
 )
 from .customers import (
@@ -79,6 +80,7 @@ __all__ = [
     "customer_detail",
     "customer_edit",
     "customers",
+    "favicon",
     "follow_up",
     "go",
     "home",

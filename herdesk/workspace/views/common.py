@@ -169,3 +169,12 @@ def _apply_errors(form: BaseForm | BaseFormSet, exc: Exception) -> None:
                 target.add_error(None, [prefix + e for e in errs])
     else:
         target.add_error(None, exc.messages)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico → the static icon. Resolved per request: the production storage's manifest
+    exists only after collectstatic, so it must not be read when the URLs are imported."""
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))

@@ -270,7 +270,12 @@ TICKET_ACTIONS: dict[str, TicketAction] = {
     "close": TicketAction(
         form=forms.CloseForm,
         run=lambda s: ts.ticket_close(
-            ticket=s.ticket, actor=s.actor, reason=s.data["reason"], evidence=s.data["evidence"], at=s.now
+            ticket=s.ticket,
+            actor=s.actor,
+            reason=s.data["reason"],
+            evidence=s.data["evidence"],
+            confirmed_at=s.data.get("confirmed_at"),
+            at=s.now,
         ),
         done=gettext_lazy("Closed."),
     ),

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from herdesk.staff.models import Team
 from herdesk.staff.roles import ROLES
-from herdesk.staff.services import superuser_create, user_create
+from herdesk.staff.services import roles_sync, superuser_create, user_create
 
 
 class Command(BaseCommand):
@@ -35,10 +35,17 @@ class Command(BaseCommand):
             "otp-code", help="current code of a demo user's pre-enrolled device (demo only)"
         )
         code.add_argument("username")
+        sub.add_parser(
+            "sync-roles", help="make the role groups match staff/roles.py (after an upgrade; audited)"
+        )
 
     def handle(self, *args: Any, **o: Any) -> None:
         if o["action"] in ("2fa-reset", "otp-code"):
             return self._two_factor(o)
+        if o["action"] == "sync-roles":
+            counts = roles_sync()
+            self.stdout.write(", ".join(f"{role}: {n}" for role, n in counts.items()))
+            return
         if o.get("superuser"):
             self._superuser(o)
             return
