@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from herdesk.tickets import selectors as ticket_selectors
 from herdesk.tickets import services as ticket_services
 from herdesk.tickets.choices import Channel
 from herdesk.tickets.models import Category
+from herdesk.triage.services import triage_ticket_received
 
 from . import errors
 from .auth import TokenAuth
@@ -167,7 +169,27 @@ def ticket_create(
     data = payload.dict()
     fingerprint = ticket_services.request_fingerprint(data) if idempotency_key else None
     before = timezone.now()
-    ticket = ticket_services.ticket_create(
+    # One transaction: the ticket and its automatic suggestion (a food-safety report's escalation
+    # must not be lost between two commits); an idempotent replay records nothing new.
+    with transaction.atomic():
+        ticket = _create(user, customer, channel, payload, product, category, idempotency_key, fingerprint)
+        if ticket.created_at >= before:
+            triage_ticket_received(ticket=ticket)
+    ticket = ticket_selectors.ticket_get(user=user, number=ticket.number)
+    return Status(201 if ticket.created_at >= before else 200, _ticket_out(ticket))
+
+
+def _create(
+    user: Any,
+    customer: Any,
+    channel: str,
+    payload: TicketIn,
+    product: Any,
+    category: Any,
+    idempotency_key: str | None,
+    fingerprint: str | None,
+) -> Any:
+    return ticket_services.ticket_create(
         actor=user,
         customer=customer,
         channel=channel,
@@ -185,8 +207,6 @@ def ticket_create(
         idempotency_key=idempotency_key,
         idempotency_fingerprint=fingerprint,
     )
-    ticket = ticket_selectors.ticket_get(user=user, number=ticket.number)
-    return Status(201 if ticket.created_at >= before else 200, _ticket_out(ticket))
 
 
 @api.get(

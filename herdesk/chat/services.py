@@ -34,6 +34,7 @@ from herdesk.customers.models import Contact, Customer
 from herdesk.customers.selectors import contact_primary
 from herdesk.tickets.choices import Channel, Direction, InteractionKind, ProblemType
 from herdesk.tickets.models import Ticket
+from herdesk.triage.services import triage_ticket_received
 
 from .choices import ConversationStatus, Identity, OfflineReason, Sender
 from .models import ChatMessage, Conversation
@@ -229,6 +230,7 @@ def _ensure_ticket(
     )
     c.ticket = ticket
     c.save(update_fields=["ticket"])
+    triage_ticket_received(ticket=ticket, text=text[:20000])
     _record_first_response(c, ticket)
     return ticket
 

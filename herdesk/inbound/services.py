@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
 from herdesk.common.rowsql import row_columns, row_instance, row_update, rows_insert
+from herdesk.triage.services import triage_ticket_received
 
 from .choices import Outcome, PayloadState, ReasonCode
 from .errors import Quarantine
@@ -714,6 +715,8 @@ def inbound_route(
         interaction_data=message.data,
         now=now,
     )
+    # INT-5/INT-6: the automatic suggestion (and the food-safety flag) from the first moment.
+    triage_ticket_received(ticket=created.ticket)
     return Routed(
         ticket=created.ticket,
         interaction=created.interaction,

@@ -39,6 +39,7 @@ from herdesk.tickets import services as tickets
 from herdesk.tickets.choices import Channel, CloseReason, Direction, InteractionKind, ProblemType, Status
 from herdesk.tickets.models import Interaction, Ticket
 from herdesk.tickets.selectors import tickets_visible_to
+from herdesk.triage.services import triage_ticket_received
 
 from . import selectors
 from .choices import ACTION_PURPOSES, TokenPurpose
@@ -492,6 +493,7 @@ def portal_ticket_submit(
     if not ticket.interactions.filter(is_automatic=True, data__auto_ack=True).exists():
         # First time (not an idempotent replay): attach the files, then acknowledge.
         _attach(ticket=ticket, user=user, uploads=uploads, at=now)
+        triage_ticket_received(ticket=ticket)
         _acknowledge(ticket=ticket, contact=contact, at=now)
     return ticket
 

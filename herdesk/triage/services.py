@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from herdesk.notifications.services import outbox_enqueue_many
+from herdesk.tickets import services as ticket_services
+from herdesk.tickets.choices import Priority
 from herdesk.tickets.models import Ticket
 
 from . import classifier, dataset, foodsafety, rules
@@ -110,11 +114,18 @@ def suggest_many(texts: Iterable[tuple[str, str]]) -> list[Suggestion]:
 
 
 @transaction.atomic
-def triage_ticket_received(*, ticket: Any) -> TriageSuggestion:
-    """Record the suggestion for a newly received ticket (called by every intake path)."""
+def triage_ticket_received(*, ticket: Any, text: str = "") -> TriageSuggestion:
+    """Record the suggestion for a newly received ticket (every intake path calls this once, in the
+    transaction that created the ticket). `text`: what the customer wrote, when it is more than the
+    ticket's subject and description (an email body, a chat transcript).
+
+    A food-safety report acts at once, whatever the model says (#15; S1 §七): the priority goes to
+    urgent through the ticket service (timeline, audit, clocks), the supervisors are notified, and
+    the triage panel suggests a major complaint.
+    """
     tier = getattr(getattr(ticket, "customer", None), "tier", "regular") or "regular"
-    s = suggest_text(subject=ticket.subject, description=ticket.description, tier=tier)
-    return TriageSuggestion.objects.create(
+    s = suggest_text(subject=ticket.subject, description=f"{ticket.description}\n{text}".strip(), tier=tier)
+    row = TriageSuggestion.objects.create(
         ticket=ticket,
         model_version=s.model_version,
         problem_type=s.problem_type,
@@ -123,6 +134,32 @@ def triage_ticket_received(*, ticket: Any) -> TriageSuggestion:
         abstained=s.abstained,
         food_safety=s.food_safety,
         food_safety_terms=list(s.food_safety_terms),
+    )
+    if s.food_safety:
+        _food_safety_act(ticket=ticket, terms=s.food_safety_terms)
+    return row
+
+
+def _food_safety_act(*, ticket: Any, terms: tuple[str, ...]) -> None:
+    reason = _("Possible food-safety risk (%(terms)s).") % {"terms": "、".join(terms)}
+    for _step in range(3):  # low → normal → high → urgent at most
+        if ticket.priority == Priority.URGENT:
+            break
+        ticket = ticket_services.ticket_escalate_priority(ticket=ticket, actor=None, reason=reason)
+    outbox_enqueue_many(
+        [
+            {
+                "dedupe_key": f"food-safety:{ticket.pk}",
+                "channel": "action",
+                "template": "notify_supervisor",
+                "ticket_id": ticket.pk,
+                "payload": {
+                    "ticket": ticket.number,
+                    "text": _("%(n)s: possible food-safety risk reported (%(terms)s).")
+                    % {"n": ticket.number, "terms": "、".join(terms)},
+                },
+            }
+        ]
     )
 
 

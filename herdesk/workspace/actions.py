@@ -29,6 +29,7 @@ from herdesk.tickets.choices import (
 )
 from herdesk.tickets.models import Ticket
 from herdesk.tickets.selectors import tickets_visible_to
+from herdesk.triage.services import triage_outcome_record, triage_ticket_received
 
 # The live channels an agent answers in person: the answered call/chat is the first response (INT-2,
 # S1 §二(二)1 "如电话接通、在线回复").
@@ -106,6 +107,8 @@ def intake_submit(
         complaint_severity=complaint_severity if problem_type == ProblemType.COMPLAINT else "",
         now=now,
     )
+    # The food-safety flag acts whatever the agent chose (#15); the suggestion shows on the ticket.
+    triage_ticket_received(ticket=ticket)
     ts.interaction_add(
         ticket=ticket,
         actor=actor,
@@ -154,6 +157,8 @@ def triage_and_route(
         complaint_severity=(complaint_severity or None) if problem_type == ProblemType.COMPLAINT else None,
         at=at,
     )
+    # The person's decision beside the automatic suggestion: the next training learns from it.
+    triage_outcome_record(ticket=ticket, problem_type=ticket.problem_type)
     return ts.ticket_assign(
         ticket=ticket,
         actor=actor,

@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from herdesk.audit.models import AuditEntry
 from herdesk.triage import services
 from herdesk.triage.models import TriageModel
 
@@ -74,3 +75,57 @@ def test_suggest_jsonl_reports_malformed_lines_exits_2_and_still_answers_the_goo
     assert code == 2
     assert [r["id"] for r in rows] == [4]
     assert "line 1" in err and "line 2" in err and "line 3" in err
+
+
+def test_a_food_safety_report_through_the_api_is_urgent_and_tells_the_supervisors(api, customer) -> None:
+    """Every intake path records the suggestion in the creating transaction; a food-safety report
+    raises the priority through the ticket service and notifies the supervisors (#15)."""
+    from herdesk.notifications.models import Notification
+    from herdesk.notifications.services import outbox_dispatch
+    from herdesk.tickets.models import Ticket
+    from herdesk.triage.models import TriageSuggestion
+
+    c = api()
+    body = {
+        "customer_id": customer.pk,
+        "channel": "email",
+        "problem_type": "product_inquiry",
+        "subject": "酸奶胀包",
+        "description": "孩子喝了以后拉肚子，还在保质期内",
+    }
+    r = c.post("/api/v1/tickets", json.dumps(body), content_type="application/json")
+    assert r.status_code == 201, r.content
+    ticket = Ticket.objects.get(number=r.json()["number"])
+    s = TriageSuggestion.objects.get(ticket=ticket)
+    assert s.food_safety and s.problem_type == "complaint" and "胀包" in s.food_safety_terms
+    assert ticket.priority == "urgent"
+    assert AuditEntry.objects.filter(action="ticket.escalate_priority", object_id=ticket.number).exists()
+    outbox_dispatch()
+    supervisors = set(Notification.objects.filter(ticket=ticket).values_list("user__username", flat=True))
+    assert "cs_lead" in supervisors
+    # The agent's decision at triage is stored beside the suggestion.
+    r = c.post(
+        f"/api/v1/tickets/{ticket.number}/triage",
+        json.dumps(
+            {"problem_type": "complaint", "complaint_severity": "major", "team_code": "account-managers"}
+        ),
+        content_type="application/json",
+    )
+    assert r.status_code == 200, r.content
+    s.refresh_from_db()
+    assert s.final_problem_type == "complaint" and not s.overridden
+
+
+def test_an_ordinary_question_is_not_escalated(api, customer) -> None:
+    from herdesk.tickets.models import Ticket
+
+    body = {
+        "customer_id": customer.pk,
+        "channel": "email",
+        "problem_type": "product_inquiry",
+        "subject": "酸奶开封后能放几天",
+        "description": "我乳糖不耐受，喝酸奶会不会拉肚子？",
+    }
+    r = api().post("/api/v1/tickets", json.dumps(body), content_type="application/json")
+    ticket = Ticket.objects.get(number=r.json()["number"])
+    assert ticket.priority == "normal" and not ticket.triage_suggestions.get().food_safety

@@ -18,9 +18,10 @@ from herdesk.attachments.services import attachment_path
 from herdesk.clocks.models import Clock, ClockState
 from herdesk.savedviews.selectors import saved_replies_for
 from herdesk.staff.models import Team
-from herdesk.tickets.choices import Channel, InteractionKind
+from herdesk.tickets.choices import Channel, InteractionKind, Status
 from herdesk.tickets.models import Ticket
 from herdesk.tickets.selectors import ticket_get
+from herdesk.triage.selectors import triage_panel
 
 from .. import forms, routing, selectors
 from .common import (
@@ -59,14 +60,17 @@ def _progress_kind(t: Ticket) -> str:
 def _ticket_forms(request: HttpRequest, data: selectors.TicketPageData, now: datetime) -> dict[str, Any]:
     t = data.ticket
     tier = t.customer.tier
-    suggestion = routing.suggest_route(problem_type=t.problem_type, complexity=t.complexity, tier=tier)
+    # INT-6: an untriaged ticket's form starts from the automatic classification (unless it abstained).
+    panel = triage_panel(ticket=t) if t.status == Status.NEW else None
+    problem_type = panel.problem_type if panel is not None and not panel.abstained else t.problem_type
+    suggestion = routing.suggest_route(problem_type=problem_type, complexity=t.complexity, tier=tier)
     team = Team.objects.filter(code=suggestion.team_code).first()
     offered = [o for o in data.options if o.offered_at and not o.chosen_at]
     return {
         "triage": forms.TriageForm(
             prefix="triage",
             initial={
-                "problem_type": t.problem_type,
+                "problem_type": problem_type,
                 "category": t.category_id,
                 "complexity": t.complexity,
                 "priority": t.priority,
@@ -92,6 +96,7 @@ def _ticket_forms(request: HttpRequest, data: selectors.TicketPageData, now: dat
         "follow_up": forms.FollowUpForm(prefix="follow_up"),
         "attach": forms.AttachmentForm(prefix="attach"),
         "suggestion": suggestion,
+        "triage_panel": panel,
         "suggested_team": team,
     }
 
