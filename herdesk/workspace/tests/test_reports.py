@@ -23,7 +23,8 @@ def month(staff, customer):
     received = dt.datetime(2026, 11, 10, 10, 0, tzinfo=dt.UTC)
     ticket_create(
         actor=staff["agent1"], customer=customer, channel="email", problem_type="order_inquiry",
-        subject="订单 DD20261110001 的配送进度", description="三天了还没到", received_at=received, now=received,
+        subject="订单 DD20261110001 的配送进度", description="三天了还没到",
+        received_at=received, now=received,
     )  # fmt: skip
     rollup_range(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
 
@@ -59,3 +60,11 @@ def test_triage_page_trains_and_shows_the_measured_quality(staff) -> None:
     html = r.content.decode()
     assert r.status_code == 200 and ("macro-F1" in html or "宏平均" in html)
     assert _client("agent1").get("/supervisor/triage/").status_code == 403
+
+
+def test_peak_analysis_page(month) -> None:
+    r = _client("cs_lead").get("/reports/peaks/", {"weeks": "abc", "channel": "nonsense", "handle": "-5"})
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert 'id="staffing-table"' in html and "peak-data" in html
+    assert _client("agent1").get("/reports/peaks/").status_code == 403

@@ -3,6 +3,7 @@ downloads (KPI-1, KPI-2) and the automatic-triage model page (INT-6)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from herdesk.analytics import kpis, periods, reports
+from herdesk.analytics import kpis, periods, reports, staffing
 from herdesk.analytics.selectors import kpi_report
 from herdesk.staff.models import Team
 from herdesk.tickets.choices import Channel, ProblemType
@@ -152,4 +153,66 @@ def triage_model(request: HttpRequest) -> HttpResponse:
         return redirect("workspace:triage_model")
     return _page(
         request, "triage/model.html", {"active": "triage", "r": triage_model_report(), "can_train": can_train}
+    )
+
+
+def _number(request: HttpRequest, name: str, default: float, low: float, high: float) -> float:
+    try:
+        value = float(request.GET.get(name, default))
+    except ValueError:
+        return default
+    return min(max(value, low), high)
+
+
+@staff_required
+@require_GET
+def peak_analysis(request: HttpRequest) -> HttpResponse:
+    """KPI-4 (S2 §4.4): contacts by hour × weekday over the last weeks, working days and days off
+    apart on the calendar, a four-week forecast and the agents each hour needs (Erlang C)."""
+    user: Any = request.user
+    if not user.has_perm(REPORTS_PERM):
+        raise PermissionDenied
+    weeks = int(_number(request, "weeks", 8, 1, 52))
+    channel = request.GET.get("channel") or "phone"
+    channel = channel if channel in Channel.values else "phone"
+    handle = _number(request, "handle", 360, 30, 7200)
+    target = _number(request, "target", 1800, 10, 86400)
+    level = _number(request, "level", 0.8, 0.5, 0.99)
+    today = timezone.localdate()
+    first = today - dt.timedelta(days=7 * weeks)
+    profile = staffing.hourly_profile(first, today - dt.timedelta(days=1), channel)
+    plan = staffing.staffing_plan(profile, handle_seconds=handle, target_seconds=target, level=level)
+    hours = list(range(24))
+    rows = [
+        {
+            "hour": h,
+            "working": round(profile.working[h], 2),
+            "off": round(profile.non_working[h], 2),
+            "agents_working": plan["working"][h],
+            "agents_off": plan["non_working"][h],
+        }
+        for h in hours
+    ]
+    return _page(
+        request,
+        "workspace/peaks.html",
+        {
+            "active": "peaks",
+            "weeks": weeks,
+            "channel": channel,
+            "channels": Channel.choices,
+            "handle": int(handle),
+            "target": int(target),
+            "level": level,
+            "rows": rows,
+            "profile": profile,
+            "chart": {
+                "heat": [[h, w, round(profile.by_weekday[w][h], 2)] for w in range(7) for h in hours],
+                "weekdays": [
+                    str(d) for d in (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))
+                ],
+                "forecast": staffing.forecast(profile, today, weeks=4),
+                "labels": {"expected": _("Expected contacts")},
+            },
+        },
     )
