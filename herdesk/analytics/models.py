@@ -62,6 +62,18 @@ class DailyClockStats(models.Model):
         indexes = [models.Index(fields=["day", "kind"], name="an_clock_day_kind")]
 
 
+class HourlyContactStats(models.Model):
+    """Contacts received per local day, hour and channel: the peak analysis (KPI-4, S2 §4.4)."""
+
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    channel = models.CharField(max_length=20)
+    received = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="an_hour_day")]
+
+
 class RollupState(models.Model):
     """The last local day whose rollup is complete; the nightly job catches up from here."""
 

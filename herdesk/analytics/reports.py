@@ -212,7 +212,7 @@ def render_xlsx(period: Period, out: Path, *, language: str = "zh-hans") -> int:
             _("Code"),
             _("Indicator"),
             _("Value"),
-            _("Target"),
+            _("Target value"),
             _("Met"),
             _("Previous period"),
             _("Same period last year"),

@@ -25,7 +25,7 @@ from herdesk.tickets.choices import Status
 from herdesk.tickets.models import FollowUp, Ticket, Transfer
 
 from .kpis import HANDLING_CALENDAR, bucket_of, empty_histogram
-from .models import DailyClockStats, DailyTicketStats, RollupState
+from .models import DailyClockStats, DailyTicketStats, HourlyContactStats, RollupState
 
 ZONE = ZoneInfo("Asia/Shanghai")
 LATE_DAYS = 7
@@ -198,7 +198,15 @@ def rollup_day(day: dt.date) -> int:
         for c in clocks
     ]
     DailyClockStats.objects.bulk_create(rows)
-    return len(stats) + len(rows)
+
+    hourly: dict[tuple[int, str], int] = defaultdict(int)
+    for received_at, channel in received.values_list("received_at", "channel").iterator(chunk_size=5000):
+        hourly[(received_at.astimezone(ZONE).hour, channel)] += 1
+    HourlyContactStats.objects.filter(day=day).delete()
+    HourlyContactStats.objects.bulk_create(
+        HourlyContactStats(day=day, hour=h, channel=c, received=n) for (h, c), n in hourly.items()
+    )
+    return len(stats) + len(rows) + len(hourly)
 
 
 def rollup_range(first: dt.date, last: dt.date, *, progress: Callable[[dt.date], None] | None = None) -> int:

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views, views_onsite, views_search
 from . import views_governance as gov
+from .views import reports
 
 app_name = "workspace"
 urlpatterns = [
@@ -31,6 +32,14 @@ urlpatterns = [
     path("chat-waiting/", views.chat_waiting_fragment, name="chat_waiting"),
     path("supervisor/", views.supervisor_board, name="supervisor"),
     path("supervisor/compliance/", views.compliance, name="compliance"),
+    path("reports/", reports.service_reports, name="reports"),
+    path(
+        "reports/<str:kind>/<str:label>.<str:fmt>",
+        reports.service_report_download,
+        name="report_download",
+    ),
+    path("supervisor/triage/", reports.triage_model, name="triage_model"),
+    path("reports/peaks/", reports.peak_analysis, name="peaks"),
     # Governance (POL-1/2, CAL-1): views_governance.py
     path("governance/policies/", gov.policy_list, name="policies"),
     path("governance/policies/draft/", gov.policy_draft, name="policy_draft"),

@@ -185,6 +185,53 @@
       })
     });
   };
+  /* Service reports: contacts by channel, problem type and team (KPI-2), one horizontal bar chart each. */
+  Herdesk.volumeCharts = function (dataId) {
+    var d = data(dataId);
+    if (!d) return;
+    ["channel", "problem_type", "team"].forEach(function (key) {
+      var c = chart("chart-" + key), rows = (d[key] || []).slice().reverse();
+      if (!c) return;
+      c.setOption({
+        animation: false,
+        tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
+        grid: {left: 8, right: 24, top: 8, bottom: 8, containLabel: true},
+        xAxis: {type: "value", minInterval: 1},
+        yAxis: {type: "category", data: rows.map(function (r) { return r[0]; })},
+        series: [{type: "bar", data: rows.map(function (r) { return r[1]; }), itemStyle: {color: COLORS.met},
+                  barMaxWidth: 22, label: {show: true, position: "right"}}]
+      });
+    });
+  };
+
+  /* Peak analysis: contacts by hour × weekday (heat map) and the four-week forecast (KPI-4). */
+  Herdesk.peakCharts = function (dataId) {
+    var d = data(dataId), heat = chart("chart-heat"), fc = chart("chart-forecast");
+    if (!d) return;
+    var max = Math.max.apply(null, d.heat.map(function (c) { return c[2]; }).concat([1]));
+    if (heat) heat.setOption({
+      animation: false,
+      tooltip: {position: "top"},
+      grid: {left: 8, right: 8, top: 8, bottom: 48, containLabel: true},
+      xAxis: {type: "category", data: Array.from({length: 24}, function (_, h) { return h + ":00"; })},
+      yAxis: {type: "category", data: d.weekdays},
+      visualMap: {min: 0, max: max, calculable: true, orient: "horizontal", left: "center", bottom: 0,
+                  inRange: {color: ["#f1f7f3", COLORS.met]}},
+      series: [{type: "heatmap", data: d.heat.map(function (c) { return [c[0], c[1], c[2]]; })}]
+    });
+    if (fc) fc.setOption({
+      animation: false,
+      tooltip: {trigger: "axis"},
+      grid: {left: 8, right: 16, top: 16, bottom: 8, containLabel: true},
+      xAxis: {type: "category", data: d.forecast.map(function (f) { return f.day.slice(5); })},
+      yAxis: {type: "value", minInterval: 1},
+      series: [{name: d.labels.expected, type: "bar", barMaxWidth: 18,
+                data: d.forecast.map(function (f) {
+                  return {value: f.expected, itemStyle: {color: f.working ? COLORS.met : COLORS.running2}};
+                })}]
+    });
+  };
+
   Herdesk.complianceChart = function (elId, dataId) {
     var d = data(dataId), c = chart(elId);
     if (!d || !c) return;
