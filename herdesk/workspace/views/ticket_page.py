@@ -74,7 +74,9 @@ def _ticket_forms(request: HttpRequest, data: selectors.TicketPageData, now: dat
                 "category": t.category_id,
                 "complexity": t.complexity,
                 "priority": t.priority,
-                "complaint_severity": t.complaint_severity,
+                # A food-safety report suggests a major complaint (#15; CMP-2's 5-working-day clock).
+                "complaint_severity": t.complaint_severity
+                or ("major" if panel is not None and panel.food_safety else ""),
                 "team": team.pk if team else None,
                 "expected_response_minutes": suggestion.expected_response_minutes
                 or routing.ACKNOWLEDGE_MINUTES,
