@@ -80,3 +80,19 @@ class RollupState(models.Model):
     key = models.CharField(max_length=40, primary_key=True)
     last_day = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class ReportArchive(models.Model):
+    """A generated report pack file (KPI-2): kept, listed on the reports page, sent to management."""
+
+    kind = models.CharField(max_length=10)  # monthly | quarterly
+    label = models.CharField(max_length=10)  # 2026-11 | 2026Q4
+    fmt = models.CharField(max_length=5)  # pdf | xlsx
+    file = models.FileField(upload_to="reports/")
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    generated_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-label", "kind", "fmt"]
+        constraints = [models.UniqueConstraint(fields=["kind", "label", "fmt"], name="an_report_once")]

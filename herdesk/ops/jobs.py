@@ -45,6 +45,9 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # KPI daily rollups: catch up missed days, recompute the last week's late events and today.
     PeriodicJob("kpi-rollup", "herdesk.kpi_rollup", "herdesk.analytics.rollup:rollup_catch_up",
                 "HERDESK_KPI_ROLLUP_INTERVAL_SECONDS", app="herdesk.analytics"),
+    # The month's (and quarter's) report pack on the first working day after it (KPI-2).
+    PeriodicJob("report-pack", "herdesk.report_pack", "herdesk.analytics.services:report_pack_due",
+                "HERDESK_REPORT_PACK_INTERVAL_SECONDS", app="herdesk.analytics"),
     # Last: what the jobs above enqueued goes out in the same round.
     PeriodicJob("outbox-dispatch", "herdesk.outbox_dispatch",
                 "herdesk.notifications.services:outbox_dispatch", "HERDESK_OUTBOX_INTERVAL_SECONDS"),

@@ -51,6 +51,11 @@ def kpi_rollup() -> Any:
     return str(job_run(job_by_task("herdesk.kpi_rollup")))
 
 
+@shared_task(name="herdesk.report_pack", ignore_result=True)
+def report_pack() -> Any:
+    return job_run(job_by_task("herdesk.report_pack"))
+
+
 def mail_poll_function() -> Any | None:
     """`herdesk.mail.services.mail_poll_all` if the email app is installed, else None."""
     try:

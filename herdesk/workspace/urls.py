@@ -40,6 +40,7 @@ urlpatterns = [
     ),
     path("supervisor/triage/", reports.triage_model, name="triage_model"),
     path("reports/peaks/", reports.peak_analysis, name="peaks"),
+    path("reports/archive/<int:pk>/", reports.report_archive_download, name="report_archive"),
     # Governance (POL-1/2, CAL-1): views_governance.py
     path("governance/policies/", gov.policy_list, name="policies"),
     path("governance/policies/draft/", gov.policy_draft, name="policy_draft"),

@@ -68,3 +68,20 @@ def test_peak_analysis_page(month) -> None:
     html = r.content.decode()
     assert 'id="staffing-table"' in html and "peak-data" in html
     assert _client("agent1").get("/reports/peaks/").status_code == 403
+
+
+def test_archived_packs_are_listed_and_downloadable(month) -> None:
+    from zoneinfo import ZoneInfo
+
+    from herdesk.analytics.services import report_pack_due
+
+    report_pack_due(now=dt.datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    c = _client("manager")
+    html = c.get("/reports/").content.decode()
+    assert 'id="report-archive"' in html and "2026-11" in html
+    from herdesk.analytics.models import ReportArchive
+
+    pdf = ReportArchive.objects.get(label="2026-11", fmt="pdf")
+    r = c.get(f"/reports/archive/{pdf.pk}/")
+    assert r.status_code == 200 and b"".join(r.streaming_content)[:5] == b"%PDF-"
+    assert _client("agent1").get(f"/reports/archive/{pdf.pk}/").status_code == 403

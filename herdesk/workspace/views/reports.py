@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from herdesk.analytics import kpis, periods, reports, staffing
+from herdesk.analytics.models import ReportArchive
 from herdesk.analytics.selectors import kpi_report
+from herdesk.analytics.services import archives
 from herdesk.staff.models import Team
 from herdesk.tickets.choices import Channel, ProblemType
 from herdesk.triage.selectors import triage_model_report
@@ -92,6 +94,7 @@ def service_reports(request: HttpRequest) -> HttpResponse:
             "active": "reports",
             "period": period,
             "download_kind": "quarterly" if period.kind == "quarter" else "monthly",
+            "archives": archives(),
             "report": report,
             "error": error,
             "months": months,
@@ -216,3 +219,17 @@ def peak_analysis(request: HttpRequest) -> HttpResponse:
             },
         },
     )
+
+
+@staff_required
+@require_GET
+def report_archive_download(request: HttpRequest, pk: int) -> FileResponse:
+    """An archived report pack file, as generated on the first working day after its period."""
+    user: Any = request.user
+    if not user.has_perm(REPORTS_PERM):
+        raise PermissionDenied
+    row = ReportArchive.objects.filter(pk=pk).first()
+    if row is None:
+        raise Http404
+    name = f"herdesk-{row.kind}-{row.label}.{row.fmt}"
+    return FileResponse(row.file.open("rb"), as_attachment=True, filename=name)
