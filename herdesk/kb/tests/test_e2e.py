@@ -36,8 +36,24 @@ DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
+@pytest.fixture(scope="session")
+def _close_server_connections(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """On PostgreSQL, end the idle sessions the live server's threads leave behind, once, after the
+    last test, so the test database can be dropped (as in the portal's e2e tests)."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"
+                )
+
+
 @pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def browser(_close_server_connections: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("HERDESK_REQUIRE_SERVICES") == "1":
             pytest.fail(f"{CHROMIUM} is required (apt-get install -y chromium)")
