@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db.models import Q
 from django.utils import timezone
 
 from herdesk.search.text import normalise
@@ -90,8 +91,17 @@ def suggest(
     if not words:
         return []
     allowed = audiences if audiences is not None else audiences_for(user)
+    live = Article.objects.filter(published__isnull=False, is_archived=False, audience__in=allowed)
+    # Only articles containing at least one query word (or synonym) can score: the database picks
+    # them (LIKE over the normalised text), Python ranks the few. df below is exact for each word,
+    # since every article containing a word is among the candidates.
+    any_word = Q()
+    for w in words:
+        for v in w:
+            any_word |= Q(published_text__contains=v)
+    n = live.count()
     rows = list(
-        Article.objects.filter(published__isnull=False, is_archived=False, audience__in=allowed)
+        live.filter(any_word)
         .select_related("published")
         .only(
             "pk",
@@ -110,7 +120,6 @@ def suggest(
     if not rows:
         return []
     titles = {a.pk: normalise(a.published.title) for a in rows if a.published}
-    n = len(rows)
     df = {w: sum(1 for a in rows if any(v in a.published_text for v in w)) for w in words}
     season = scope.season or current_season()
     model = normalise(scope.equipment_model)

@@ -36,8 +36,24 @@ DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
+@pytest.fixture(scope="session")
+def _close_server_connections(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """On PostgreSQL, end the idle sessions the live server's threads leave behind, once, after the
+    last test, so the test database can be dropped (as in the portal's e2e tests)."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"
+                )
+
+
 @pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def browser(_close_server_connections: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("HERDESK_REQUIRE_SERVICES") == "1":
             pytest.fail(f"{CHROMIUM} is required (apt-get install -y chromium)")
@@ -99,11 +115,12 @@ def test_agent_finds_inserts_and_credits_an_article(
     from herdesk.staff.models import Team
     from herdesk.tickets import services as ts
 
+    article = _article("挤奶机真空度不足")
     t = ts.ticket_create(
         actor=staff["agent1"], customer=customer, channel="phone", problem_type="technical_support",
         subject="挤奶机真空度不够，挤奶杯老是掉",
         description="MK-300 挤奶时真空表只有 38 kPa，挤奶杯频繁脱落",
-        product=_article("挤奶机真空度不足").product,
+        product=article.product,
     )  # fmt: skip
     team = Team.objects.get(code="tech-support")
     t = ts.ticket_triage(ticket=t, actor=staff["agent1"], team=team)
@@ -111,10 +128,16 @@ def test_agent_finds_inserts_and_credits_an_article(
         ticket=t, actor=staff["agent1"], assignee=staff["tech1"], team=team, reason="技术问题"
     )
     ts.ticket_acknowledge(ticket=t, actor=staff["tech1"])
-    article = _article("挤奶机真空度不足")
 
     s = Session(browser, live_server.url, screenshot_dir)
     s.login("tech1")
+    # The header search box: tickets, articles and customers on one page (乳腺炎 = 乳房炎).
+    s.page.fill(".hd-search input[name=q]", "真空 挤奶杯")
+    s.page.press(".hd-search input[name=q]", "Enter")
+    s.page.wait_for_selector("#search-articles .kb-hit")
+    assert t.number in s.page.inner_text("#search-tickets")
+    assert article.number in s.page.inner_text("#search-articles")
+    s.shot("kb-search-page")
     s.go(f"/tickets/{t.number}/")
     panel = s.page.locator("#kb-suggestions")
     first = panel.locator(".kb-suggest-item").first
@@ -148,6 +171,9 @@ def test_customer_finds_an_answer_before_submitting(
 
     s = Session(browser, live_server.url, screenshot_dir, viewport=PHONE)
     s.as_customer(portal_user_for(customer=customer))
+    s.go("/portal/help/")
+    s.page.wait_for_selector("#help-categories a")
+    s.shot("kb-portal-help", full=True)
     s.go("/portal/tickets/new/")
     s.page.fill("#id_description", "昨天买的酸奶胀袋了，盖子鼓起来，还能喝吗？")
     s.page.wait_for_selector("#help-suggestions a")

@@ -222,3 +222,11 @@ def test_article_attachments_are_checked_and_downloadable(kb, login, settings, t
     r = tech2.get(f"/kb/attachments/{att.pk}/")
     assert r.status_code == 200 and b"".join(r.streaming_content).startswith(b"\x89PNG")
     assert Client().get(f"/kb/attachments/{att.pk}/").status_code == 302  # sign in first
+
+
+def test_admin_edits_the_category_tree_and_its_reviewers(kb, login) -> None:
+    admin = login("admin")
+    assert "技术支持" in admin.get("/admin/kb/kbcategory/").content.decode()
+    cat = KbCategory.objects.get(code="technical-support")
+    assert admin.get(f"/admin/kb/kbcategory/{cat.pk}/change/").status_code == 200
+    assert admin.get("/admin/kb/article/add/").status_code == 403  # articles change through the workflow
