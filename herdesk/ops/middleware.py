@@ -71,10 +71,9 @@ class RequestMetricsMiddleware:
             return self.get_response(request)
         t0 = time.perf_counter()
         response = self.get_response(request)
-        metrics.HISTOGRAM.observe(
+        metrics.observe(
             request.method or "GET", _route(request), response.status_code, time.perf_counter() - t0
         )
-        metrics.flush()
         return response
 
 
