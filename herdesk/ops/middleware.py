@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from herdesk.common import dbrouter  # the module: tests replace its functions
 from herdesk.common.logs import request_id_var, ticket_var, user_var
 
 from . import metrics
@@ -85,17 +86,13 @@ class ReplicaRoutingMiddleware:
         from django.conf import settings
         from django.core.exceptions import MiddlewareNotUsed
 
-        from herdesk.common.dbrouter import replica_configured
-
-        if not replica_configured():
+        if not dbrouter.replica_configured():
             raise MiddlewareNotUsed
         self.get_response = get_response
         self.prefixes = tuple(getattr(settings, "HERDESK_REPLICA_PATHS", ()))
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from herdesk.common.dbrouter import analytics_reads
-
         if request.method in ("GET", "HEAD") and request.path.startswith(self.prefixes):
-            with analytics_reads():
+            with dbrouter.analytics_reads():
                 return self.get_response(request)
         return self.get_response(request)
