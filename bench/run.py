@@ -120,8 +120,7 @@ def prepare_dataset(tickets: int = TICKETS, seed: int = SEED) -> tuple[dict[str,
         if have < tickets:
             print(f"generating {tickets - have:,} tickets into {url.rsplit('/', 1)[-1]} …", flush=True)
             herdesk(env, "bench", "generate", "--tickets", str(tickets - have), "--seed", str(seed))
-        index = "from herdesk.ops.services import bench_search_index_ensure as f; print(f())"
-        herdesk(env, "shell", "-c", index)
+        herdesk(env, "bench", "index")
         return env, f"PostgreSQL ({url.rsplit('/', 1)[-1]})"
     pristine = VAR / f"dataset-{tickets}-{seed}.sqlite3"
     if not pristine.exists():
@@ -139,9 +138,8 @@ def prepare_dataset(tickets: int = TICKETS, seed: int = SEED) -> tuple[dict[str,
             c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             c.execute("PRAGMA journal_mode=DELETE")
         tmp.rename(pristine)
-    index = "from herdesk.ops.services import bench_search_index_ensure as f; print(f())"
     herdesk(configure_env(f"sqlite:///{pristine}"), "migrate", "--noinput", "-v", "0")
-    out = herdesk(configure_env(f"sqlite:///{pristine}"), "shell", "-c", index, capture=True).strip()
+    out = herdesk(configure_env(f"sqlite:///{pristine}"), "bench", "index", capture=True).strip()
     out = out.splitlines()[-1] if out else ""
     if out not in ("0", "None", ""):
         print(f"search index: {out} tickets indexed in the data set", flush=True)
@@ -623,10 +621,10 @@ def scenario_sweep() -> list[bl.Result]:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
+    from bench import generator as g
     from herdesk.clocks.models import Clock, ClockIncident
     from herdesk.clocks.services import clock_sweep
     from herdesk.notifications.models import OutboxMessage
-    from herdesk.ops import generator as g
     from herdesk.policies.models import ClockDefinition
     from herdesk.tickets.models import Ticket
 

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "herdesk.ops.middleware.RequestMetricsMiddleware",  # first: times the whole stack (OPS-3)
+    "herdesk.ops.middleware.RequestContextMiddleware",  # request id / user / ticket in every log record
     "herdesk.ops.middleware.ReplicaRoutingMiddleware",  # report reads → replica, if configured
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -329,11 +330,30 @@ HERDESK_REOPEN_WINDOW_DAYS = env.int("HERDESK_REOPEN_WINDOW_DAYS", default=7)
 
 NINJA_PAGINATION_PER_PAGE = 25
 
+# Structured logs (OPS-3): one JSON object a line with request_id, user (id) and ticket, personal data
+# masked (herdesk.common.logs). HERDESK_LOG_FORMAT=plain for a human at a terminal.
+HERDESK_LOG_FORMAT = env("HERDESK_LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "herdesk.common.logs.LogContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(ticket)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": ["levelname", "name", "message", "request_id", "user", "ticket"],
+            "timestamp": "time",  # ISO 8601, UTC
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "json_ensure_ascii": False,
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain" if HERDESK_LOG_FORMAT == "plain" else "json",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("HERDESK_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

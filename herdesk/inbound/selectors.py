@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from herdesk.calendars.engine import parse_duration
 from herdesk.clocks.models import Clock, ClockState
+from herdesk.notifications.models import OutboxMessage, OutboxStatus
 from herdesk.policies.choices import ClockKind
 
 from .choices import HealthStatus, PayloadState
@@ -69,8 +70,6 @@ def _age(now: datetime, at: datetime | None) -> float | None:
 def channel_health(*, now: datetime | None = None) -> dict[str, Any]:
     """Per channel endpoint: last successful fetch, last payload, backlog, quarantine, failures,
     and a status; per outbox channel: pending, retrying and failed messages."""
-    from herdesk.notifications.models import OutboxMessage, OutboxStatus
-
     now = now or timezone.now()
     sources: dict[tuple[str, str], InboundSource | None] = {
         (s.channel, s.code): s for s in InboundSource.objects.order_by("channel", "code")

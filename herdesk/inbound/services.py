@@ -22,8 +22,15 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from herdesk.audit.services import audit_record
+from herdesk.audit.services import audit_deferred, audit_record
 from herdesk.common.rowsql import row_columns, row_instance, row_update, rows_insert
+from herdesk.customers.models import Contact, Customer
+from herdesk.customers.services import customer_create_detailed, email_index, phone_index
+from herdesk.search.services import search_index_deferred
+
+# The module, not its names: calls look the functions up when they run (tests replace them).
+from herdesk.tickets import services as ticket_services
+from herdesk.tickets.choices import Direction, ProblemType, Status
 from herdesk.triage.services import triage_ticket_received
 
 from .choices import Outcome, PayloadState, ReasonCode
@@ -378,16 +385,12 @@ def payloads_drain(*, now: datetime | None = None, limit: int = 500) -> dict[str
 
 def _process_batch(ids: list[int], *, shared: bool) -> list[str]:
     """Process payloads in one transaction until BATCH_SECONDS have passed; their end states."""
-    from herdesk.audit.services import audit_deferred
-    from herdesk.search.services import search_index_deferred
-    from herdesk.tickets.services import ticket_create_batch
-
     states: list[str] = []
     with transaction.atomic(), ExitStack() as stack:
         if shared:
             # Entered inside the transaction, so they finish (index written) before it commits.
             stack.enter_context(search_index_deferred())
-            stack.enter_context(ticket_create_batch())
+            stack.enter_context(ticket_services.ticket_create_batch())
             stack.enter_context(audit_deferred())
         started = time.monotonic()
         # The batch's rows in one locking read (SKIP LOCKED where supported: a row another worker
@@ -545,8 +548,6 @@ def _contact_by(column: str, value: str) -> Any:
     """The primary (else oldest) contact whose `column` equals `value`, with its customer: the ORM's
     filter(…).select_related("customer").order_by("-is_primary", "id").first() in plain SQL
     (asked for every inbound message; compiling it cost many times running it)."""
-    from herdesk.customers.models import Contact, Customer
-
     qn = connection.ops.quote_name
     sql = (
         f"SELECT {row_columns(Contact, 'c')}, {row_columns(Customer, 'u')} "
@@ -568,8 +569,6 @@ def sender_resolve(*, email: str = "", phone: str = "", wechat_openid: str = "",
     """Find the customer who wrote, by blind index (SEC-1: plain addresses are never queried);
     unknown senders become new customers (`customer_create`). Raises ValidationError (keyed by
     field) when the address is unusable."""
-    from herdesk.customers.services import customer_create_detailed, email_index, phone_index
-
     name = " ".join((name or "").split())[:120]
     if email:
         email = email.strip()
@@ -628,21 +627,14 @@ def inbound_route(
     candidates with SELECT … FOR UPDATE in this transaction, so the one the message joins needs no
     second read (a ticket reached by following a merge is still locked and read here).
     """
-    from herdesk.tickets.choices import Direction, ProblemType, Status
-    from herdesk.tickets.services import (
-        MAX_TEXT,
-        interaction_add,
-        reply_opens_new_ticket,
-        ticket_create_detailed,
-        ticket_follow_on_create,
-    )
-
     now = timezone.now()
     received = message.received_at or now
     if received > now:
         received = now
     body = (message.body or "").strip() or message.subject.strip() or "—"
-    body = _fit(body, MAX_TEXT, _("[The message is longer; the full text is kept with the original.]"))
+    body = _fit(
+        body, ticket_services.MAX_TEXT, _("[The message is longer; the full text is kept with the original.]")
+    )
     customer = message.sender.customer
     refused: list[str] = []
     seen: set[int] = set()
@@ -660,10 +652,10 @@ def inbound_route(
             refused.append(ticket.number)
             continue
         at = max(received, ticket.received_at)
-        if not message.automatic and reply_opens_new_ticket(ticket=ticket, at=at):
+        if not message.automatic and ticket_services.reply_opens_new_ticket(ticket=ticket, at=at):
             # CLS-1: closed too long ago (or finalised): a new ticket linked to it, acknowledged
             # as a new ticket (created=True).
-            follow_on = ticket_follow_on_create(
+            follow_on = ticket_services.ticket_follow_on_create(
                 ticket=ticket,
                 actor=None,
                 body=body,
@@ -679,7 +671,7 @@ def inbound_route(
                 refused=refused,
                 clocks=follow_on.clocks,
             )
-        interaction = interaction_add(
+        interaction = ticket_services.interaction_add(
             ticket=ticket,
             actor=None,
             body=body,
@@ -703,7 +695,7 @@ def inbound_route(
     problem_type = message.problem_type or getattr(
         settings, "HERDESK_INBOUND_DEFAULT_PROBLEM_TYPE", ProblemType.PRODUCT_INQUIRY
     )
-    created = ticket_create_detailed(
+    created = ticket_services.ticket_create_detailed(
         actor=None,
         customer=customer,
         contact=message.sender.contact,

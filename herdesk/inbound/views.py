@@ -14,6 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from herdesk.audit.services import audit_record
+
 from . import selectors, services
 from .choices import PayloadState
 
@@ -49,8 +51,6 @@ def channels_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def payload_raw(request: HttpRequest, pk: int) -> HttpResponse:
     payload = get_object_or_404(selectors.payloads_visible_to(request.user), pk=pk)
-    from herdesk.audit.services import audit_record
-
     # Reading a raw message is reading personal data (SEC-2).
     audit_record(
         actor=request.user,

@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class Config(AppConfig):
-    """Operations: metrics, Celery task wrappers, worker/beat commands, the benchmark data generator."""
+    """Operations: periodic jobs and the scheduler, Celery task wrappers, serve/worker/beat commands,
+    metrics, health. (The benchmark data generator is in bench/.)"""
 
     name = "herdesk.ops"
     label = "ops"

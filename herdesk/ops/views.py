@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from . import metrics, selectors
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = metrics.CONTENT_TYPE
 
 
 @require_GET
@@ -29,7 +29,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(sent.encode(), token.encode()):
             return HttpResponse("unauthorised\n", status=401, content_type=CONTENT_TYPE)
-    body = metrics.render(selectors.metrics_gauges(), metrics.shared_snapshot())
+    body = metrics.exposition(selectors.metrics_gauges())
     return HttpResponse(body, content_type=CONTENT_TYPE)
 
 

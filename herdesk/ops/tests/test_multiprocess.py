@@ -393,7 +393,8 @@ def test_distributed_layout_survives_kills_exactly_once(mp_env: dict[str, Any]) 
         import httpx
 
         ready = httpx.get(f"http://127.0.0.1:{ports[0]}/readyz", timeout=10).json()
-        metrics = httpx.get(f"http://127.0.0.1:{ports[1]}/metrics", timeout=10).text
+        # One scrape target per instance (herdesk.ops.metrics): Prometheus adds them up.
+        metrics = "\n".join(httpx.get(f"http://127.0.0.1:{p}/metrics", timeout=10).text for p in ports)
     finally:
         fleet.stop_all()
 
@@ -449,7 +450,8 @@ def test_distributed_layout_survives_kills_exactly_once(mp_env: dict[str, Any]) 
     )
     assert dupes[0][0] == 0
     conn.close()
-    # Health and metrics of the fleet (the histogram is shared through Redis by both web processes).
+    # Health and metrics of the fleet: each web process reports its own requests; the one killed and
+    # restarted starts again from zero (a counter reset, which Prometheus' rate() expects).
     assert ready["checks"]["redis"]["status"] == "ok" and ready["checks"]["scheduler"]["status"] == "ok", (
         ready
     )
@@ -458,8 +460,8 @@ def test_distributed_layout_survives_kills_exactly_once(mp_env: dict[str, Any]) 
         for line in metrics.splitlines()
         if line.startswith("herdesk_http_request_duration_seconds_count") and "api/v1/tickets" in line
     )
-    assert counted >= N_TICKETS * 0.9  # requests of the killed process's last second may be lost
-    assert "herdesk_clock_backlog 0" in metrics
+    assert counted >= N_TICKETS * 0.3  # at least what the process that was never killed served
+    assert "herdesk_clock_backlog 0.0" in metrics.splitlines()
     sys.stderr.write(
         f"\nmulti-process: setup {t_setup:.0f} s, {N_TICKETS} tickets in {create_seconds:.0f} s "
         f"({N_TICKETS / create_seconds:.0f}/s, {creator.retries} client retries), settled in "

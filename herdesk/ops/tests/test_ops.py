@@ -19,9 +19,9 @@ from herdesk.ops import metrics, selectors
 
 @pytest.fixture(autouse=True)
 def _fresh_histogram() -> Any:
-    metrics.HISTOGRAM.reset()
+    metrics.reset()
     yield
-    metrics.HISTOGRAM.reset()
+    metrics.reset()
 
 
 def _ticket(staff: dict[str, Any], customer: Any, minutes_ago: int = 0) -> Any:
@@ -40,106 +40,78 @@ def _ticket(staff: dict[str, Any], customer: Any, minutes_ago: int = 0) -> Any:
 
 
 def _parse(text: str) -> dict[str, float]:
-    """name{labels} -> value for every sample line."""
+    """name{labels} -> value for every sample line; labels sorted by name, whatever their order."""
+    import re
+
     out = {}
     for line in text.splitlines():
         if line and not line.startswith("#"):
             key, value = line.rsplit(" ", 1)
+            if "{" in key:
+                name, labels = key[:-1].split("{", 1)
+                parts = sorted(re.findall(r'[a-z_]+="(?:[^"\\]|\\.)*"', labels))
+                key = name + "{" + ",".join(parts) + "}"
             out[key] = float(value)
     return out
 
 
 # --- metrics -------------------------------------------------------------------------------------
-def test_bucket_index_puts_each_value_in_the_first_bucket_that_holds_it() -> None:
-    assert metrics.bucket_index(0.001) == 0
-    assert metrics.bucket_index(0.005) == 0
-    assert metrics.bucket_index(0.0051) == 1
-    assert metrics.bucket_index(99) == len(metrics.BUCKETS)
-
-
 def test_histogram_renders_cumulative_buckets_in_prometheus_text_format() -> None:
     for seconds in (0.001, 0.02, 0.02, 0.7, 30):
-        metrics.HISTOGRAM.observe("GET", "/api/v1/tickets", 200, seconds)
-    metrics.HISTOGRAM.observe("POST", "/api/v1/tickets", 422, 0.01)
-    text = metrics.render([metrics.Gauge("x_gauge", "help", 3)], metrics.HISTOGRAM.snapshot())
+        metrics.observe("GET", "/api/v1/tickets", 200, seconds)
+    metrics.observe("POST", "/api/v1/tickets", 422, 0.01)
+    text = metrics.exposition([metrics.Gauge("x_gauge", "help", 3)], multiproc_dir="").decode()
     lines = text.splitlines()
     assert "# TYPE herdesk_http_request_duration_seconds histogram" in lines
-    assert "# TYPE x_gauge gauge" in lines and "x_gauge 3" in lines
+    assert "# TYPE x_gauge gauge" in lines and "x_gauge 3.0" in lines
     s = _parse(text)
     base = 'method="GET",route="/api/v1/tickets",status="2xx"'
     name = "herdesk_http_request_duration_seconds"
-    assert s[f'{name}_bucket{{{base},le="0.005"}}'] == 1
-    assert s[f'{name}_bucket{{{base},le="0.025"}}'] == 3
-    assert s[f'{name}_bucket{{{base},le="1.0"}}'] == 4
-    assert s[f'{name}_bucket{{{base},le="+Inf"}}'] == 5 == s[f"{name}_count{{{base}}}"]
+    assert s[f'{name}_bucket{{le="0.005",{base}}}'] == 1
+    assert s[f'{name}_bucket{{le="0.025",{base}}}'] == 3
+    assert s[f'{name}_bucket{{le="1.0",{base}}}'] == 4
+    assert s[f'{name}_bucket{{le="+Inf",{base}}}'] == 5 == s[f"{name}_count{{{base}}}"]
     assert math.isclose(s[f"{name}_sum{{{base}}}"], 30.741)
     assert s[f'{name}_count{{method="POST",route="/api/v1/tickets",status="4xx"}}'] == 1
     assert text.endswith("\n")
 
 
 def test_label_values_are_escaped() -> None:
-    text = metrics.render([metrics.Gauge("g", "h", 1, {"path": 'a"b\\c\nd'})], {})
-    assert 'g{path="a\\"b\\\\c\\nd"} 1' in text
+    text = metrics.exposition([metrics.Gauge("g", "h", 1, {"path": 'a"b\\c\nd'})], multiproc_dir="")
+    assert 'g{path="a\\"b\\\\c\\nd"} 1.0' in text.decode()
 
 
 def test_unknown_gauges_are_left_out_not_reported_as_zero() -> None:
-    assert "g_none" not in metrics.render([metrics.Gauge("g_none", "h", None)], {})
+    assert b"g_none" not in metrics.exposition([metrics.Gauge("g_none", "h", None)], multiproc_dir="")
 
 
-class FakeRedis:
-    """Enough of redis-py for the metrics module: a hash with HINCRBY/HINCRBYFLOAT via pipeline."""
-
-    def __init__(self) -> None:
-        self.h: dict[str, float] = {}
-        self.fail = False
-
-    def pipeline(self, transaction: bool = False) -> FakeRedis:
-        self.ops: list[tuple[str, float]] = []
-        return self
-
-    def hincrby(self, key: str, field: str, n: int) -> None:
-        self.ops.append((field, n))
-
-    hincrbyfloat = hincrby
-
-    def execute(self) -> None:
-        if self.fail:
-            raise ConnectionError("down")
-        for f, n in self.ops:
-            self.h[f] = self.h.get(f, 0) + n
-
-    def hgetall(self, key: str) -> dict[bytes, bytes]:
-        return {k.encode(): str(v).encode() for k, v in self.h.items()}
+_WORKER = """
+import sys
+from herdesk.ops import metrics
+for seconds in sys.argv[1:]:
+    metrics.observe("GET", "/api/v1/tickets", 200, float(seconds))
+"""
 
 
-def test_counts_of_several_processes_add_up_in_redis_and_survive_a_failed_flush(monkeypatch: Any) -> None:
-    fake = FakeRedis()
-    monkeypatch.setattr(metrics, "_redis", lambda: fake)
-    metrics.HISTOGRAM.observe("GET", "/a", 200, 0.01)
-    fake.fail = True
-    metrics.flush(force=True)  # lost connection: counts are kept for the next flush
-    fake.fail = False
-    metrics.HISTOGRAM.observe("GET", "/a", 200, 0.2)
-    metrics.flush(force=True)
-    # A second process (simulated by resetting this one's memory) adds its own counts.
-    metrics.HISTOGRAM.reset()
-    metrics.HISTOGRAM.observe("GET", "/a", 500, 3.0)
-    snap = metrics.shared_snapshot()
-    ok, err = snap[("GET", "/a", "2xx")], snap[("GET", "/a", "5xx")]
-    assert ok.count == 2 and math.isclose(ok.total, 0.21)
-    assert ok.buckets[metrics.bucket_index(0.01)] == 1 and ok.buckets[metrics.bucket_index(0.2)] == 1
-    assert err.count == 1
+def test_the_worker_processes_of_one_instance_are_one_scrape_target(tmp_path: Any) -> None:
+    """`serve --workers N`: each worker writes its own file; a scrape of any worker adds them up."""
+    import os
+    import subprocess
+    import sys
 
+    from django.conf import settings
 
-def test_flush_waits_for_the_interval_unless_forced(monkeypatch: Any) -> None:
-    fake = FakeRedis()
-    monkeypatch.setattr(metrics, "_redis", lambda: fake)
-    metrics.flush(force=True)
-    metrics.HISTOGRAM.observe("GET", "/a", 200, 0.01)
-    metrics.flush()  # within FLUSH_SECONDS of the last flush: buffered
-    assert fake.h == {}
-    metrics.flush(force=True)
-    assert fake.h
+    env = {**os.environ, metrics.MULTIPROC_ENV: str(tmp_path), "PYTHONPATH": str(settings.BASE_DIR)}
+    for values in (["0.01", "0.2"], ["3.0"]):  # two worker processes
+        subprocess.run([sys.executable, "-c", _WORKER, *values], env=env, check=True, timeout=60)
+    assert len(list(tmp_path.glob("*.db"))) >= 2
+    metrics.observe("GET", "/api/v1/tickets", 200, 9.0)  # this process is not a worker of that instance
+    s = _parse(metrics.exposition([], multiproc_dir=str(tmp_path)).decode())
+    base = 'method="GET",route="/api/v1/tickets",status="2xx"'
+    assert s[f"herdesk_http_request_duration_seconds_count{{{base}}}"] == 3
+    assert math.isclose(s[f"herdesk_http_request_duration_seconds_sum{{{base}}}"], 3.21)
+    metrics.multiprocess_prepare(str(tmp_path))  # a restart starts from empty files
+    assert not list(tmp_path.glob("*.db"))
 
 
 @pytest.mark.django_db
@@ -151,7 +123,7 @@ def test_metrics_endpoint_reports_backlog_sweep_and_request_latency(
     assert client.get("/api/v1/tickets").status_code == 200
     resp = Client().get("/metrics")
     assert resp.status_code == 200
-    assert resp["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert resp["Content-Type"].startswith("text/plain; version=")
     s = _parse(resp.content.decode())
     assert s["herdesk_clock_backlog"] >= 1
     assert "herdesk_clock_sweep_duration_seconds" not in s  # no sweep has run: unknown, not 0
@@ -347,12 +319,3 @@ def test_worker_arguments() -> None:
 def test_serve_refuses_zero_workers() -> None:
     with pytest.raises(CommandError):
         call_command("serve", "--workers", "0")
-
-
-@pytest.mark.django_db
-@override_settings(REDIS_URL="redis://127.0.0.1:1/0")
-def test_metrics_still_answer_when_redis_is_down() -> None:
-    metrics.HISTOGRAM.observe("GET", "/a", 200, 0.01)
-    resp = Client().get("/metrics")
-    assert resp.status_code == 200
-    assert 'route="/a"' in resp.content.decode()  # this process's own counts

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -31,15 +33,29 @@ class Command(BaseCommand):
         )
         gen.add_argument("--no-search-index", action="store_true", help="do not populate the search index")
         gen.add_argument("--quiet", action="store_true", help="no progress bar")
+        sub.add_parser("index", help="populate the search index of the data set where it is missing")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        # The generator is benchmark code, not product code: it lives in bench/ of the source
+        # checkout (bench/README.md), next to the scenarios that use it.
+        root = str(settings.BASE_DIR)
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        try:
+            import bench.dataset  # noqa: F401
+        except ImportError:
+            raise CommandError(_("The benchmark generator needs a source checkout (bench/dataset.py)."))
         if opts["action"] == "generate":
             self.generate(opts)
+        elif opts["action"] == "index":
+            from bench.dataset import bench_search_index_ensure
+
+            self.stdout.write(str(bench_search_index_ensure()))
 
     def generate(self, opts: dict[str, Any]) -> None:
         from tqdm import tqdm
 
-        from herdesk.ops.services import bench_dataset_generate, bench_dataset_vacuum
+        from bench.dataset import bench_dataset_generate, bench_dataset_vacuum
 
         if opts["tickets"] < 0 or (opts["customers"] is not None and opts["customers"] < 1):
             raise CommandError(_("--tickets must be >= 0 and --customers >= 1."))

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from herdesk.ops import metrics
 from herdesk.ops.scheduler import SchedulerThread
 
 
@@ -41,6 +42,15 @@ class Command(BaseCommand):
             # not forked, so they do not inherit this thread): the one scheduler runs there. At
             # scale (REDIS_URL) the embedded scheduler is off and `herdesk beat` runs it instead.
             SchedulerThread(settings.HERDESK_SWEEP_INTERVAL_SECONDS).start()
+        if workers > 1:
+            # One scrape target per instance: the workers share their metrics through files in
+            # this directory (prometheus_client's multiprocess mode; herdesk.ops.metrics). Set
+            # before uvicorn spawns them, so each worker inherits it.
+            path = os.environ.get(metrics.MULTIPROC_ENV) or str(
+                settings.VAR_DIR / "prometheus" / str(opts["port"])
+            )
+            metrics.multiprocess_prepare(path)
+            os.environ[metrics.MULTIPROC_ENV] = path
         self.stdout.write(f"Herdesk on http://{opts['host']}:{opts['port']}/ ({workers} worker(s))")
         uvicorn.run(
             "config.asgi:application",

@@ -1,4 +1,5 @@
-"""Writes of the ops app: the benchmark data set (`herdesk bench generate`)."""
+"""The benchmark data set (`herdesk bench generate`, `bench/run.py`): not part of the product package
+(it moved here from herdesk/ops), importable from a source checkout as `bench.dataset`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from bench import generator as g
 from herdesk.calendars.engine import parse_duration
 from herdesk.calendars.selectors import working_calendar
 from herdesk.catalog.models import Product
@@ -27,8 +29,6 @@ from herdesk.policies.selectors import policy_version_in_force
 from herdesk.staff.models import Team, User
 from herdesk.staff.services import user_create
 from herdesk.tickets.models import Category, Interaction, Ticket, TicketCounter, Transfer
-
-from . import generator as g
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]

@@ -1,6 +1,6 @@
 """Benchmark data set: realistic Chinese tickets with timelines and clocks, bulk-inserted.
 
-Used by `herdesk bench generate` (through `herdesk.ops.services.bench_dataset_generate`), by
+Used by `herdesk bench generate` (through `bench.dataset.bench_dataset_generate`), by
 `bench/run.py` and by the peer race (`bench/peer`). Deterministic for a seed and an anchor time
 (`now`): the same arguments give the same rows (ciphertexts aside: AES-GCM nonces are random by
 design, the plaintexts are the same).

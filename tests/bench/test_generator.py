@@ -11,9 +11,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
+from bench.dataset import bench_dataset_generate
 from herdesk.clocks.models import Clock, ClockIncident
 from herdesk.customers.models import Contact, Customer
-from herdesk.ops.services import bench_dataset_generate
 from herdesk.tickets.models import Interaction, Ticket
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -141,7 +141,7 @@ def test_generate_command_rejects_a_naive_anchor() -> None:
 
 @pytest.mark.django_db
 def test_search_index_is_filled_for_a_data_set_generated_without_it(reference: Any) -> None:
-    from herdesk.ops.services import bench_search_index_ensure
+    from bench.dataset import bench_search_index_ensure
     from herdesk.search.models import SearchDocument
 
     bench_dataset_generate(tickets=120, seed=2, now=NOW, search_index=False)
