@@ -11,7 +11,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -27,6 +27,9 @@ from herdesk.policies.choices import Event
 from herdesk.policies.models import ClockDefinition
 
 from .models import Clock, ClockIncident, ClockState, Renegotiation, SweepRun
+
+if TYPE_CHECKING:
+    from herdesk.tickets.models import Ticket
 
 ACTIVE = (ClockState.RUNNING, ClockState.PAUSED)
 
@@ -61,7 +64,7 @@ def _definition(definition_id: int) -> ClockDefinition:
     return found
 
 
-def _definitions(ticket: Any) -> list[ClockDefinition]:
+def _definitions(ticket: Ticket) -> list[ClockDefinition]:
     if ticket.policy_version_id is None:
         return []
     return _version_definitions(ticket.policy_version_id)
@@ -94,7 +97,7 @@ def compute_due(
     return due, warn
 
 
-def _new_clock(ticket: Any, definition: ClockDefinition, at: datetime, cycle: int) -> Clock:
+def _new_clock(ticket: Ticket, definition: ClockDefinition, at: datetime, cycle: int) -> Clock:
     """The unsaved clock of this definition started at `at`."""
     due, warn = compute_due(
         calendar_code=definition.calendar_code,
@@ -116,7 +119,7 @@ def _new_clock(ticket: Any, definition: ClockDefinition, at: datetime, cycle: in
     )
 
 
-def _start(ticket: Any, definition: ClockDefinition, at: datetime) -> Clock:
+def _start(ticket: Ticket, definition: ClockDefinition, at: datetime) -> Clock:
     """Start the next cycle of this clock kind."""
     last = Clock.objects.filter(ticket=ticket, kind=definition.kind).order_by("-cycle").first()
     clock = _new_clock(ticket, definition, at, (last.cycle + 1) if last else 1)
@@ -164,7 +167,7 @@ def _close_outstanding(open_clocks: list[Clock], at: datetime) -> None:
             _cancel(clock, at)
 
 
-def _open_clocks(ticket: Any) -> list[Clock]:
+def _open_clocks(ticket: Ticket) -> list[Clock]:
     """Clocks not yet stopped (running, paused, or breached but still counting until stopped)."""
     clocks = list(
         Clock.objects.filter(ticket=ticket, stopped_at__isnull=True).exclude(state=ClockState.CANCELLED)
@@ -174,7 +177,7 @@ def _open_clocks(ticket: Any) -> list[Clock]:
     return clocks
 
 
-def clocks_on_event(*, ticket: Any, event: str, at: datetime, now: datetime | None = None) -> list[Clock]:
+def clocks_on_event(*, ticket: Ticket, event: str, at: datetime, now: datetime | None = None) -> list[Clock]:
     """Stop the clocks this event stops, then start the ones it starts. Returns the started clocks."""
     # `received` is emitted once, by ticket creation: the ticket has no clocks yet.
     fresh = event == Event.RECEIVED
@@ -226,7 +229,7 @@ def clocks_on_event(*, ticket: Any, event: str, at: datetime, now: datetime | No
     return started
 
 
-def clocks_on_status(*, ticket: Any, old_status: str, new_status: str, at: datetime) -> None:
+def clocks_on_status(*, ticket: Ticket, old_status: str, new_status: str, at: datetime) -> None:
     """Pause clocks whose definition pauses in the new status; resume those that no longer pause."""
     for clock in _open_clocks(ticket):
         pauses = clock.definition.pause_statuses or []
@@ -246,7 +249,7 @@ def clocks_on_status(*, ticket: Any, old_status: str, new_status: str, at: datet
             clock.save(update_fields=["state", "due_at", "warn_at", "paused_at"])
 
 
-def clocks_reconcile(*, ticket: Any, at: datetime) -> None:
+def clocks_reconcile(*, ticket: Ticket, at: datetime) -> None:
     """After triage changed what the ticket is, swap clocks whose definition no longer applies.
 
     A replacement that starts on receipt counts from the received time, not from the triage.

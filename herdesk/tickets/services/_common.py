@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.utils.translation import gettext as _
 
@@ -16,6 +16,23 @@ from herdesk.clocks import services as clocks
 from ..choices import Channel, Direction, InteractionKind, Status
 from ..lifecycle import can_transition
 from ..models import Interaction, Ticket
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from herdesk.staff.models import User
+
+# Who does it: a member of staff or a customer's login (portal, API) — a view passes request.user —
+# or None (the system: a channel's intake, a clock's breach action).
+Actor: TypeAlias = "User | AnonymousUser | None"
+
+
+def _person(actor: Actor) -> User | None:
+    """The person to store as author, creator or recorder: None for the system or an anonymous user."""
+    from herdesk.staff.models import User
+
+    return actor if isinstance(actor, User) and actor.pk else None
+
 
 MAX_TEXT = 20000
 # Received times may be slightly ahead of our clock (a client's clock skew); more is refused.
@@ -56,12 +73,12 @@ def _lock(ticket: Ticket) -> Ticket:
     return Ticket.objects.select_for_update().get(pk=ticket.pk)
 
 
-def _system_event(ticket: Ticket, actor: Any, text: str, at: datetime, **data: Any) -> None:
+def _system_event(ticket: Ticket, actor: Actor, text: str, at: datetime, **data: Any) -> None:
     Interaction.objects.create(
         ticket=ticket,
         kind=InteractionKind.SYSTEM_EVENT,
         direction=Direction.INTERNAL,
-        author=actor if getattr(actor, "pk", None) else None,
+        author=_person(actor),
         body=text,
         is_public=False,
         occurred_at=at,
@@ -70,7 +87,7 @@ def _system_event(ticket: Ticket, actor: Any, text: str, at: datetime, **data: A
 
 
 def _transition(
-    ticket: Ticket, to_status: str, *, actor: Any, at: datetime, note: str = "", **data: Any
+    ticket: Ticket, to_status: str, *, actor: Actor, at: datetime, note: str = "", **data: Any
 ) -> Ticket:
     """Apply one lifecycle step. Raises TransitionNotAllowed if the table forbids it."""
     from herdesk.common.errors import TransitionNotAllowed

@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,7 +34,11 @@ from ..choices import (
     ProblemType,
 )
 from ..models import IdempotencyRecord, Interaction, Ticket, TicketCounter
-from ._common import CHANNEL_KIND, FUTURE_TOLERANCE, MAX_TEXT, _check_choice
+
+if TYPE_CHECKING:
+    from herdesk.staff.models import User
+
+from ._common import CHANNEL_KIND, FUTURE_TOLERANCE, MAX_TEXT, Actor, _check_choice, _person
 
 
 def _next_number(received_at: datetime) -> str:
@@ -135,7 +139,7 @@ class TicketCreated:
 @transaction.atomic
 def ticket_create(
     *,
-    actor: Any,
+    actor: Actor,
     customer: Any,
     channel: str,
     problem_type: str,
@@ -187,7 +191,7 @@ def ticket_create_detailed(**kwargs: Any) -> TicketCreated:
 
 def _ticket_create(
     *,
-    actor: Any,
+    actor: Actor,
     customer: Any,
     channel: str,
     problem_type: str,
@@ -216,7 +220,9 @@ def _ticket_create(
     now = now or timezone.now()
     if idempotency_key:
         existing = (
-            IdempotencyRecord.objects.filter(user=actor, key=idempotency_key).select_related("ticket").first()
+            IdempotencyRecord.objects.filter(user=_person(actor), key=idempotency_key)
+            .select_related("ticket")
+            .first()
         )
         if existing:
             if existing.request_hash != idempotency_fingerprint:
@@ -276,9 +282,9 @@ def _ticket_create(
         region=region or "",
         first_contact_owner=first_contact_owner
         if first_contact_owner is not None
-        else (actor if actor is not None and not getattr(actor, "customer_id", None) else None),
+        else (person if (person := _person(actor)) is not None and not person.customer_id else None),
         received_at=received_at,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=_person(actor),
         policy_version=_policy_version(received_at),
     )
     ticket.number = _next_number(received_at)
@@ -290,7 +296,7 @@ def _ticket_create(
         direction=Direction.INBOUND,
         channel=channel,
         # Who recorded the contact: the agent on the phone, or the customer writing in (CLS-3).
-        author=actor if getattr(actor, "pk", None) else None,
+        author=_person(actor),
         body=interaction_body if interaction_body is not None else (description or subject),
         is_public=True,
         occurred_at=received_at,
@@ -303,7 +309,10 @@ def _ticket_create(
         try:
             with transaction.atomic():
                 IdempotencyRecord.objects.create(
-                    user=actor, key=idempotency_key, request_hash=idempotency_fingerprint or "", ticket=ticket
+                    user=cast("User", _person(actor)),
+                    key=idempotency_key,
+                    request_hash=idempotency_fingerprint or "",
+                    ticket=ticket,
                 )
         except IntegrityError:
             # A concurrent request with the same key won; this one rolls back entirely.

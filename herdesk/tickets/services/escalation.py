@@ -20,7 +20,7 @@ from herdesk.common.errors import DomainError
 from ..choices import Priority, Status
 from ..lifecycle import can_transition
 from ..models import OPEN_LIST, Ticket
-from ._common import _lock, _system_event
+from ._common import Actor, _lock, _system_event
 from .lifecycle import ticket_assign
 
 PRIORITY_ORDER: list[str] = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
@@ -32,7 +32,7 @@ REASSIGN_TO_LEAST_LOADED = "least_loaded"
 
 @transaction.atomic
 def ticket_escalate_priority(
-    *, ticket: Ticket, actor: Any = None, reason: str = "", at: datetime | None = None
+    *, ticket: Ticket, actor: Actor = None, reason: str = "", at: datetime | None = None
 ) -> Ticket:
     """One step up (low → normal → high → urgent; urgent stays). A timeline entry and an audit
     entry name the reason (the clock that breached); clocks that depend on the priority are

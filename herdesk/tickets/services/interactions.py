@@ -20,7 +20,7 @@ from herdesk.search.services import search_index_ticket
 
 from ..choices import Direction, InteractionKind, Status
 from ..models import Interaction, Ticket
-from ._common import MAX_TEXT, _check_choice, _lock, _system_event, _transition
+from ._common import MAX_TEXT, Actor, _check_choice, _lock, _person, _system_event, _transition
 from .create import TicketCreated, ticket_create_detailed
 from .lifecycle import ticket_reopen
 
@@ -59,7 +59,7 @@ def reply_opens_new_ticket(*, ticket: Ticket, at: datetime) -> bool:
 def ticket_follow_on_create(
     *,
     ticket: Ticket,
-    actor: Any,
+    actor: Actor,
     body: str,
     channel: str,
     at: datetime,
@@ -106,7 +106,7 @@ def ticket_follow_on_create(
 def interaction_add(
     *,
     ticket: Ticket,
-    actor: Any,
+    actor: Actor,
     body: str,
     kind: str = InteractionKind.INTERNAL_NOTE,
     direction: str = Direction.INTERNAL,
@@ -154,7 +154,7 @@ def interaction_add(
             kind=kind,
             direction=direction,
             channel=channel or ticket.channel,
-            author=actor if getattr(actor, "pk", None) else None,
+            author=_person(actor),
             body=body,
             is_public=is_public,
             is_automatic=is_automatic,

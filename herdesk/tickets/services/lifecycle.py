@@ -28,14 +28,14 @@ from ..choices import (
     VerificationMethod,
 )
 from ..models import Interaction, Ticket, Transfer
-from ._common import FUTURE_TOLERANCE, _check_choice, _lock, _system_event, _transition
+from ._common import FUTURE_TOLERANCE, Actor, _check_choice, _lock, _person, _system_event, _transition
 
 
 @transaction.atomic
 def ticket_triage(
     *,
     ticket: Ticket,
-    actor: Any,
+    actor: Actor,
     problem_type: str | None = None,
     category: Any = None,
     complexity: str | None = None,
@@ -117,7 +117,7 @@ def _in_team(user: Any, team: Any) -> bool:
 def ticket_assign(
     *,
     ticket: Ticket,
-    actor: Any,
+    actor: Actor,
     assignee: Any,
     team: Any = None,
     reason: str = "",
@@ -150,7 +150,7 @@ def ticket_assign(
         reason=reason,
         requirement=requirement,
         expected_response_minutes=expected_response_minutes,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=_person(actor),
     )
     _transition(
         ticket,
@@ -168,7 +168,7 @@ def ticket_assign(
 
 
 @transaction.atomic
-def ticket_acknowledge(*, ticket: Ticket, actor: Any, at: datetime | None = None) -> Ticket:
+def ticket_acknowledge(*, ticket: Ticket, actor: Actor, at: datetime | None = None) -> Ticket:
     """查收确认 (HND-1): only the assignee confirms receipt."""
     at = at or timezone.now()
     ticket = _lock(ticket)
@@ -186,7 +186,7 @@ def ticket_acknowledge(*, ticket: Ticket, actor: Any, at: datetime | None = None
 
 
 @transaction.atomic
-def ticket_start(*, ticket: Ticket, actor: Any, at: datetime | None = None) -> Ticket:
+def ticket_start(*, ticket: Ticket, actor: Actor, at: datetime | None = None) -> Ticket:
     at = at or timezone.now()
     ticket = _lock(ticket)
     _transition(ticket, Status.IN_PROGRESS, actor=actor, at=at, note=_("Work started"))
@@ -196,7 +196,7 @@ def ticket_start(*, ticket: Ticket, actor: Any, at: datetime | None = None) -> T
 
 @transaction.atomic
 def ticket_wait_customer(
-    *, ticket: Ticket, actor: Any, reason: str = "", at: datetime | None = None
+    *, ticket: Ticket, actor: Actor, reason: str = "", at: datetime | None = None
 ) -> Ticket:
     """Pauses the resolution clock while the customer owes us something."""
     at = at or timezone.now()
@@ -208,7 +208,7 @@ def ticket_wait_customer(
 
 @transaction.atomic
 def ticket_resolve(
-    *, ticket: Ticket, actor: Any, verification_method: str, summary: str = "", at: datetime | None = None
+    *, ticket: Ticket, actor: Actor, verification_method: str, summary: str = "", at: datetime | None = None
 ) -> Ticket:
     """CLS-1: resolved, pending the customer's verification; starts the 3-working-day follow-up.
 
@@ -236,7 +236,7 @@ def ticket_resolve(
             ticket=ticket,
             kind=InteractionKind.SYSTEM_EVENT,
             direction=Direction.OUTBOUND,
-            author=actor,
+            author=_person(actor),
             body=summary,
             is_public=True,
             occurred_at=at,
@@ -244,7 +244,7 @@ def ticket_resolve(
         )
         # The resolution message is a person's answer to the customer (INT-2): it is the first
         # response if none came before, and for a complaint the solution (CMP-2).
-        if ticket.first_response_at is None and getattr(actor, "pk", None) and not actor.customer_id:
+        if ticket.first_response_at is None and (person := _person(actor)) and not person.customer_id:
             ticket.first_response_at = at
             ticket.save(update_fields=["first_response_at", "updated_at"])
             clocks.clocks_on_event(ticket=ticket, event=Event.FIRST_RESPONSE, at=at)
@@ -279,7 +279,7 @@ def customer_confirmation_recorded(*, ticket: Ticket) -> bool:
 def ticket_close(
     *,
     ticket: Ticket,
-    actor: Any,
+    actor: Actor,
     reason: str = CloseReason.CUSTOMER_CONFIRMED,
     evidence: str = "",
     confirmed_at: datetime | None = None,
@@ -324,7 +324,7 @@ def ticket_close(
             ticket=ticket,
             kind=InteractionKind.PHONE_CALL,
             direction=Direction.OUTBOUND,
-            author=actor if getattr(actor, "pk", None) else None,
+            author=_person(actor),
             body=phone_note,
             is_public=False,
             occurred_at=confirmed_at,
@@ -338,7 +338,7 @@ def ticket_close(
 
 
 @transaction.atomic
-def ticket_reopen(*, ticket: Ticket, actor: Any, reason: str, at: datetime | None = None) -> Ticket:
+def ticket_reopen(*, ticket: Ticket, actor: Actor, reason: str, at: datetime | None = None) -> Ticket:
     """A dispute or a customer reply after resolution reopens the ticket (CLS-1)."""
     at = at or timezone.now()
     if not (reason or "").strip():
@@ -354,7 +354,7 @@ def ticket_reopen(*, ticket: Ticket, actor: Any, reason: str, at: datetime | Non
 
 
 @transaction.atomic
-def ticket_cancel(*, ticket: Ticket, actor: Any, reason: str, at: datetime | None = None) -> Ticket:
+def ticket_cancel(*, ticket: Ticket, actor: Actor, reason: str, at: datetime | None = None) -> Ticket:
     at = at or timezone.now()
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the ticket is cancelled.")})
@@ -366,7 +366,7 @@ def ticket_cancel(*, ticket: Ticket, actor: Any, reason: str, at: datetime | Non
 
 
 @transaction.atomic
-def ticket_merge(*, ticket: Ticket, into: Ticket, actor: Any, at: datetime | None = None) -> Ticket:
+def ticket_merge(*, ticket: Ticket, into: Ticket, actor: Actor, at: datetime | None = None) -> Ticket:
     """INT-8: a duplicate is merged into the surviving ticket; its history stays readable."""
     at = at or timezone.now()
     if into.pk == ticket.pk:

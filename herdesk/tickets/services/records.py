@@ -16,7 +16,7 @@ from herdesk.policies.choices import Event
 
 from ..choices import Direction, InteractionKind, Status
 from ..models import Ticket
-from ._common import FUTURE_TOLERANCE, MAX_TEXT, _lock, _system_event
+from ._common import FUTURE_TOLERANCE, MAX_TEXT, Actor, _lock, _person, _system_event
 
 # CLS-3 (S1 §二(二)3): what a complete record of each interaction type must hold.
 REQUIRED_ELEMENTS: dict[str, list[tuple[str, str]]] = {
@@ -35,7 +35,7 @@ REQUIRED_ELEMENTS: dict[str, list[tuple[str, str]]] = {
 def onsite_visit_record(
     *,
     ticket: Ticket,
-    actor: Any,
+    actor: Actor,
     content: str,
     started_at: datetime | None,
     ended_at: datetime | None,
@@ -130,7 +130,7 @@ def record_completeness(*, ticket: Ticket) -> list[str]:
 def follow_up_record(
     *,
     ticket: Ticket,
-    actor: Any,
+    actor: Actor,
     method: str,
     fully_solved: bool,
     score: int,
@@ -167,7 +167,7 @@ def follow_up_record(
         fully_solved=fully_solved,
         score=score,
         comments=comments,
-        recorded_by=actor if getattr(actor, "pk", None) else None,
+        recorded_by=_person(actor),
         recorded_at=at,
     )
     _system_event(
@@ -202,7 +202,7 @@ def follow_up_record(
 
 
 @transaction.atomic
-def record_finalize(*, ticket: Ticket, actor: Any, at: datetime | None = None) -> Ticket:
+def record_finalize(*, ticket: Ticket, actor: Actor, at: datetime | None = None) -> Ticket:
     """Check and finalise the service record of a closed ticket (CLS-3); stops the 24 h clock.
 
     Refuses with the list of missing elements when the record is incomplete.
@@ -217,7 +217,7 @@ def record_finalize(*, ticket: Ticket, actor: Any, at: datetime | None = None) -
     if missing:
         raise ValidationError({"record": missing})
     ticket.record_finalized_at = at
-    ticket.record_finalized_by = actor if getattr(actor, "pk", None) else None
+    ticket.record_finalized_by = _person(actor)
     ticket.save(update_fields=["record_finalized_at", "record_finalized_by", "updated_at"])
     _system_event(ticket, actor, _("Service record finalised"), at)
     audit_record(actor=actor, action="ticket.record_finalized", object_type="ticket", object_id=ticket.number)

@@ -16,12 +16,12 @@ from herdesk.policies.choices import Event
 
 from ..choices import Direction, InteractionKind, SolutionStage, Status
 from ..models import Interaction, SolutionOption, Ticket
-from ._common import _lock, _system_event, _transition
+from ._common import Actor, _lock, _person, _system_event, _transition
 
 
 @transaction.atomic
 def solution_options_offer(
-    *, ticket: Ticket, actor: Any, options: list[dict[str, Any]], at: datetime | None = None
+    *, ticket: Ticket, actor: Actor, options: list[dict[str, Any]], at: datetime | None = None
 ) -> list[SolutionOption]:
     """Offer 1–3 options (HND-3); each must pass the four checks of S1 §三(二)2 first."""
     at = at or timezone.now()
@@ -60,7 +60,7 @@ def solution_options_offer(
         }
         created.append(
             SolutionOption.objects.create(
-                ticket=ticket, position=i, offered_at=at, created_by=actor, **fields, **checks
+                ticket=ticket, position=i, offered_at=at, created_by=_person(actor), **fields, **checks
             )
         )
     ticket.solution_stage = SolutionStage.OFFERED
@@ -69,7 +69,7 @@ def solution_options_offer(
         ticket=ticket,
         kind=InteractionKind.SYSTEM_EVENT,
         direction=Direction.OUTBOUND,
-        author=actor,
+        author=_person(actor),
         is_public=True,
         occurred_at=at,
         body="\n".join(f"{o.position}. {o.summary}" for o in created),
@@ -82,7 +82,7 @@ def solution_options_offer(
 
 @transaction.atomic
 def solution_option_choose(
-    *, ticket: Ticket, actor: Any, position: int, at: datetime | None = None
+    *, ticket: Ticket, actor: Actor, position: int, at: datetime | None = None
 ) -> Ticket:
     at = at or timezone.now()
     ticket = _lock(ticket)

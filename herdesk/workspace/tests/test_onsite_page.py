@@ -58,7 +58,8 @@ def test_onsite_visit_from_the_ticket_page(login, make_ticket, staff) -> None:
     assert r.status_code == 302 and r["Location"].endswith("#timeline")
     visit = t.interactions.get(kind="onsite_visit")
     assert visit.data["place"] == "客户牧场 3 号车间" and visit.author == staff["field1"]
-    assert "更换灌装阀门并试机" in field.get(f"/tickets/{t.number}/").content.decode()
+    page = field.get(f"/tickets/{t.number}/").content.decode()
+    assert "更换灌装阀门并试机" in page and "客户牧场 3 号车间" in page and "张三签字：设备运行正常" in page
 
     r = field.post(f"/tickets/{t.number}/do/close/", {"close-reason": "customer_confirmed"})
     assert r.status_code == 302
