@@ -53,6 +53,8 @@ def _console_strings() -> dict[str, str]:
         "open_tickets": _("%(n)s open"),
         "new_message": _("New message"),
         "page": _("Page"),
+        "new_ticket": _("New"),
+        "chat": _("Web/app chat"),
     }
 
 
