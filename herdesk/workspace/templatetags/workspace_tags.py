@@ -732,3 +732,13 @@ def event_text(interaction: Any) -> str:
     if old and new and body.strip() == f"{old} → {new}":
         return f"{_label(Status, old)} → {_label(Status, new)}"
     return body
+
+
+@register.simple_tag
+def role_label(user: Any) -> str:
+    """The user's role in words (the user menu of pages not rendered by workspace views)."""
+    from herdesk.staff.roles import ROLES
+    from herdesk.staff.selectors import user_role
+
+    role = user_role(user)
+    return str(ROLES.get(role, {}).get("label", role))
