@@ -87,6 +87,13 @@ def test_tour_of_every_role(browser, server_url, staff, screenshot_dir) -> None:
     tech.login("tech1")
     tech.visit("tech", "team-queue", "/queues/team/")
     tech.visit("tech", "ticket", f"/tickets/{d['tech'].number}/")
+    # The assignee list follows the chosen team.
+    tech.open_panel("transfer")
+    tech.page.select_option("#id_transfer-team", label="售后服务")
+    shown = tech.page.eval_on_selector_all(
+        "#id_transfer-assignee option", "os => os.filter(o => !o.hidden && o.value).map(o => o.text)"
+    )
+    assert shown and all(t.endswith(" · 售后服务") for t in shown), shown
 
     lead = Tour(browser, base, shots)
     lead.login("cs_lead")
