@@ -19,12 +19,22 @@ from .selectors import can_chat
 def console(request: HttpRequest) -> HttpResponse:
     if not can_chat(request.user):
         raise PermissionDenied
-    # Extend the staff UI's base template once it exists; standalone until then.
-    base = select_template(["base.html", "chat/standalone_base.html"]).template.name
+    # The staff workspace's frame: the role's navigation, the search box and the user menu.
+    from django.utils import timezone
+
+    from herdesk.workspace.views.common import _nav
+
+    base = select_template(["workspace/layout.html", "base.html", "chat/standalone_base.html"]).template.name
     return render(
         request,
         "chat/console.html",
-        {"base_template": base, "problem_types": ProblemType.choices, "strings": _console_strings()},
+        {
+            **_nav(request, timezone.now()),
+            "active": "chat",
+            "base_template": base,
+            "problem_types": ProblemType.choices,
+            "strings": _console_strings(),
+        },
     )
 
 
@@ -53,6 +63,8 @@ def _console_strings() -> dict[str, str]:
         "open_tickets": _("%(n)s open"),
         "new_message": _("New message"),
         "page": _("Page"),
+        "new_ticket": _("New"),
+        "chat": _("Web/app chat"),
     }
 
 

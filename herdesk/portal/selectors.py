@@ -34,14 +34,30 @@ def is_portal_user(user: Any) -> bool:
     )
 
 
-def portal_tickets(*, user: Any, before_id: int | None = None, limit: int = PAGE_SIZE) -> list[Ticket]:
-    """The signed-in customer's organisation's tickets, newest first, keyset-paginated (constant queries)."""
+def portal_tickets(
+    *,
+    user: Any,
+    before_id: int | None = None,
+    limit: int = PAGE_SIZE,
+    before: tuple[datetime, int] | None = None,
+    status: str = "",
+) -> list[Ticket]:
+    """The signed-in customer's organisation's tickets, newest first by when they were received
+    (then id), keyset-paginated (constant queries): `before` is the (received_at, id) of the last
+    row shown. `status` keeps one customer-facing status (CustomerStatus code)."""
+    from django.db.models import Q
+
     if not is_portal_user(user):
         return []
     qs = tickets_visible_to(user).select_related("product", "customer")
-    if before_id:
+    if status:
+        qs = qs.filter(status__in=[s for s, shown in CUSTOMER_STATUS.items() if shown == status])
+    if before is not None:
+        at, pk = before
+        qs = qs.filter(Q(received_at__lt=at) | Q(received_at=at, id__lt=pk))
+    elif before_id:
         qs = qs.filter(id__lt=before_id)
-    return list(qs.order_by("-id")[:limit])
+    return list(qs.order_by("-received_at", "-id")[:limit])
 
 
 def portal_ticket(*, user: Any, number: str) -> Ticket:

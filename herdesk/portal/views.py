@@ -265,14 +265,41 @@ def _ticket_or_404(request: HttpRequest, number: str) -> Ticket:
 
 @portal_login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """My requests: newest first, with a filter by the status the customer sees."""
+    from datetime import datetime
+
+    from .choices import CustomerStatus
+
+    status = request.GET.get("status", "")
+    if status not in CustomerStatus.values:
+        status = ""
+    before = None
+    raw = request.GET.get("before", "")
+    at, _sep, pk = raw.rpartition("_")
     try:
-        before = int(request.GET.get("before", "") or 0) or None
+        before = (datetime.fromisoformat(at), int(pk)) if at else None
     except ValueError:
         before = None
-    rows = selectors.portal_tickets(user=request.user, before_id=before)
+    rows = selectors.portal_tickets(
+        user=request.user, before=before, status=status, limit=selectors.PAGE_SIZE
+    )
     items = [{"ticket": t, "status": selectors.customer_status(t)} for t in rows]
-    more = rows[-1].pk if len(rows) == selectors.PAGE_SIZE else None
-    return render(request, "portal/home.html", {"items": items, "more": more, "paged": bool(before)})
+    more = f"{rows[-1].received_at.isoformat()}_{rows[-1].pk}" if len(rows) == selectors.PAGE_SIZE else None
+    filters = [("", _("All"))] + [
+        (s.value, s.label)
+        for s in (
+            CustomerStatus.RECEIVED,
+            CustomerStatus.IN_PROGRESS,
+            CustomerStatus.WAITING_YOU,
+            CustomerStatus.RESOLVED,
+            CustomerStatus.CLOSED,
+        )
+    ]
+    return render(
+        request,
+        "portal/home.html",
+        {"items": items, "more": more, "paged": bool(before), "status": status, "filters": filters},
+    )
 
 
 @portal_login_required

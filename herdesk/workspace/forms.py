@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from herdesk.catalog.models import Product
@@ -480,7 +480,12 @@ class ChooseOptionForm(forms.Form):
     position = forms.TypedChoiceField(label=_("The customer chose"), coerce=int, choices=())
     via = forms.ChoiceField(
         label=_("How the customer told us"),
-        choices=[("phone", _("On the phone")), ("email", _("By email")), ("portal", _("In the portal"))],
+        # "By email" alone is the portal's sign-in button (邮箱登录): here it is how they told us.
+        choices=[
+            ("phone", _("On the phone")),
+            ("email", pgettext_lazy("how the customer told us", "By email")),
+            ("portal", _("In the portal")),
+        ],
     )
 
     def __init__(self, *args: Any, options: list[Any] | tuple[()] = (), **kwargs: Any) -> None:

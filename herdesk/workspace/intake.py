@@ -6,6 +6,8 @@ agent types (the same templates are handed to the script through data attributes
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -47,5 +49,12 @@ def readback_summary(
     t = readback_templates()
     subject = (subject or "").strip() or "…"
     if about:
-        return t["with"] % {"type": type_label, "about": about, "subject": subject}
-    return t["without"] % {"type": type_label, "subject": subject}
+        text = t["with"] % {"type": type_label, "about": about, "subject": subject}
+    else:
+        text = t["without"] % {"type": type_label, "subject": subject}
+    return _LATIN_BEFORE_HAN.sub(r"\1 \2", text)
+
+
+# Chinese typesetting: a space between a model number or code and the Chinese text after it
+# ("挤奶机 MK-300 的技术支持问题", not "MK-300的").
+_LATIN_BEFORE_HAN = re.compile(r"([A-Za-z0-9])([\u4e00-\u9fff])")

@@ -126,7 +126,9 @@
       if (!type || !subject) return "";
       var about = [cfg.products[v("product")] || "", v("order_number")].filter(Boolean).join(" / ");
       var tpl = about ? cfg.readback["with"] : cfg.readback["without"];
-      return tpl.replace("%(type)s", cfg.types[type] || type).replace("%(about)s", about).replace("%(subject)s", subject);
+      // A space between a model number and the Chinese that follows it ("MK-300 的"), as the server does.
+      return tpl.replace("%(type)s", cfg.types[type] || type).replace("%(about)s", about).replace("%(subject)s", subject)
+        .replace(/([A-Za-z0-9])([\u4e00-\u9fff])/g, "$1 $2");
     };
     var refresh = function () {
       var miss = missing();

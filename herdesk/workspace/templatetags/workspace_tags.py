@@ -386,8 +386,16 @@ def get_item(mapping: Any, key: Any) -> Any:
 
 @register.filter
 def initials(user: Any) -> str:
+    """A Chinese personal name shows its given name (王晓燕 → 晓燕); a longer Chinese title is not a
+    name ("系统管理员" gave "理员"): then the account's initials (admin → AD)."""
     name = (getattr(user, "display_name", "") or getattr(user, "username", "") or "?").strip()
-    return name[-2:] if any("\u4e00" <= ch <= "\u9fff" for ch in name) else name[:2].upper()
+    if any("\u4e00" <= ch <= "\u9fff" for ch in name):
+        if len(name) <= 3:
+            return name[-2:]
+        name = getattr(user, "username", "") or name
+        if any("\u4e00" <= ch <= "\u9fff" for ch in name):
+            return name[:2]
+    return name[:2].upper()
 
 
 @register.filter
@@ -725,3 +733,13 @@ def event_text(interaction: Any) -> str:
     if old and new and body.strip() == f"{old} → {new}":
         return f"{_label(Status, old)} → {_label(Status, new)}"
     return body
+
+
+@register.simple_tag
+def role_label(user: Any) -> str:
+    """The user's role in words (the user menu of pages not rendered by workspace views)."""
+    from herdesk.staff.roles import ROLES
+    from herdesk.staff.selectors import user_role
+
+    role = user_role(user)
+    return str(ROLES.get(role, {}).get("label", role))

@@ -25,6 +25,8 @@ def test_customer_page_is_reachable_from_the_ticket_and_the_lookup(login, make_t
     assert f'href="/customers/{customer.pk}/"' in found
     by_phone = agent.get("/customers/", {"phone": "138 1234 8000"}).content.decode()
     assert f'href="/customers/{customer.pk}/"' in by_phone
+    lookup = agent.get("/intake/lookup/", {"phone": "13812348000"}).content.decode()
+    assert f'href="/customers/{customer.pk}/"' in lookup  # from the caller look-up too
     page = agent.get(f"/customers/{customer.pk}/")
     html = page.content.decode()
     assert page.status_code == 200

@@ -209,7 +209,7 @@ def test_phone_call_from_intake_to_closure(browser, live_server, staff, screensh
     agent.page.fill("#id_subject", "挤奶机真空压力异常，报警 ERR-123")
     agent.page.fill("#id_description", "今早开始真空压力偏低，挤奶杯脱落，报警灯常亮。")
     readback = agent.page.inner_text("#readback")
-    assert readback.startswith("好的，我理解您是关于挤奶机 MK-300的技术支持问题") and readback.endswith(
+    assert readback.startswith("好的，我理解您是关于挤奶机 MK-300 的技术支持问题") and readback.endswith(
         "对吗？"
     )
     assert agent.page.locator("#checklist li.done").count() == 5

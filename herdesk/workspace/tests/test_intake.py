@@ -71,7 +71,7 @@ def test_create_for_a_known_caller_uses_call_start_as_received_at(login, custome
     assert t.region == customer.region and t.contact is not None
     # The confirmed read-back is on the timeline and counts as the first response (INT-2).
     bodies = list(t.interactions.values_list("body", flat=True))
-    assert any("好的，我理解您是关于挤奶机 MK-300的技术支持问题" in b for b in bodies)
+    assert any("好的，我理解您是关于挤奶机 MK-300 的技术支持问题" in b for b in bodies)
     assert t.first_response_at is not None
 
 

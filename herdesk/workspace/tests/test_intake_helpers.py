@@ -41,7 +41,7 @@ def test_greeting_and_readback_in_chinese(db) -> None:
     with translation.override("zh-hans"):
         assert greeting() == "您好，这里是牧业公司客户服务中心，很高兴为您服务。"
         text = readback_summary(type_label="技术支持", subject="压力异常报警", product_label="挤奶机 MK-300")
-        assert text == "好的，我理解您是关于挤奶机 MK-300的技术支持问题：压力异常报警，对吗？"
+        assert text == "好的，我理解您是关于挤奶机 MK-300 的技术支持问题：压力异常报警，对吗？"
         text = readback_summary(type_label="建议", subject="增加周末送货")
         assert text.startswith("好的，我理解您是关于") and text.endswith("对吗？")
 

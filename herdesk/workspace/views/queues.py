@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from herdesk.savedviews.choices import Queue
 from herdesk.savedviews.services import savedview_delete, savedview_save
+from herdesk.tickets.choices import Status
 from herdesk.tickets.selectors import tickets_visible_to
 
 from .. import actions, forms, selectors
@@ -72,7 +73,12 @@ def queue(request: HttpRequest, queue: str) -> HttpResponse:
     ctx = {
         "active": queue,
         "queue": queue,
-        "queue_label": Queue(queue).label,
+        # The title says what is listed: "All open · Waiting for customer" with a status filter.
+        "queue_label": (
+            f"{Queue(queue).label} · {Status(filters['status']).label}"
+            if filters.get("status") in Status.values
+            else Queue(queue).label
+        ),
         "page": page,
         "filter_form": filter_form,
         "filter_params": filter_form.as_params(),

@@ -107,6 +107,12 @@
 
   function renderContext(c) {
     var ctx = c.ctx;
+    var created = c.meta.ticket || (ctx && ctx.ticket) || "";
+    if (ctx && created && !ctx.tickets.some(function (t) { return t.number === created; })) {
+      // The ticket made from this chat is the customer's newest open ticket: count and list it.
+      ctx.tickets.unshift({ number: created, subject: c.meta.subject || "", status_label: S.new_ticket || "", channel_label: S.chat || "" });
+      ctx.open_tickets = (ctx.open_tickets || 0) + 1;
+    }
     var fields = $("ctx-fields");
     fields.textContent = "";
     if (ctx) {
