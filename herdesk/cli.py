@@ -21,7 +21,9 @@ Everyday commands / 常用命令:
   demo load                                   Load the demo company, staff, customers, tickets (idempotent)
   user create USERNAME --role ROLE [--team T] Create a staff user (roles: agent, tech_engineer, ...)
   token create --user USERNAME                Create an API token (shown once)
-  audit verify                                Check the hash chain of the audit log
+  audit verify / anchor                       Check the keyed audit chain (every break) / anchor its head
+  user 2fa-reset USERNAME                     Remove a user's second factor (lost phone); audited
+  privacy open|list|export|erase|complete     Data-subject requests (deadline on the working calendar)
   calendar add CALENDAR START DURATION        Working-time arithmetic: due instant (e.g. 2h, 3wd)
   calendar elapsed CALENDAR START END         Working seconds between two instants
   calendar import-holidays FILE.json          Load a year's official holidays and make-up workdays

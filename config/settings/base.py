@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "herdesk.social",
     "herdesk.inbound",
     "herdesk.mail",
+    "herdesk.privacy",  # data-subject requests (SEC-4, SEC-6)
 ]
 
 MIDDLEWARE = [
@@ -188,6 +189,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Data-subject requests (herdesk.privacy): answered within this many working days of the calendar.
+HERDESK_DSR_CALENDAR = env("HERDESK_DSR_CALENDAR", default="office")
+HERDESK_DSR_DEADLINE_WORKING_DAYS = env.int("HERDESK_DSR_DEADLINE_WORKING_DAYS", default=15)
 # Content-Security-Policy (herdesk.common.csp): report-only while trying a change out.
 HERDESK_CSP_REPORT_ONLY = env.bool("HERDESK_CSP_REPORT_ONLY", default=False)
 # Sign-in lockout (django-axes; herdesk.staff.signin): 5 failures of one username from one address
