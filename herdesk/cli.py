@@ -22,7 +22,12 @@ Everyday commands / 常用命令:
   user create USERNAME --role ROLE [--team T] Create a staff user (roles: agent, tech_engineer, ...)
   token create --user USERNAME                Create an API token (shown once; --scopes, --expires-days)
   token list [--user U] / token revoke PREFIX  List API tokens (scopes, expiry, last use) / revoke one
-  audit verify                                Check the hash chain of the audit log
+  audit verify / anchor                       Check the keyed audit chain (every break) / anchor its head
+  user 2fa-reset USERNAME                     Remove a user's second factor (lost phone); audited
+  privacy open|list|export|erase|complete     Data-subject requests (deadline on the working calendar)
+  triage train|evaluate|suggest --jsonl       Automatic classification: train, measure, suggest for scripts
+  kpi --month YYYY-MM [--json] / --recompute  Every service KPI of a month or quarter / rebuild the rollups
+  report monthly|quarterly ... --format pdf|xlsx --out FILE   The service report pack (服务数据汇总)
   calendar add CALENDAR START DURATION        Working-time arithmetic: due instant (e.g. 2h, 3wd)
   calendar elapsed CALENDAR START END         Working seconds between two instants
   calendar import-holidays FILE.json          Load a year's official holidays and make-up workdays

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "herdesk.clocks",
     "herdesk.notifications",
     "herdesk.api",
+    "ninja",  # the API docs' Swagger UI from our static files, not a CDN (CSP, SEC-5)
     "herdesk.workspace",
     "herdesk.attachments",
     "herdesk.savedviews",
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     "herdesk.social",
     "herdesk.inbound",
     "herdesk.mail",
+    "herdesk.privacy",  # data-subject requests (SEC-4, SEC-6)
 ]
 
 MIDDLEWARE = [
@@ -94,6 +96,7 @@ MIDDLEWARE = [
     "herdesk.ops.middleware.RequestContextMiddleware",  # request id / user / ticket in every log record
     "herdesk.ops.middleware.ReplicaRoutingMiddleware",  # report reads → replica, if configured
     "django.middleware.security.SecurityMiddleware",
+    "herdesk.common.csp.ContentSecurityPolicyMiddleware",  # nonce-based CSP (SEC-5)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -122,6 +125,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "herdesk.common.csp.nonce",
             ],
         },
     },
@@ -130,7 +134,25 @@ TEMPLATES = [
 _default_db = f"sqlite:///{VAR_DIR / 'herdesk.sqlite3'}"
 # An empty DATABASE_URL (e.g. `DATABASE_URL= make test-sqlite`) means the embedded default.
 DATABASES = {"default": env.db_url_config(env("DATABASE_URL", default="") or _default_db)}
+
+
+def _private_sqlite(name: str) -> None:
+    """The SQLite file holds every customer's (encrypted) data and the audit log: create it 0600
+    (SQLite gives its -wal and -shm files the same mode) and tighten an older, wider file."""
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass  # a read-only or foreign location: SQLite reports its own error on connect
+
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _private_sqlite(str(DATABASES["default"].get("NAME", "")))
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so two
     # writers queue instead of failing with "database is locked" on upgrade.
     DATABASES["default"]["OPTIONS"] = {
@@ -173,6 +195,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Data-subject requests (herdesk.privacy): answered within this many working days of the calendar.
+HERDESK_DSR_CALENDAR = env("HERDESK_DSR_CALENDAR", default="office")
+HERDESK_DSR_DEADLINE_WORKING_DAYS = env.int("HERDESK_DSR_DEADLINE_WORKING_DAYS", default=15)
+# Content-Security-Policy (herdesk.common.csp): report-only while trying a change out.
+HERDESK_CSP_REPORT_ONLY = env.bool("HERDESK_CSP_REPORT_ONLY", default=False)
 # Sign-in lockout (django-axes; herdesk.staff.signin): 5 failures of one username from one address
 # lock that pair for 15 minutes; the 429 page is bilingual; every lockout is audited.
 AXES_FAILURE_LIMIT = env.int("HERDESK_SIGNIN_FAILURE_LIMIT", default=5)
@@ -246,6 +273,8 @@ HERDESK_SWEEP_INTERVAL_SECONDS = env.int("HERDESK_SWEEP_INTERVAL_SECONDS", defau
 HERDESK_CALENDAR_RECHECK_SECONDS = env.float("HERDESK_CALENDAR_RECHECK_SECONDS", default=5.0)
 # SMS for verification codes and notices (console backend writes to the log in the demo).
 HERDESK_SMS_BACKEND = env("HERDESK_SMS_BACKEND", default="herdesk.sms.backends.ConsoleBackend")
+# The console backend masks codes in the log and writes the full texts here (0600; demo sign-in codes).
+HERDESK_SMS_CONSOLE_FILE = env("HERDESK_SMS_CONSOLE_FILE", default=str(VAR_DIR / "sms-console.log"))
 # Absolute base URL for links in emails and SMS (e.g. https://service.example.cn).
 HERDESK_PUBLIC_URL = env("HERDESK_PUBLIC_URL", default="")
 HERDESK_TICKET_PREFIX = env("HERDESK_TICKET_PREFIX", default="FW")
@@ -295,7 +324,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # --- email channel (herdesk.inbound, herdesk.mail) -------------------------------------------------
 # Outbound mail goes through the outbox and this backend: SMTP in production
 # (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend + EMAIL_HOST…), files under var/ in the demo.
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
+# The file backend of the embedded default masks the recipients (herdesk.common.mailbackends).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="herdesk.common.mailbackends.MaskedFileEmailBackend")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "sent-mail"))
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
@@ -336,7 +366,11 @@ HERDESK_LOG_FORMAT = env("HERDESK_LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "herdesk.common.logs.LogContextFilter"}},
+    "filters": {
+        "context": {"()": "herdesk.common.logs.LogContextFilter"},
+        # Phone numbers, emails and ID numbers masked in every record (herdesk.common.logfilters).
+        "personal_data": {"()": "herdesk.common.logfilters.PersonalDataFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(ticket)s] %(message)s"},
         "json": {
@@ -351,7 +385,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain" if HERDESK_LOG_FORMAT == "plain" else "json",
-            "filters": ["context"],
+            "filters": ["context", "personal_data"],
         }
     },
     "root": {"handlers": ["console"], "level": env("HERDESK_LOG_LEVEL", default="INFO")},

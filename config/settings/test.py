@@ -23,6 +23,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HERDESK_EMBEDDED_SCHEDULER = False
 HERDESK_CALENDAR_RECHECK_SECONDS = 0  # tests edit calendars from "other processes" and expect it seen
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="herdesk-test-media-"))
+HERDESK_SMS_CONSOLE_FILE = str(Path(tempfile.mkdtemp(prefix="herdesk-test-sms-")) / "sms-console.log")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -63,3 +63,25 @@ def blind_index(normalised: str, *, context: str) -> str:
         return ""
     key = _bidx_key(settings.HERDESK_BLIND_INDEX_KEY)
     return hmac.new(key, f"{context}\x00{normalised}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
+# Binary payloads (raw inbound messages, issue #14): MAGIC | nonce[12] | ciphertext+tag, raw bytes
+# (no base64: a 25 MB email stays 25 MB). Values without the marker are legacy plaintext rows
+# written before encryption (migration inbound/0003 encrypts them).
+BYTES_MAGIC = b"HDE1"
+
+
+def encrypt_bytes(data: bytes, *, context: str) -> bytes:
+    nonce = os.urandom(12)
+    return BYTES_MAGIC + nonce + _aead(settings.HERDESK_FIELD_KEY).encrypt(nonce, data, context.encode())
+
+
+def decrypt_bytes(blob: bytes, *, context: str) -> bytes:
+    if not blob.startswith(BYTES_MAGIC):
+        return blob  # legacy plaintext
+    body = blob[len(BYTES_MAGIC) :]
+    return _aead(settings.HERDESK_FIELD_KEY).decrypt(body[:12], body[12:], context.encode())
+
+
+def is_encrypted_bytes(blob: bytes) -> bool:
+    return bytes(blob[: len(BYTES_MAGIC)]) == BYTES_MAGIC

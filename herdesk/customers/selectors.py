@@ -14,8 +14,23 @@ from .models import Contact, Customer
 from .services import email_index, phone_index
 
 
-def can_view_personal_data(user: Any) -> bool:
-    return bool(user and user.is_authenticated and user.has_perm("customers.view_personal_data"))
+def can_view_personal_data(user: Any, customer: Customer | None = None) -> bool:
+    """May `user` see this customer's personal data unmasked?
+
+    Holders of customers.view_personal_data who also see every ticket (supervisors): yes. Account
+    managers (the permission without the all-tickets view): only for the accounts they manage — the
+    customer's own account manager or its organisation's (PIPL: access limited to what the task
+    needs). Without a customer to judge, an account manager gets the masked view."""
+    if not (user and user.is_authenticated and user.has_perm("customers.view_personal_data")):
+        return False
+    if user.has_perm("tickets.view_all_tickets"):
+        return True
+    if customer is None:
+        return False
+    if customer.account_manager_id == user.pk:
+        return True
+    org = customer.organisation if customer.organisation_id else None
+    return bool(org is not None and org.account_manager_id == user.pk)
 
 
 def customers_visible_to(user: Any) -> QuerySet[Customer]:
@@ -67,7 +82,9 @@ class ContactView:
 
 def contact_view(*, user: Any, contact: Contact, purpose: str = "view") -> ContactView:
     """What `user` may see of a contact: masked unless they hold view_personal_data (then audited)."""
-    if can_view_personal_data(user) or (getattr(user, "customer_id", None) == contact.customer_id):
+    if can_view_personal_data(user, contact.customer) or (
+        getattr(user, "customer_id", None) == contact.customer_id
+    ):
         if not getattr(user, "customer_id", None):
             audit_record(
                 actor=user,
@@ -87,7 +104,7 @@ def contact_view(*, user: Any, contact: Contact, purpose: str = "view") -> Conta
 
 
 def address_view(*, user: Any, customer: Customer) -> str:
-    if can_view_personal_data(user):
+    if can_view_personal_data(user, customer):
         if customer.address:
             audit_record(
                 actor=user,

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from herdesk.common.fields import EncryptedBinaryField, EncryptedJSONField
+
 from .choices import PayloadState, ReasonCode
 
 
@@ -25,8 +27,10 @@ class InboundPayload(models.Model):
     content_key = models.CharField(max_length=64)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
-    raw = models.BinaryField(_("raw payload"))
-    meta = models.JSONField(default=dict, blank=True)
+    # Encrypted at rest (issue #14): raw messages carry addresses, phone numbers, signatures; meta
+    # carries webhook signatures, envelope senders and peer addresses.
+    raw = EncryptedBinaryField(_("raw payload"))
+    meta = EncryptedJSONField(default=dict, blank=True)
     state = models.CharField(
         _("state"), max_length=12, choices=PayloadState.choices, default=PayloadState.PENDING
     )

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from herdesk.audit.services import audit_record
+from herdesk.common.pii import mask_raw_message
+from herdesk.customers.selectors import can_view_personal_data
 
 from . import selectors, services
 from .choices import PayloadState
@@ -50,16 +52,32 @@ def channels_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def payload_raw(request: HttpRequest, pk: int) -> HttpResponse:
+    """The raw payload of a quarantined message. Administrators handle the quarantine but see
+    personal data masked everywhere else: they get a masked rendering; whoever may see the
+    customer's personal data unmasked gets the bytes (audited as a personal-data read)."""
     payload = get_object_or_404(selectors.payloads_visible_to(request.user), pk=pk)
-    # Reading a raw message is reading personal data (SEC-2).
-    audit_record(
-        actor=request.user,
-        action="inbound.raw_download",
-        object_type="inbound_payload",
-        object_id=payload.pk,
-    )
-    ext = "eml" if payload.channel == "email" else "bin"
-    response = HttpResponse(bytes(payload.raw), content_type="application/octet-stream")
+    customer = payload.ticket.customer if payload.ticket is not None else None
+    if can_view_personal_data(request.user, customer):
+        body = bytes(payload.raw)
+        ext = "eml" if payload.channel == "email" else "bin"
+        audit_record(
+            actor=request.user,
+            action="pii.read",
+            object_type="inbound_payload",
+            object_id=payload.pk,
+            data={"fields": ["raw_payload"], "purpose": "raw_download"},
+        )
+    else:
+        body = mask_raw_message(bytes(payload.raw), channel=payload.channel)
+        ext = "masked.txt"
+        audit_record(
+            actor=request.user,
+            action="inbound.raw_download",
+            object_type="inbound_payload",
+            object_id=payload.pk,
+            data={"masked": True},
+        )
+    response = HttpResponse(body, content_type="application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="payload-{payload.pk}.{ext}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -78,18 +78,42 @@ def email_show(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def email_raw(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The original message. Whoever may see this customer's personal data unmasked gets the bytes
+    (a personal-data read, audited as such); everyone else who may see the email gets a masked
+    rendering (issue #14: the raw download showed every address to roles that see masked data)."""
     try:
         em = selectors.email_get(user=request.user, pk=pk)
     except EmailMessage.DoesNotExist:
         raise Http404
     if em.payload_id is None:
         raise Http404
+    from herdesk.common.pii import mask_raw_message
+    from herdesk.customers.selectors import can_view_personal_data
     from herdesk.inbound.models import InboundPayload
 
-    raw = InboundPayload.objects.values_list("raw", flat=True).get(pk=em.payload_id)
-    audit_record(actor=request.user, action="mail.raw_download", object_type="email", object_id=em.pk)
+    raw = bytes(InboundPayload.objects.values_list("raw", flat=True).get(pk=em.payload_id))
+    customer = em.ticket.customer if em.ticket is not None else None
+    if can_view_personal_data(request.user, customer):
+        audit_record(
+            actor=request.user,
+            action="pii.read",
+            object_type="email",
+            object_id=em.pk,
+            data={"fields": ["raw_email"], "purpose": "raw_download"},
+        )
+        return _download_headers(
+            HttpResponse(raw, content_type="application/octet-stream"), f"email-{em.pk}.eml"
+        )
+    audit_record(
+        actor=request.user,
+        action="mail.raw_download",
+        object_type="email",
+        object_id=em.pk,
+        data={"masked": True},
+    )
     return _download_headers(
-        HttpResponse(bytes(raw), content_type="application/octet-stream"), f"email-{em.pk}.eml"
+        HttpResponse(mask_raw_message(raw, channel="email"), content_type="application/octet-stream"),
+        f"email-{em.pk}-masked.txt",
     )
 
 

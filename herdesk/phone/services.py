@@ -53,7 +53,7 @@ def screen_pop(*, user: Any, call: CallRecord, event: str) -> dict[str, Any]:
     from herdesk.tickets.selectors import tickets_visible_to
 
     number = call.caller
-    if number and can_view_personal_data(user):
+    if number and can_view_personal_data(user, call.customer if call.customer_id else None):
         from herdesk.audit.services import audit_record
 
         audit_record(

@@ -7,6 +7,7 @@ provider refuses or cannot be reached; nothing else in the project needs to chan
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -41,16 +42,40 @@ class SmsBackend:
 class ConsoleBackend(SmsBackend):
     """Default for the embedded install and development: writes each text to the log.
 
-    The number is masked (SEC-1) but the text is written in full, so a developer can read a sign-in
-    code from the server log. Do not use in production.
+    The number is masked (SEC-1) and so are the codes in the text (issue #14: a sign-in code in a
+    shared or shipped log lets anyone who reads the log sign in as the customer). The full text goes
+    to HERDESK_SMS_CONSOLE_FILE (var/sms-console.log, created 0600), where a developer of the
+    embedded install reads the demo sign-in code. Do not use in production.
     """
 
     def send(self, message: SmsMessage) -> str:
+        import os
+
+        from django.conf import settings
+
         message_id = f"console-{uuid.uuid4().hex[:12]}"
+        path = getattr(settings, "HERDESK_SMS_CONSOLE_FILE", "")
         log.info(
-            "SMS to %s [%s] %s: %s", mask_phone(message.phone), message.purpose, message_id, message.text
+            "SMS to %s [%s] %s: %s%s",
+            mask_phone(message.phone),
+            message.purpose,
+            message_id,
+            _CODE_RE.sub(lambda m: "*" * len(m.group(0)), message.text),
+            f" (full text in {path})" if path else "",
         )
+        if path:
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                line = f"{message_id} {mask_phone(message.phone)} [{message.purpose}] {message.text}\n"
+                os.write(fd, line.encode())
+            finally:
+                os.close(fd)
         return message_id
+
+
+# Codes in texts: 4 to 8 digits standing alone.
+_CODE_RE = re.compile(r"(?<!\d)\d{4,8}(?!\d)")
 
 
 # Messages "sent" by LocmemBackend, for tests (like Django's locmem email backend).

@@ -7,4 +7,4 @@ class Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signin  # noqa: F401  (connects the lockout audit receiver)
+        from . import signin, twofactor  # noqa: F401  (connect the lockout and enrolment receivers)

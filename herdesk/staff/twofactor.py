@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -23,9 +25,16 @@ from django.utils.translation import gettext as _
 OPEN_PREFIXES = ("/login/2fa/", "/logout/", "/static/", "/i18n/", "/healthz", "/readyz", "/metrics", "/api/")
 
 
-def two_factor_required(user: Any) -> bool:
+# Set at sign-in when the user has an enrolled device: a person who enrolled of their own accord
+# (any staff role may: SEC-5 "optional 2FA") is asked for the code too, without a query per request.
+SESSION_ENROLLED = "hd_2fa_enrolled"
+
+
+def two_factor_required(user: Any, session: Any = None) -> bool:
     if not getattr(user, "is_authenticated", False) or getattr(user, "customer_id", None):
         return False
+    if session is not None and session.get(SESSION_ENROLLED):
+        return True
     required = set(getattr(settings, "HERDESK_2FA_REQUIRED_ROLES", []))
     if not required:
         return False
@@ -34,6 +43,16 @@ def two_factor_required(user: Any) -> bool:
     from .selectors import user_role
 
     return user_role(user) in required
+
+
+@receiver(user_logged_in, dispatch_uid="herdesk.staff.twofactor.enrolled")
+def _note_enrolment(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if request is None or not hasattr(request, "session") or getattr(user, "customer_id", None):
+        return
+    from .services import totp_confirmed_device
+
+    if totp_confirmed_device(user) is not None:
+        request.session[SESSION_ENROLLED] = True
 
 
 class TwoFactorMiddleware:
@@ -47,8 +66,9 @@ class TwoFactorMiddleware:
         if (
             user is not None
             and not request.path.startswith(OPEN_PREFIXES)
-            and two_factor_required(user)
+            and getattr(user, "is_authenticated", False)
             and not user.is_verified()
+            and two_factor_required(user, request.session)
         ):
             from .services import totp_confirmed_device
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import segno
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -36,6 +36,8 @@ def _next(request: HttpRequest) -> str:
 @never_cache
 @login_required
 def twofactor_verify(request: HttpRequest) -> HttpResponse:
+    if getattr(request.user, "customer_id", None):
+        raise Http404
     device = services.totp_confirmed_device(request.user)  # type: ignore[arg-type]
     if device is None:
         return redirect(f"{_setup_url()}?next={_next(request)}")
@@ -63,6 +65,8 @@ def _setup_url() -> str:
 @login_required
 def twofactor_setup(request: HttpRequest) -> HttpResponse:
     user = request.user
+    if getattr(user, "customer_id", None):  # portal customers sign in by SMS code or email link
+        raise Http404
     if services.totp_confirmed_device(user) is not None:  # type: ignore[arg-type]
         # Enrolled already: a second device is added only after a reset by an administrator.
         from django.urls import reverse

@@ -21,14 +21,21 @@ class RecordingBackend(SmsBackend):
         return "rec-1"
 
 
-def test_console_backend_is_the_default_and_logs_the_text_with_a_masked_number(settings, caplog) -> None:
+def test_console_backend_is_the_default_and_logs_the_text_with_a_masked_number(
+    settings, caplog, tmp_path
+) -> None:
     settings.HERDESK_SMS_BACKEND = ""
+    settings.HERDESK_SMS_CONSOLE_FILE = str(tmp_path / "sms.log")
     assert isinstance(sms_backend(), backends.ConsoleBackend)
     with caplog.at_level(logging.INFO, logger="herdesk.sms"):
         result = send_sms(phone="138 1234 8000", text="验证码 123456", purpose="login_code")
     assert result.phone == "+8613812348000" and result.message_id.startswith("console-")
     line = caplog.records[-1].getMessage()
-    assert "验证码 123456" in line and "138****8000" in line and "13812348000" not in line
+    # Issue #14: the code is not in the log; the full text is in a file only its owner can read.
+    assert "验证码 ******" in line and "123456" not in line
+    assert "138****8000" in line and "13812348000" not in line
+    assert "验证码 123456" in (tmp_path / "sms.log").read_text()
+    assert oct((tmp_path / "sms.log").stat().st_mode & 0o777) == "0o600"
 
 
 def test_backend_is_chosen_by_setting(settings) -> None:

@@ -174,3 +174,20 @@ def test_demo_devices_cli_code_and_reset(staff, two_factor, capsys) -> None:
 
     with pytest.raises(CommandError):
         call_command("user", "otp-code", "manager")
+
+
+def test_a_voluntary_enrolment_is_asked_for_at_the_next_sign_in(staff) -> None:
+    """2FA is optional for agents (HERDESK_2FA_REQUIRED_ROLES off here): once an agent enrolled,
+    their sign-in asks for the code like a privileged role's."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client()
+    _post_login(client, "/login/", "agent1", PASSWORD)
+    assert client.get("/queues/mine/").status_code == 200
+    client.get("/login/2fa/setup/")
+    device = TOTPDevice.objects.get(user=staff["agent1"])
+    assert client.post("/login/2fa/setup/", {"code": _code(device)}).status_code == 302
+    client.post("/logout/")
+    again = Client()
+    _post_login(again, "/login/", "agent1", PASSWORD)
+    assert again.get("/queues/mine/")["Location"].startswith("/login/2fa/?next=")

@@ -59,6 +59,8 @@ class Command(BaseCommand):
             workers=workers,
             log_level="info",
             access_log=not opts["no_access_log"],
+            # Phone numbers and emails typed into look-ups are masked in the access log (issue #14).
+            log_config=__import__("herdesk.common.logfilters", fromlist=["x"]).access_log_config(),
             lifespan="off",
             # Behind the proxy of the distributed layout (docs/operations.md): trust its
             # X-Forwarded-* headers only from the addresses listed here.

@@ -1,0 +1,195 @@
+"""Every URL × every role (and anonymous): the expected outcome in one table (issue #14).
+
+The URL list is generated from the URL configuration, so a new URL without an entry in EXPECTED
+fails this test: whoever adds a page decides, in one reviewed line, who may open it. The API
+(/api/, bearer tokens and scopes: the API's own tests) and the admin site's generated pages (one
+representative entry) are not enumerated.
+
+Outcomes of a GET: ok (2xx), lg (redirect to a sign-in page), rd (redirect elsewhere), fb (403),
+nf (404: not for you, or the sample object is not yours), me (405: a POST-only endpoint), bd (400),
+un (401).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+ROLES = ["anon", "agent1", "tech1", "am1", "cs_lead", "qa1", "manager", "admin", "customer"]
+
+# fmt: off
+EXPECTED: dict[str, str] = {
+    # route:              anon agent1 tech1 am1 cs_lead qa1 manager admin customer (in ROLES order)
+    'i18n/setlang/': 'rd rd rd rd rd rd rd rd rd',
+    'healthz': 'ok ok ok ok ok ok ok ok ok',
+    'readyz': 'ok ok ok ok ok ok ok ok ok',
+    'metrics': 'ok ok ok ok ok ok ok ok ok',
+    'login/': 'ok ok ok ok ok ok ok ok ok',
+    'login/2fa/': 'lg rd rd rd rd rd rd rd nf',
+    'login/2fa/setup/': 'lg ok ok ok ok ok ok ok nf',
+    'logout/': 'me me me me me me me me me',
+    'channels/': 'lg ok ok ok ok ok ok ok fb',
+    'channels/health': 'un ok ok ok ok ok ok ok fb',
+    'channels/payloads/<int:pk>/raw': 'lg nf nf nf nf nf nf ok nf',
+    'channels/payloads/<int:pk>/<str:action>': 'lg me me me me me me me me',
+    'channels/mail/<int:pk>/': 'lg nf nf nf ok ok ok ok nf',
+    'channels/mail/<int:pk>/original': 'lg nf nf nf ok ok ok ok nf',
+    'channels/mail/attachments/<int:pk>': 'lg nf nf nf ok ok ok ok nf',
+    'portal/': 'lg lg lg lg lg lg lg lg ok',
+    'portal/login/': 'ok ok ok ok ok ok ok ok rd',
+    'portal/login/phone/': 'me me me me me me me me me',
+    'portal/login/phone/verify/': 'lg lg lg lg lg lg lg lg lg',
+    'portal/login/phone/resend/': 'me me me me me me me me me',
+    'portal/login/email/': 'me me me me me me me me me',
+    'portal/login/email/sent/': 'ok ok ok ok ok ok ok ok ok',
+    'portal/login/link/<str:token>/': 'bd bd bd bd bd bd bd bd bd',
+    'portal/logout/': 'me me me me me me me me me',
+    'portal/tickets/new/': 'lg lg lg lg lg lg lg lg ok',
+    'portal/tickets/<str:number>/': 'lg lg lg lg lg lg lg lg ok',
+    'portal/tickets/<str:number>/submitted/': 'lg lg lg lg lg lg lg lg ok',
+    'portal/tickets/<str:number>/timeline/': 'lg lg lg lg lg lg lg lg ok',
+    'portal/tickets/<str:number>/reply/': 'lg lg lg lg lg lg lg lg me',
+    'portal/tickets/<str:number>/choose/': 'lg lg lg lg lg lg lg lg me',
+    'portal/tickets/<str:number>/confirm/': 'lg lg lg lg lg lg lg lg me',
+    'portal/tickets/<str:number>/dispute/': 'lg lg lg lg lg lg lg lg me',
+    'portal/attachments/<int:pk>/': 'lg lg lg lg lg lg lg lg nf',
+    'portal/link/choose/<str:token>/': 'bd bd bd bd bd bd bd bd bd',
+    'portal/link/confirm/<str:token>/': 'bd bd bd bd bd bd bd bd bd',
+    'chat/console/': 'lg ok ok ok ok fb fb fb fb',
+    'chat/widget-demo/': 'ok ok ok ok ok ok ok ok ok',
+    'phone/cti/events': 'me me me me me me me me me',
+    'phone/calls/<str:call_id>/link': 'lg me me me me me me me me',
+    'wechat/callback': 'fb fb fb fb fb fb fb fb fb',
+    'social/webhook': 'me me me me me me me me me',
+    '': 'lg rd rd rd rd rd rd rd rd',
+    'queues/<slug:queue>/': 'lg ok ok ok ok ok ok ok rd',
+    'queues-counts/': 'lg ok ok ok ok ok ok ok rd',
+    'queues-bulk-reassign/': 'lg me me me me me me me rd',
+    'views/save/': 'lg me me me me me me me rd',
+    'views/<int:pk>/delete/': 'lg me me me me me me me rd',
+    'go/': 'lg rd rd rd rd rd rd rd rd',
+    'intake/': 'lg ok ok ok ok fb fb fb rd',
+    'intake/lookup/': 'lg ok ok ok ok fb fb fb rd',
+    'tickets/<str:number>/': 'lg ok nf nf ok ok ok ok rd',
+    'tickets/<str:number>/route/': 'lg ok nf nf ok ok ok ok rd',
+    'tickets/<str:number>/do/<slug:action>/': 'lg me me me me me me me rd',
+    'attachments/<int:pk>/download/': 'lg nf nf nf nf nf nf nf rd',
+    'supervisor/': 'lg fb fb fb ok ok ok ok rd',
+    'supervisor/compliance/': 'lg fb fb fb ok ok ok fb rd',
+    'admin/': 'lg lg lg lg lg lg lg ok lg',
+}
+# fmt: on
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for p in patterns:
+        route = prefix + str(p.pattern)
+        if isinstance(p, URLResolver):
+            if route.startswith(("api/", "admin/")):
+                continue
+            out.extend(_walk(p.url_patterns, route))
+        elif isinstance(p, URLPattern):
+            out.append(route)
+    return out
+
+
+def routes() -> list[str]:
+    return [*_walk(get_resolver().url_patterns), "admin/"]
+
+
+def _outcome(response: Any) -> str:
+    code = response.status_code
+    if 200 <= code < 300:
+        return "ok"
+    if code in (301, 302, 303):
+        where = response["Location"].split("?")[0]
+        return "lg" if where in ("/login/", "/portal/login/", "/admin/login/") else "rd"
+    return {400: "bd", 401: "un", 403: "fb", 404: "nf", 405: "me"}.get(code, str(code))
+
+
+@pytest.fixture
+def samples(staff, customer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """One real object per URL parameter: a customer-service ticket of the demo customer, a
+    quarantined payload, an email with an attachment."""
+    from herdesk.inbound.models import InboundPayload
+    from herdesk.inbound.services import payload_store
+    from herdesk.mail.services import mailbox_create
+    from herdesk.mail.tests.conftest import make_mail
+    from herdesk.tickets.services import ticket_create
+
+    ticket = ticket_create(
+        actor=staff["agent1"], customer=customer, channel="phone", problem_type="suggestion", subject="建议"
+    )
+    stored = payload_store(channel="email", source="nobox", raw=b"From: x@y.cn\r\n\r\nhi", external_id="q")
+    InboundPayload.objects.filter(pk=stored.payload.pk).update(state="quarantined")
+    # An email of the customer-service team's queue, with an attachment.
+    from herdesk.inbound.services import payload_process
+    from herdesk.mail.models import EmailAttachment, EmailMessage
+    from herdesk.mail.parsing import identity
+
+    mailbox_create(code="support", address="support@herdesk.example.cn")
+    raw = make_mail(attachments=[("a.txt", "text/plain", b"x")])
+    mid, ck = identity(raw)
+    mail = payload_store(channel="email", source="support", raw=raw, external_id=mid, content_key=ck)
+    payload_process(payload_id=mail.payload.pk)
+    email = EmailMessage.objects.get(payload_id=mail.payload.pk)
+    per_route = {
+        "channels/mail/<int:pk>/": str(email.pk),
+        "channels/mail/<int:pk>/original": str(email.pk),
+        "channels/mail/attachments/<int:pk>": str(EmailAttachment.objects.get(email=email).pk),
+    }
+    return {
+        "per_route": per_route,  # type: ignore[dict-item]
+        "<str:number>": ticket.number,
+        "<int:pk>": str(stored.payload.pk),
+        "<slug:queue>": "all",
+        "<slug:action>": "acknowledge",
+        "<str:action>": "discard",
+        "<str:token>": "not-a-token",
+        "<str:call_id>": "no-call",
+    }
+
+
+def _url(route: str, samples: dict[str, Any]) -> str:
+    path = "/" + route
+    if route in samples["per_route"]:
+        path = path.replace("<int:pk>", samples["per_route"][route])
+    for key, value in samples.items():
+        if key == "per_route":
+            continue
+        path = path.replace(key, value)
+    return path
+
+
+def _client(role: str, staff: dict[str, Any], customer: Any) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    if role == "customer":
+        from herdesk.portal.services import portal_user_for
+
+        client.force_login(portal_user_for(customer=customer))
+    elif role != "anon":
+        client.force_login(staff[role])
+    return client
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_every_url_for_every_role(staff, customer, samples) -> None:
+    clients = {role: _client(role, staff, customer) for role in ROLES}
+    actual: dict[str, str] = {}
+    for route in routes():
+        url = _url(route, samples)
+        actual[route] = " ".join(_outcome(clients[r].get(url)) for r in ROLES)
+    missing = sorted(set(actual) - set(EXPECTED))
+    stale = sorted(set(EXPECTED) - set(actual))
+    wrong = {r: (EXPECTED[r], a) for r, a in actual.items() if r in EXPECTED and EXPECTED[r] != a}
+    table = "\n".join(f"    {r!r}: {a!r}," for r, a in actual.items())
+    assert not missing and not stale and not wrong, (
+        f"URLs without an entry: {missing}\nentries without a URL: {stale}\n"
+        + "".join(f"{r}\n  expected {e}\n  actual   {a}\n" for r, (e, a) in wrong.items())
+        + f"\nroles: {ROLES}\ncurrent table:\n{table}"
+    )
