@@ -3,6 +3,9 @@ verify step after the password. Thin: the writes are staff.services.totp_*."""
 
 from __future__ import annotations
 
+import base64
+from urllib.parse import urlencode
+
 import segno
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -40,7 +43,7 @@ def twofactor_verify(request: HttpRequest) -> HttpResponse:
         raise Http404
     device = services.totp_confirmed_device(request.user)  # type: ignore[arg-type]
     if device is None:
-        return redirect(f"{_setup_url()}?next={_next(request)}")
+        return redirect(f"{_setup_url()}?{urlencode({'next': _next(request)})}")
     form = CodeForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -71,7 +74,7 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
         # Enrolled already: a second device is added only after a reset by an administrator.
         from django.urls import reverse
 
-        return redirect(f"{reverse('staff:2fa_verify')}?next={_next(request)}")
+        return redirect(f"{reverse('staff:2fa_verify')}?{urlencode({'next': _next(request)})}")
     device = services.totp_setup_device(user)  # type: ignore[arg-type]
     form = CodeForm(request.POST or None)
     status = 200
@@ -83,7 +86,7 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
                 return redirect(_next(request))
             form.add_error("code", _("That code is not right. Check the time on your phone and try again."))
     qr = segno.make(device.config_url, error="m").svg_inline(scale=5, dark="#1b3b2f")
-    secret = __import__("base64").b32encode(device.bin_key).decode()
+    secret = base64.b32encode(device.bin_key).decode()
     return render(
         request,
         "staff/2fa_setup.html",

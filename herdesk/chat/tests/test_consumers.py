@@ -153,12 +153,14 @@ def test_a_customer_socket_sees_only_its_own_conversation(reference, agent):
         await _recv_until(alice, "ack")
         assert await bob.receive_nothing(timeout=0.3)
 
-        # A forged token (Bob's id under Alice's signature) and garbage are refused.
+        # Forged tokens and garbage are refused: a token signed with SECRET_KEY for Bob's
+        # conversation (the old format: tokens are random and stored hashed since issue #14),
+        # Alice's token altered, a random one in the right format.
         from django.core import signing
 
-        _payload, ts, sig = ja["token"].split(":")
-        forged = signing.b64_encode(json.dumps({"c": jb["conversation"]}).encode()).decode()
-        for token in (f"{forged}:{ts}:{sig}", "garbage", str(uuid.uuid4())):
+        forged = signing.dumps({"c": jb["conversation"]}, salt="herdesk.chat.conversation", compress=False)
+        altered = ja["token"][:-2] + ("AA" if not ja["token"].endswith("AA") else "BB")
+        for token in (forged, altered, "hct_" + "A" * 43, "garbage", str(uuid.uuid4())):
             probe = _comm()
             await probe.connect()
             await probe.send_json_to({"type": "hello", "token": token, "after_seq": 0})
