@@ -86,7 +86,7 @@ def test_click_to_call_records_and_publishes_without_the_number_on_the_page(
     from herdesk.phone.models import DialRequest
 
     sent: list[tuple[str, dict]] = []
-    monkeypatch.setattr("herdesk.chat.publish.send_now", lambda group, msg: sent.append((group, msg)))
+    monkeypatch.setattr("herdesk.realtime.publish.send_now", lambda group, msg: sent.append((group, msg)))
     t = make_ticket()
     contact = customer.contacts.get()
     agent = login("agent1")
