@@ -217,6 +217,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(HERDESK_OUTBOX_INTERVAL_SECONDS),
         "options": {"expires": float(HERDESK_OUTBOX_INTERVAL_SECONDS)},
     },
+    # Staff e-mail digests of unread notifications (each user at most once a day; cheap when none due).
+    "notification-digest": {"task": "herdesk.notification_digest", "schedule": 300.0},
 }
 if "herdesk.mail" in INSTALLED_APPS:  # mailbox polling, once the email app is switched on
     CELERY_BEAT_SCHEDULE["mail-poll"] = {

@@ -374,3 +374,6 @@ def compliance(
 ) -> list[dict[str, Any]]:
     _require(request, "tickets.view_reports")
     return compliance_summary(month=month)
+
+
+api.add_router("/v1/notifications", "herdesk.api.notifications.router")  # staff notification centre

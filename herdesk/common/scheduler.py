@@ -18,12 +18,14 @@ def run_periodic_tasks() -> None:
     from herdesk.clocks.services import clock_sweep
     from herdesk.mail.services import mail_poll_all
     from herdesk.notifications.services import outbox_dispatch
+    from herdesk.notifications.staff_notices import notification_digest_send
 
     for name, fn in (
         ("clock_sweep", clock_sweep),
         # Unattended chats become tickets (first-response clock) in the embedded mode too (INT-2).
         ("chat_sweep", chat_sweep),
         ("mail_poll_all", mail_poll_all),
+        ("notification_digest", notification_digest_send),  # e-mail digests (each at most daily)
         ("outbox_dispatch", outbox_dispatch),
     ):
         try:

@@ -18,7 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import Notification, OutboxMessage, OutboxStatus
+from .models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -170,20 +170,22 @@ def _deliver_action(message: OutboxMessage) -> None:
     from herdesk.tickets.choices import Priority
     from herdesk.tickets.models import Ticket
 
+    from .staff_notices import kind_for_action, notify
+
     p = message.payload
-    text = f"{p.get('ticket')} {p.get('clock')} {p.get('incident')} (due {p.get('due_at', '')[:16]})"
     if message.template == "escalate_priority" and message.ticket_id:
         order: list[str] = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
         t = Ticket.objects.select_for_update().get(pk=message.ticket_id)
         if t.priority in order and t.priority != Priority.URGENT:
             Ticket.objects.filter(pk=t.pk).update(priority=order[order.index(t.priority) + 1])
         return
-    Notification.objects.bulk_create(
-        [
-            Notification(user_id=u, ticket_id=message.ticket_id, text=text[:300])
-            for u in dict.fromkeys(_recipients(message))
-            if u
-        ]
+    # The one notification service: rows in this transaction (exactly once), pushed after commit.
+    notify(
+        users=_recipients(message),
+        kind=kind_for_action(p),
+        ticket_id=message.ticket_id,
+        data={k: p.get(k, "") for k in ("ticket", "clock", "incident", "due_at")},
+        key=f"{p.get('clock', '')}:{p.get('incident', '')}:{p.get('due_at', '')}",
     )
 
 

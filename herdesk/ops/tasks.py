@@ -32,6 +32,13 @@ def outbox_dispatch() -> dict[str, int]:
     return dispatch()
 
 
+@shared_task(name="herdesk.notification_digest", ignore_result=True)
+def notification_digest() -> int:
+    from herdesk.notifications.staff_notices import notification_digest_send
+
+    return notification_digest_send()
+
+
 def mail_poll_function() -> Any | None:
     """`herdesk.mail.services.mail_poll_all` if the email app is installed, else None."""
     from django.apps import apps

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from herdesk.audit.services import audit_record
 from herdesk.calendars.engine import parse_duration
 from herdesk.common.errors import DomainError
+from herdesk.notifications import staff_notices
 
 from .choices import Action, ClockKind, Event, VersionStatus
 from .models import ClockDefinition, PolicyVersion, ServicePolicy
@@ -80,6 +81,7 @@ def version_submit(*, version: PolicyVersion, actor: Any) -> PolicyVersion:
     version.submitted_by = actor if getattr(actor, "pk", None) else None
     version.save()
     audit_record(actor=actor, action="policy.submit", object_type="policy_version", object_id=version.pk)
+    staff_notices.notify_approval_request(version=version, actor=actor)
     return version
 
 

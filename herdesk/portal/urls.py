@@ -24,4 +24,5 @@ urlpatterns = [
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("link/choose/<str:token>/", views.link_choose, name="link_choose"),
     path("link/confirm/<str:token>/", views.link_confirm, name="link_confirm"),
+    path("preferences/", views.notice_preferences, name="preferences"),
 ]

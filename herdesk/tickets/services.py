@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from herdesk.audit.services import audit_record
 from herdesk.clocks import services as clocks
 from herdesk.common.rowsql import rows_insert
+from herdesk.notifications import customer_notices, staff_notices
 from herdesk.policies.choices import Event
 from herdesk.policies.selectors import policy_version_in_force
 from herdesk.search.services import search_index_ticket
@@ -470,10 +471,14 @@ def ticket_assign(
         note=_("Assigned to %(who)s") % {"who": assignee or team},
         reason=reason,
     )
+    previous_assignee_id = ticket.assignee_id
     ticket.assignee, ticket.team = assignee, team
     ticket.acknowledged_at = None
     ticket.save()
     clocks.clocks_on_event(ticket=ticket, event=Event.ASSIGNED, at=at)
+    staff_notices.notify_assignment(
+        ticket=ticket, actor=actor, previous_assignee_id=previous_assignee_id, reason=reason
+    )
     return ticket
 
 
@@ -552,7 +557,7 @@ def solution_options_offer(
         )
     ticket.solution_stage = SolutionStage.OFFERED
     ticket.save()
-    Interaction.objects.create(
+    entry = Interaction.objects.create(
         ticket=ticket,
         kind=InteractionKind.SYSTEM_EVENT,
         direction=Direction.OUTBOUND,
@@ -562,6 +567,7 @@ def solution_options_offer(
         body="\n".join(f"{o.position}. {o.summary}" for o in created),
         data={"options": [o.pk for o in created]},
     )
+    customer_notices.notice_options(ticket=ticket, options=created, entry=entry)
     clocks.clocks_on_event(ticket=ticket, event=Event.OPTIONS_OFFERED, at=at)
     clocks.clocks_on_event(ticket=ticket, event=Event.PROGRESS_GIVEN, at=at)
     return created
@@ -626,8 +632,9 @@ def ticket_resolve(
     )
     ticket.resolved_at = at
     ticket.save()
+    entry = None
     if summary:
-        Interaction.objects.create(
+        entry = Interaction.objects.create(
             ticket=ticket,
             kind=InteractionKind.SYSTEM_EVENT,
             direction=Direction.OUTBOUND,
@@ -638,6 +645,7 @@ def ticket_resolve(
             data={"verification_method": verification_method},
         )
     clocks.clocks_on_event(ticket=ticket, event=Event.RESOLVED, at=at)
+    customer_notices.notice_resolution(ticket=ticket, summary=summary, entry=entry)
     return ticket
 
 
@@ -663,6 +671,7 @@ def ticket_close(
     ticket.closed_at = at
     ticket.save()
     clocks.clocks_on_event(ticket=ticket, event=Event.CLOSED, at=at)
+    customer_notices.notice_closing(ticket=ticket, actor=actor)
     return ticket
 
 
@@ -805,6 +814,7 @@ def interaction_add(
             elif ticket.status == Status.WAITING_CUSTOMER:
                 _transition(ticket, Status.IN_PROGRESS, actor=actor, at=at, note=_("Customer replied"))
                 ticket.save()
+        staff_notices.notify_mentions(interaction=interaction, actor=actor)
         audit_record(
             actor=actor,
             action="ticket.interaction_add",
