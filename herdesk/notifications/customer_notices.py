@@ -233,6 +233,24 @@ def _deliver(
     return entry
 
 
+def preferred_progress_kind(ticket: Any) -> str:
+    """HND-6: the interaction kind a handler's progress update should go by when the customer chose
+    a channel (email, SMS, WeChat) and can be reached on it; "" otherwise (the workspace then offers
+    the ticket's own channel). Used as the progress form's default."""
+    from herdesk.tickets.choices import InteractionKind
+
+    pref = preference_for(ticket.customer_id)
+    if pref is None or pref.channel not in (NoticeChannel.EMAIL, NoticeChannel.SMS, NoticeChannel.WECHAT):
+        return ""
+    if not _recipient(ticket, pref.channel):
+        return ""
+    return {
+        NoticeChannel.EMAIL: InteractionKind.EMAIL,
+        NoticeChannel.SMS: InteractionKind.SMS,
+        NoticeChannel.WECHAT: InteractionKind.WECHAT,
+    }[NoticeChannel(pref.channel)]
+
+
 def _action_link(ticket: Any, purpose: str) -> str:
     from herdesk.portal.services import portal_action_link_create
 

@@ -38,6 +38,7 @@ from herdesk.clocks.services import clock_renegotiate
 from herdesk.common.errors import DomainError
 from herdesk.customers.models import Customer
 from herdesk.mail.services import email_reply_send
+from herdesk.notifications import customer_notices
 from herdesk.savedviews.choices import Queue
 from herdesk.savedviews.selectors import saved_replies_for, savedviews_for
 from herdesk.savedviews.services import savedview_delete, savedview_save
@@ -720,6 +721,8 @@ PROGRESS_SENDERS: dict[str, Callable[..., Any]] = {
 
 
 def _progress_kind(t: Ticket) -> str:
+    if preferred := customer_notices.preferred_progress_kind(t):  # the customer's chosen channel
+        return preferred
     if t.channel in (Channel.EMAIL, Channel.EMAIL_OTHER):
         return InteractionKind.EMAIL
     if t.channel == Channel.WECHAT:

@@ -305,3 +305,24 @@ def test_the_customer_sets_preferences_on_the_portal(customer, staff) -> None:
     staff_client = Client()
     staff_client.force_login(staff["agent1"])
     assert staff_client.get("/portal/preferences/").status_code in (302, 403)
+
+
+@pytest.mark.django_db
+def test_a_progress_update_defaults_to_the_customers_chosen_channel(staff, customer, sms) -> None:
+    from herdesk.notifications.customer_notices import notice_preference_set
+
+    t = _in_progress(staff, customer, "email")
+    c = Client()
+    c.force_login(staff["tech1"])
+    page = c.get(f"/tickets/{t.number}/").content.decode()
+    assert re.search(r'<option value="email" selected>', page)  # the ticket's own channel
+    notice_preference_set(customer=customer, actor=None, channel="sms", opt_out_non_essential=False)
+    page = c.get(f"/tickets/{t.number}/").content.decode()
+    assert re.search(r'<option value="sms" selected>', page)
+    r = c.post(
+        f"/tickets/{t.number}/do/progress/",
+        {"progress-kind": "sms", "progress-body": "工程师已出发，预计 11:00 到达。"},
+    )
+    assert r.status_code in (200, 302)
+    outbox_dispatch()
+    assert [m.text for m in sms] == ["工程师已出发，预计 11:00 到达。"]
