@@ -224,7 +224,8 @@ def notify_assignment(*, ticket: Any, actor: Any, previous_assignee_id: int | No
     )
 
 
-MENTION = re.compile(r"(?<![\w.@])@([\w.+-]{2,150})")
+# "@tech2" in a note, also inside Chinese text ("请@tech2看一下"); not an e-mail address (a@b.cn).
+MENTION = re.compile(r"(?<![A-Za-z0-9._%+-])@([A-Za-z0-9_.+-]{2,150})")
 
 
 def notify_mentions(*, interaction: Any, actor: Any) -> None:

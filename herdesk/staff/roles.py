@@ -98,6 +98,10 @@ ROLES: dict[str, dict] = {
             "mail.add_mailbox",
             "mail.change_mailbox",
             "mail.view_emailmessage",
+            # A customer's notice preference given by phone (saved through the audited service).
+            "notifications.view_customernoticepreference",
+            "notifications.add_customernoticepreference",
+            "notifications.change_customernoticepreference",
         ],
     },
     "customer": {"label": _("Customer (portal)"), "perms": []},

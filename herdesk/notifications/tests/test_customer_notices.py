@@ -326,3 +326,22 @@ def test_a_progress_update_defaults_to_the_customers_chosen_channel(staff, custo
     assert r.status_code in (200, 302)
     outbox_dispatch()
     assert [m.text for m in sms] == ["工程师已出发，预计 11:00 到达。"]
+
+
+@pytest.mark.django_db
+def test_staff_record_a_preference_in_the_admin_through_the_audited_service(customer, staff) -> None:
+    from herdesk.audit.models import AuditEntry
+    from herdesk.notifications.customer_notices import preference_for
+    from herdesk.staff.models import User
+
+    admin_user = User.objects.get(username="admin")
+    c = Client()
+    c.force_login(admin_user)
+    url = "/admin/notifications/customernoticepreference/add/"
+    assert c.get(url).status_code == 200
+    r = c.post(url, {"customer": customer.pk, "channel": "wechat", "opt_out_non_essential": "on"})
+    assert r.status_code == 302, r.content.decode()[:500]
+    pref = preference_for(customer.pk)
+    assert pref.channel == "wechat" and pref.opt_out_non_essential
+    entry = AuditEntry.objects.filter(action="customer.notice_preference").latest("seq")
+    assert entry.actor_id == admin_user.pk

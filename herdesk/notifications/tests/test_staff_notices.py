@@ -78,8 +78,10 @@ def test_mention_dispute_low_score_and_approval_request(staff, customer) -> None
     from herdesk.tickets import services as ts
 
     t = _ticket(staff, customer)
-    ts.interaction_add(ticket=t, actor=staff["tech1"], body="请 @tech2 和 @cs_lead 看一下，@nobody 不存在")
+    ts.interaction_add(ticket=t, actor=staff["tech1"], body="请@tech2和 @cs_lead 看一下，@nobody 不存在")
     assert _kinds(staff["tech2"])[-1] == "mention" and _kinds(staff["cs_lead"])[-1] == "mention"
+    ts.interaction_add(ticket=t, actor=staff["tech1"], body="客户邮箱 agent2@example.cn")  # not a mention
+    assert "mention" not in _kinds(staff["agent2"])
     # A public reply naming someone is not a mention (only internal notes).
     ts.interaction_add(
         ticket=t, actor=staff["tech1"], body="@agent2 hi", kind="phone_call", direction="outbound"
