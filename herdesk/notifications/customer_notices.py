@@ -114,9 +114,10 @@ def _primary_order(ticket: Any) -> list[str]:
     ]
 
 
-def notice_route(*, ticket: Any, kind: str) -> Route:
+def notice_route(*, ticket: Any, kind: str, exclude: tuple[str, ...] = ()) -> Route:
     """Where a notice goes. The customer's preference wins; "portal only", or an opt-out of
-    non-essential notices for a notice that is not essential, sends nothing (the portal shows it)."""
+    non-essential notices for a notice that is not essential, sends nothing (the portal shows it).
+    `exclude`: channels already tried in vain (notice_fallback)."""
     pref = preference_for(ticket.customer_id)
     if pref is not None and pref.channel == NoticeChannel.PORTAL:
         return Route("portal", reason="preference")
@@ -127,7 +128,7 @@ def notice_route(*, ticket: Any, kind: str) -> Route:
         order.append(pref.channel)
     order += [_ticket_channel(ticket), *_primary_order(ticket)]
     order += [NoticeChannel.EMAIL, NoticeChannel.SMS, NoticeChannel.WECHAT]
-    for via in dict.fromkeys(v for v in order if v):
+    for via in dict.fromkeys(v for v in order if v and v not in exclude):
         recipient = _recipient(ticket, via)
         if recipient:
             return Route(via, recipient, reason="preference" if pref and via == pref.channel else "")
@@ -215,9 +216,11 @@ def _deliver(
         "notice": kind,
         "automatic": True,
     }
-    if email:
-        with translation.override(settings.LANGUAGE_CODE):
-            payload["subject"] = str(subject())
+    with translation.override(settings.LANGUAGE_CODE):
+        payload["subject"] = str(subject())
+    if email:  # the short text, should the e-mail fail for good and SMS or WeChat take over
+        short = _in_customer_language(lambda: build(link), bilingual=False)
+        payload["text_short"] = short[: SMS_MAX - 1] + "…" if len(short) > SMS_MAX else short
     outbox_enqueue_many(
         [
             {
@@ -231,6 +234,55 @@ def _deliver(
         ]
     )
     return entry
+
+
+def notice_fallback(message: Any) -> str:
+    """A notice its channel finally failed to deliver (the outbox gave up: a bounced address, a
+    WeChat follower outside the 48-hour window, a number that cannot take texts) goes by the next
+    channel of `notice_route`; its timeline entry says so. Called by the outbox dispatcher in the
+    transaction that records the failure. Returns the new channel ("" when none is left: the portal
+    still shows the notice)."""
+    from herdesk.tickets.models import Interaction
+    from herdesk.tickets.services import interaction_delivery_record
+
+    p = dict(message.payload or {})
+    ticket = message.ticket
+    if ticket is None or not p.get("notice") or not p.get("interaction"):
+        return ""
+    tried = (*p.get("tried", []), message.channel)
+    route = notice_route(ticket=ticket, kind=p["notice"], exclude=tried)
+    if route.via == "portal":
+        return ""
+    if route.via != NoticeChannel.EMAIL:
+        p["text"] = p.get("text_short") or p.get("text", "")
+        limit = SMS_MAX if route.via == NoticeChannel.SMS else WECHAT_MAX
+        if len(p["text"]) > limit:
+            p["text"] = p["text"][: limit - 1] + "…"
+    p["tried"] = list(tried)
+    outbox_enqueue_many(
+        [
+            {
+                "dedupe_key": f"notice:{p['notice']}:{p['interaction']}:{route.via}",
+                "channel": route.via,
+                "recipient": route.recipient,
+                "template": message.template,
+                "ticket_id": ticket.pk,
+                "payload": p,
+            }
+        ]
+    )
+    entry = Interaction.objects.select_for_update().filter(pk=p["interaction"]).first()
+    if entry is not None:
+        notice = {
+            **(entry.data or {}).get("customer_notice", {}),
+            "via": route.via,
+            "fallback_from": list(tried),
+        }
+        Interaction.objects.filter(pk=entry.pk).update(data={**(entry.data or {}), "customer_notice": notice})
+    interaction_delivery_record(
+        interaction_id=p["interaction"], status="queued", fallback_from=message.channel
+    )
+    return route.via
 
 
 def preferred_progress_kind(ticket: Any) -> str:

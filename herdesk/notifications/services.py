@@ -248,6 +248,15 @@ def _failed(message: OutboxMessage, exc: Exception, adapter: Any) -> None:
                     adapter.failed(message, message.last_error, message.status == OutboxStatus.FAILED)
             except Exception:
                 log.exception("outbox adapter %s: recording a failure failed", message.channel)
+        if message.status == OutboxStatus.FAILED and (message.payload or {}).get("notice"):
+            # A customer notice is not given up: the next channel takes it (customer_notices).
+            try:
+                with transaction.atomic():
+                    from .customer_notices import notice_fallback
+
+                    notice_fallback(message)
+            except Exception:
+                log.exception("outbox: the fallback of customer notice %s failed", message.pk)
         message.save(update_fields=["status", "attempts", "last_error", "next_attempt_at"])
 
 

@@ -345,3 +345,32 @@ def test_staff_record_a_preference_in_the_admin_through_the_audited_service(cust
     assert pref.channel == "wechat" and pref.opt_out_non_essential
     entry = AuditEntry.objects.filter(action="customer.notice_preference").latest("seq")
     assert entry.actor_id == admin_user.pk
+
+
+@pytest.mark.django_db
+def test_a_notice_its_channel_cannot_deliver_goes_by_the_next_one(
+    staff,
+    customer,
+    smtp_sink,  # noqa: F811
+    settings,
+    monkeypatch,
+) -> None:
+    from herdesk.notifications import services
+
+    settings.HERDESK_SMS_BACKEND = "herdesk.sms.backends.FailingBackend"
+    monkeypatch.setattr(services, "MAX_ATTEMPTS", 1)  # give up on the first failure
+    t = _in_progress(staff, customer, "phone")  # hotline: SMS first
+    when = _renegotiate(staff, t)
+    assert outbox_dispatch() == {"sent": 0, "failed": 1}
+    sms_row = OutboxMessage.objects.get(channel="sms")
+    assert sms_row.status == "failed"
+    entry = _entry(t, "renegotiation")
+    assert entry.data["customer_notice"]["via"] == "email" and entry.data["customer_notice"][
+        "fallback_from"
+    ] == ["sms"]
+    assert entry.data["delivery"]["status"] == "queued"
+    assert outbox_dispatch() == {"sent": 1, "failed": 0}
+    _subject, body, to = _mail_text(smtp_sink.messages[0])
+    assert to == "zhang@example.cn" and "配件需从总部调货" in body and when in body
+    entry.refresh_from_db()
+    assert entry.data["delivery"]["status"] == "sent"
