@@ -23,6 +23,7 @@ urlpatterns = [
     path("phone/", include("herdesk.phone.urls")),
     path("wechat/", include("herdesk.wechat.urls")),
     path("social/", include("herdesk.social.urls")),
+    path("notifications/", include("herdesk.notifications.urls")),
     path("", include("herdesk.workspace.urls")),
 ]
 admin.site.site_header = "牧服 Herdesk 管理"

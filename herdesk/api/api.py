@@ -302,3 +302,5 @@ def compliance(request: HttpRequest, month: str = Query(..., pattern=MONTH_PATTE
 
 # The other operation groups register themselves on `api` (imported for that side effect).
 from . import ticket_actions, tokens  # noqa: E402, F401
+
+api.add_router("/v1/notifications", "herdesk.api.notifications.router")  # staff notification centre

@@ -22,7 +22,8 @@ from herdesk.calendars.engine import parse_duration
 from herdesk.calendars.selectors import working_calendar
 from herdesk.common.errors import DomainError
 from herdesk.common.rowsql import rows_insert
-from herdesk.notifications.services import outbox_enqueue_many, outbox_insert_sql
+from herdesk.notifications import customer_notices
+from herdesk.notifications.services import outbox_insert_sql
 from herdesk.policies.choices import Event
 from herdesk.policies.models import ClockDefinition
 
@@ -323,7 +324,7 @@ def clock_renegotiate(
         "reason": reason,
         "when": local.strftime("%Y-%m-%d %H:%M"),
     }
-    Interaction.objects.create(
+    entry = Interaction.objects.create(
         ticket=clock.ticket,
         kind=InteractionKind.SYSTEM_EVENT,
         direction=Direction.OUTBOUND,
@@ -333,16 +334,8 @@ def clock_renegotiate(
         occurred_at=at,
         data={"clock": clock.kind, "new_due_at": new_due_at.isoformat()},
     )
-    outbox_enqueue_many(
-        [
-            {
-                "dedupe_key": f"reneg:{reneg.pk}",
-                "channel": "customer",
-                "template": "renegotiation",
-                "ticket_id": clock.ticket_id,
-                "payload": {"text": text, "clock": clock.kind},
-            }
-        ]
+    customer_notices.notice_renegotiation(
+        ticket=clock.ticket, reason=reason, new_due_at=new_due_at, entry=entry
     )
     from herdesk.audit.services import audit_record
 

@@ -103,6 +103,8 @@ class EmailAdapter:
                     direction=EmailDirection.OUTBOUND,
                     mailbox=mailbox,
                     ticket_id=message.ticket_id,
+                    # A customer notice names its timeline entry: the delivery is recorded there.
+                    interaction_id=p.get("interaction"),
                     outbox=message,
                     message_id=message_id,
                     from_addr=from_addr,
@@ -127,6 +129,15 @@ class EmailAdapter:
 
         row = _email_row(message)
         if row is None:
+            if (message.payload or {}).get("interaction"):  # a customer notice: on its timeline entry
+                from herdesk.tickets.services import interaction_delivery_record
+
+                interaction_delivery_record(
+                    interaction_id=message.payload["interaction"],
+                    status=DeliveryStatus.FAILED if final else DeliveryStatus.RETRYING,
+                    attempts=message.attempts,
+                    error=error[:500],
+                )
             return
         delivery_record(
             email=row,

@@ -18,7 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import Notification, OutboxMessage, OutboxStatus
+from .models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -175,11 +175,9 @@ def _deliver_action(message: OutboxMessage) -> None:
     clocks); notices are in-app Notification rows."""
     from herdesk.tickets import services as ticket_services
 
+    from .staff_notices import kind_for_action, notify
+
     p = message.payload
-    text = (
-        p.get("text")
-        or f"{p.get('ticket')} {p.get('clock')} {p.get('incident')} (due {p.get('due_at', '')[:16]})"
-    )
     reason = f"{p.get('clock')} {p.get('incident')}"
     if message.template == "escalate_priority" and message.ticket is not None:
         ticket_services.ticket_escalate_priority(ticket=message.ticket, actor=None, reason=reason)
@@ -188,12 +186,13 @@ def _deliver_action(message: OutboxMessage) -> None:
         mode = "least_loaded" if message.template == "reassign_least_loaded" else "lead"
         if ticket_services.ticket_reassign_on_breach(ticket=message.ticket, mode=mode, reason=reason):
             message.ticket.refresh_from_db()
-    Notification.objects.bulk_create(
-        [
-            Notification(user_id=u, ticket_id=message.ticket_id, text=text[:300])
-            for u in dict.fromkeys(_recipients(message))
-            if u
-        ]
+    # The one notification service: rows in this transaction (exactly once), pushed after commit.
+    notify(
+        users=_recipients(message),
+        kind=kind_for_action(p),
+        ticket_id=message.ticket_id,
+        data={k: p.get(k, "") for k in ("ticket", "clock", "incident", "due_at", "text")},
+        key=f"{p.get('clock', '')}:{p.get('incident', '')}:{p.get('due_at', '')}",
     )
 
 
@@ -256,6 +255,15 @@ def _failed(message: OutboxMessage, exc: Exception, adapter: Any) -> None:
                     adapter.failed(message, message.last_error, message.status == OutboxStatus.FAILED)
             except Exception:
                 log.exception("outbox adapter %s: recording a failure failed", message.channel)
+        if message.status == OutboxStatus.FAILED and (message.payload or {}).get("notice"):
+            # A customer notice is not given up: the next channel takes it (customer_notices).
+            try:
+                with transaction.atomic():
+                    from .customer_notices import notice_fallback
+
+                    notice_fallback(message)
+            except Exception:
+                log.exception("outbox: the fallback of customer notice %s failed", message.pk)
         message.save(update_fields=["status", "attempts", "last_error", "next_attempt_at"])
 
 

@@ -48,6 +48,10 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # The month's (and quarter's) report pack on the first working day after it (KPI-2).
     PeriodicJob("report-pack", "herdesk.report_pack", "herdesk.analytics.services:report_pack_due",
                 "HERDESK_REPORT_PACK_INTERVAL_SECONDS", app="herdesk.analytics"),
+    # Staff e-mail digests of unread notifications (each user at most once a day; cheap when none due).
+    PeriodicJob("notification-digest", "herdesk.notification_digest",
+                "herdesk.notifications.staff_notices:notification_digest_send",
+                "HERDESK_NOTIFICATION_DIGEST_INTERVAL_SECONDS"),
     # Last: what the jobs above enqueued goes out in the same round.
     PeriodicJob("outbox-dispatch", "herdesk.outbox_dispatch",
                 "herdesk.notifications.services:outbox_dispatch", "HERDESK_OUTBOX_INTERVAL_SECONDS"),

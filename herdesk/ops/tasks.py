@@ -56,6 +56,11 @@ def report_pack() -> Any:
     return job_run(job_by_task("herdesk.report_pack"))
 
 
+@shared_task(name="herdesk.notification_digest", ignore_result=True)
+def notification_digest() -> Any:
+    return job_run(job_by_task("herdesk.notification_digest"))
+
+
 def mail_poll_function() -> Any | None:
     """`herdesk.mail.services.mail_poll_all` if the email app is installed, else None."""
     try:

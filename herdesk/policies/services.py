@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from herdesk.audit.services import audit_record
 from herdesk.calendars.engine import parse_duration
 from herdesk.common.errors import DomainError
+from herdesk.notifications import staff_notices
 
 from .choices import Action, ClockKind, Event, VersionStatus
 from .models import ClockDefinition, PolicyVersion, ServicePolicy
@@ -189,34 +190,14 @@ def _approvers() -> list[int]:
 
 @transaction.atomic
 def version_submit(*, version: PolicyVersion, actor: Any) -> PolicyVersion:
-    """Hand a draft to management; each approver gets an in-app notice (outbox, after commit)."""
-    from herdesk.notifications.services import outbox_enqueue_many
-
+    """Hand a draft to management; each approver gets an in-app notice (the one notification service)."""
     version = PolicyVersion.objects.select_for_update().select_related("policy").get(pk=version.pk)
     _ensure_status(version, VersionStatus.DRAFT)
     version.status = VersionStatus.SUBMITTED
     version.submitted_by = actor if getattr(actor, "pk", None) else None
     version.save()
     audit_record(actor=actor, action="policy.submit", object_type="policy_version", object_id=version.pk)
-    who = str(actor) if getattr(actor, "pk", None) else "system"
-    # Stored text, read later by a manager whose language is unknown here: both languages.
-    text = (
-        f"服务规定 {version.policy.code} v{version.number} 待审批（{who} 提交）/ "
-        f"Service policy {version.policy.code} v{version.number} awaits your approval (from {who})"
-    )
-    outbox_enqueue_many(
-        [
-            {
-                # One notice per submission: a version returned and submitted again notifies again.
-                "dedupe_key": f"policy:{version.pk}:submit:{_submissions(version)}:{uid}",
-                "channel": "internal",
-                "recipient": str(uid),
-                "template": "policy_approval_pending",
-                "payload": {"text": text, "policy_version": version.pk},
-            }
-            for uid in _approvers()
-        ]
-    )
+    staff_notices.notify_approval_request(version=version, actor=actor)
     return version
 
 

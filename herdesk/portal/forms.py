@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from herdesk.attachments.choices import ACCEPT
 from herdesk.catalog.models import Product
 from herdesk.common.pii import normalise_phone
+from herdesk.notifications.choices import NoticeChannel
 from herdesk.tickets.choices import ProblemType
 
 from . import selectors
@@ -225,4 +226,16 @@ class DisputeForm(StyledForm):
         max_length=MAX_REASON,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("Tell us what is still wrong.")},
+    )
+
+
+class NoticePreferenceForm(forms.Form):
+    """How the customer wants to hear about their requests (issue 12)."""
+
+    channel = forms.ChoiceField(
+        label=_("Tell me by"), required=False, widget=forms.RadioSelect, choices=NoticeChannel.choices
+    )
+    opt_out_non_essential = forms.BooleanField(
+        label=_("Only the notices I need (received, new expected time, options, resolution to confirm)"),
+        required=False,
     )

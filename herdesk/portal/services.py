@@ -30,6 +30,7 @@ from herdesk.common.pii import mask_email, mask_phone, normalise_email, normalis
 from herdesk.customers.models import Contact, Customer
 from herdesk.customers.selectors import contact_primary
 from herdesk.customers.services import email_index, phone_index
+from herdesk.notifications import staff_notices
 from herdesk.notifications.services import outbox_enqueue_many
 from herdesk.sms.choices import SmsPurpose
 from herdesk.sms.services import send_sms
@@ -670,6 +671,7 @@ def portal_resolution_dispute(
         occurred_at=now,
         data={"dispute": True},
     )
+    staff_notices.notify_dispute(ticket=ticket, reason=reason)
     return ticket
 
 
@@ -751,3 +753,18 @@ def link_resolution_dispute(*, token: str, reason: str, now: datetime | None = N
     row = _token_consume(token=token, purpose=TokenPurpose.CONFIRM_RESOLUTION, now=now)
     user, ticket = _link_actor(row, TokenPurpose.CONFIRM_RESOLUTION)
     return portal_resolution_dispute(user=user, ticket=ticket, reason=reason, now=now)
+
+
+# --- notice preferences ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def portal_notice_preference_update(*, user: Any, channel: str, opt_out_non_essential: bool) -> Any:
+    """The signed-in customer chooses how they are told about their requests (email, SMS, WeChat,
+    portal only, or automatic) and may opt out of the non-essential notices. Audited."""
+    from herdesk.notifications.customer_notices import notice_preference_set
+
+    _require_portal_user(user)
+    return notice_preference_set(
+        customer=user.customer, actor=user, channel=channel, opt_out_non_essential=opt_out_non_essential
+    )

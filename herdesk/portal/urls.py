@@ -32,4 +32,5 @@ urlpatterns = [
     path("help/a/<str:number>/", views_help.help_article, name="help_article"),
     path("help/a/<str:number>/vote/", views_help.help_vote, name="help_vote"),
     path("help/a/<str:number>/deflect/", views_help.help_deflect, name="help_deflect"),
+    path("preferences/", views.notice_preferences, name="preferences"),
 ]

@@ -653,3 +653,36 @@ def link_confirm(request: HttpRequest, token: str) -> HttpResponse:
         resolution=selectors.resolution_note(ticket=ticket),
         status=400 if request.method == "POST" else 200,
     )
+
+
+@portal_login_required
+@require_http_methods(["GET", "POST"])
+def notice_preferences(request: HttpRequest) -> HttpResponse:
+    """How the customer is told about their requests (channel, only essential notices)."""
+    from herdesk.notifications.customer_notices import preference_for
+
+    from .forms import NoticePreferenceForm
+
+    user: Any = request.user
+    current = preference_for(user.customer_id)
+    initial = {
+        "channel": current.channel if current else "",
+        "opt_out_non_essential": bool(current and current.opt_out_non_essential),
+    }
+    form = NoticePreferenceForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.portal_notice_preference_update(
+                    user=user,
+                    channel=form.cleaned_data["channel"] or "",
+                    opt_out_non_essential=form.cleaned_data["opt_out_non_essential"],
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("Your notification preferences are saved."))
+                return redirect("portal:preferences")
+    return render(request, "portal/preferences.html", {"form": form}, status=status)

@@ -129,6 +129,10 @@ ROLES: dict[str, dict] = {
             "kb.add_synonymgroup",
             "kb.change_synonymgroup",
             "kb.delete_synonymgroup",
+            # A customer's notice preference given by phone (saved through the audited service).
+            "notifications.view_customernoticepreference",
+            "notifications.add_customernoticepreference",
+            "notifications.change_customernoticepreference",
         ],
     },
     "customer": {"label": _("Customer (portal)"), "perms": []},

@@ -19,6 +19,7 @@ from herdesk.inbound.errors import Quarantine
 from herdesk.inbound.messages import HandlerResult, InboundMessage
 from herdesk.inbound.services import inbound_route, sender_resolve
 from herdesk.inbound.webhooks import unverified_reason
+from herdesk.notifications import customer_notices
 from herdesk.tickets.choices import OPEN_STATUSES, Channel, InteractionKind, Status
 
 from .crypto import MessageCrypt, WeChatCryptoError, signature_ok
@@ -156,6 +157,8 @@ def handle_message(msg: WeChatMessage) -> HandlerResult:
         ),
         candidates=candidates,
     )
+    if routed.created:  # INT-2: a new WeChat request is acknowledged with its number and estimate
+        customer_notices.notice_acknowledgement(ticket=routed.ticket)
     return HandlerResult(
         outcome=Outcome.TICKET_CREATED if routed.created else Outcome.INTERACTION_ADDED,
         ticket=routed.ticket,

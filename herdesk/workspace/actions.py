@@ -7,6 +7,7 @@ stays a thin "parse form → call one function → show the result".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ from django.utils.translation import gettext as _
 from herdesk.common.errors import DomainError
 from herdesk.customers.selectors import contact_primary
 from herdesk.customers.services import customer_create
+from herdesk.mail.services import email_reply_send
+from herdesk.notifications import customer_notices
 from herdesk.tickets import services as ts
 from herdesk.tickets.choices import (
     CloseReason,
@@ -30,6 +33,7 @@ from herdesk.tickets.choices import (
 from herdesk.tickets.models import Ticket
 from herdesk.tickets.selectors import tickets_visible_to
 from herdesk.triage.services import triage_outcome_record, triage_ticket_received
+from herdesk.wechat.services import wechat_reply_send
 
 # The live channels an agent answers in person: the answered call/chat is the first response (INT-2,
 # S1 §二(二)1 "如电话接通、在线回复").
@@ -46,6 +50,12 @@ REPLY_KIND = {
     "email_other": InteractionKind.EMAIL,
     "portal": InteractionKind.WEB_FORM,
     "social": InteractionKind.WEB_FORM,
+}
+# Channels whose answer is sent, not only recorded (timeline entry + outbox row in one transaction).
+ANSWER_SENDERS: dict[str, Callable[..., Any]] = {
+    "email": email_reply_send,
+    "email_other": email_reply_send,
+    "wechat": lambda *, at, **kw: wechat_reply_send(now=at, **kw),
 }
 
 
@@ -177,22 +187,28 @@ def answer_and_close(*, ticket: Ticket, actor: Any, body: str, at: datetime | No
     at = at or timezone.now()
     if ticket.status == Status.NEW:
         ticket = ts.ticket_triage(ticket=ticket, actor=actor, at=at)
-    ts.interaction_add(
-        ticket=ticket,
-        actor=actor,
-        body=body,
-        direction=Direction.OUTBOUND,
-        kind=REPLY_KIND.get(ticket.channel, InteractionKind.EMAIL),
-        occurred_at=at,
-    )
-    ticket = ts.ticket_resolve(
-        ticket=ticket,
-        actor=actor,
-        at=at,
-        summary=_("Answered directly"),
-        verification_method=VerificationMethod.CUSTOMER_CONFIRMATION,
-    )
-    return ts.ticket_close(ticket=ticket, actor=actor, reason=CloseReason.ANSWERED, at=at)
+    send = ANSWER_SENDERS.get(ticket.channel)
+    if send is not None:  # the answer really goes out on the customer's channel (issue 12)
+        send(ticket=ticket, actor=actor, body=body, at=at)
+    else:
+        ts.interaction_add(
+            ticket=ticket,
+            actor=actor,
+            body=body,
+            direction=Direction.OUTBOUND,
+            kind=REPLY_KIND.get(ticket.channel, InteractionKind.EMAIL),
+            occurred_at=at,
+        )
+    # The answer is the message: no "resolved, please confirm" and "closed" notices after it.
+    with customer_notices.quiet():
+        ticket = ts.ticket_resolve(
+            ticket=ticket,
+            actor=actor,
+            at=at,
+            summary=_("Answered directly"),
+            verification_method=VerificationMethod.CUSTOMER_CONFIRMATION,
+        )
+        return ts.ticket_close(ticket=ticket, actor=actor, reason=CloseReason.ANSWERED, at=at)
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from herdesk.audit.services import audit_record
 from herdesk.clocks import services as clocks
 from herdesk.common.rowsql import rows_insert
+from herdesk.notifications import staff_notices
 from herdesk.policies.choices import Event
 from herdesk.search.services import search_index_ticket
 
@@ -178,6 +179,7 @@ def interaction_add(
             elif ticket.status == Status.WAITING_CUSTOMER:
                 _transition(ticket, Status.IN_PROGRESS, actor=actor, at=at, note=_("Customer replied"))
                 ticket.save()
+        staff_notices.notify_mentions(interaction=interaction, actor=actor)
         audit_record(
             actor=actor,
             action="ticket.interaction_add",

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from herdesk.audit.services import audit_record
 from herdesk.clocks import services as clocks
 from herdesk.common.errors import DomainError
+from herdesk.notifications import customer_notices, staff_notices
 from herdesk.policies.choices import Event
 
 from ..choices import (
@@ -160,10 +161,14 @@ def ticket_assign(
         note=_("Assigned to %(who)s") % {"who": assignee or team},
         reason=reason,
     )
+    previous_assignee_id = ticket.assignee_id
     ticket.assignee, ticket.team = assignee, team
     ticket.acknowledged_at = None
     ticket.save()
     clocks.clocks_on_event(ticket=ticket, event=Event.ASSIGNED, at=at)
+    staff_notices.notify_assignment(
+        ticket=ticket, actor=actor, previous_assignee_id=previous_assignee_id, reason=reason
+    )
     return ticket
 
 
@@ -231,8 +236,9 @@ def ticket_resolve(
     )
     ticket.resolved_at = at
     ticket.save()
+    entry = None
     if summary:
-        Interaction.objects.create(
+        entry = Interaction.objects.create(
             ticket=ticket,
             kind=InteractionKind.SYSTEM_EVENT,
             direction=Direction.OUTBOUND,
@@ -252,6 +258,7 @@ def ticket_resolve(
             clocks.clocks_on_event(ticket=ticket, event=Event.PROGRESS_GIVEN, at=at)
     # Ends the clocks whose stop event can no longer come (clocks._close_outstanding).
     clocks.clocks_on_event(ticket=ticket, event=Event.RESOLVED, at=at)
+    customer_notices.notice_resolution(ticket=ticket, summary=summary, entry=entry)
     return ticket
 
 
@@ -334,6 +341,7 @@ def ticket_close(
     ticket.closed_at = at
     ticket.save()
     clocks.clocks_on_event(ticket=ticket, event=Event.CLOSED, at=at)
+    customer_notices.notice_closing(ticket=ticket, actor=actor)
     return ticket
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
 from herdesk.clocks import services as clocks
+from herdesk.notifications import customer_notices
 from herdesk.policies.choices import Event
 
 from ..choices import Direction, InteractionKind, SolutionStage, Status
@@ -65,7 +66,7 @@ def solution_options_offer(
         )
     ticket.solution_stage = SolutionStage.OFFERED
     ticket.save()
-    Interaction.objects.create(
+    entry = Interaction.objects.create(
         ticket=ticket,
         kind=InteractionKind.SYSTEM_EVENT,
         direction=Direction.OUTBOUND,
@@ -75,6 +76,7 @@ def solution_options_offer(
         body="\n".join(f"{o.position}. {o.summary}" for o in created),
         data={"options": [o.pk for o in created]},
     )
+    customer_notices.notice_options(ticket=ticket, options=created, entry=entry)
     clocks.clocks_on_event(ticket=ticket, event=Event.OPTIONS_OFFERED, at=at)
     clocks.clocks_on_event(ticket=ticket, event=Event.PROGRESS_GIVEN, at=at)
     return created

@@ -16,6 +16,7 @@ from herdesk.attachments.models import Attachment
 from herdesk.attachments.selectors import attachment_for_download, attachments_for
 from herdesk.attachments.services import attachment_path
 from herdesk.clocks.models import Clock, ClockState
+from herdesk.notifications import customer_notices
 from herdesk.savedviews.selectors import saved_replies_for
 from herdesk.staff.models import Team
 from herdesk.tickets.choices import Channel, InteractionKind, Status
@@ -50,6 +51,8 @@ def _live_clocks(ticket: Ticket, now: datetime) -> list[Clock]:
 
 def _progress_kind(t: Ticket) -> str:
     """Answer the way the customer wrote: an email ticket's update goes out by email (sent)."""
+    if preferred := customer_notices.preferred_progress_kind(t):  # the customer's chosen channel
+        return preferred
     if t.channel in (Channel.EMAIL, Channel.EMAIL_OTHER):
         return InteractionKind.EMAIL
     if t.channel == Channel.WECHAT:
