@@ -17,6 +17,8 @@ from ninja import Query, Router, Schema
 from herdesk.notifications import selectors, staff_notices
 from herdesk.notifications.choices import NotificationKind
 
+from .errors import error_responses
+
 router = Router(tags=["notifications"])
 
 
@@ -64,7 +66,7 @@ def _out(n: Any) -> dict[str, Any]:
     }
 
 
-@router.get("", response=NotificationPage)
+@router.get("", response={200: NotificationPage, **error_responses(400, 401, 403, 422, 429)})
 def notification_list(
     request: HttpRequest,
     kind: str = Query("", max_length=20),
@@ -90,7 +92,7 @@ def notification_list(
     }
 
 
-@router.post("/read", response=ReadOut)
+@router.post("/read", response={200: ReadOut, **error_responses(400, 401, 403, 413, 422, 429)})
 def notification_read(request: HttpRequest, payload: ReadIn) -> dict[str, Any]:
     """Mark the given notifications read (ids of other users' notifications are ignored)."""
     user = _staff(request)
@@ -100,7 +102,7 @@ def notification_read(request: HttpRequest, payload: ReadIn) -> dict[str, Any]:
     return {"marked": marked, "unread": selectors.unread_count(user=user, cached=False)}
 
 
-@router.post("/read-all", response=ReadOut)
+@router.post("/read-all", response={200: ReadOut, **error_responses(400, 401, 403, 413, 422, 429)})
 def notification_read_all(request: HttpRequest) -> dict[str, Any]:
     user = _staff(request)
     marked = staff_notices.notifications_mark_read(user=user)

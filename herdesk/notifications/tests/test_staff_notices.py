@@ -207,8 +207,8 @@ def test_the_socket_gets_each_new_notification_and_the_count(staff, customer) ->
 
 @pytest.mark.django_db
 def test_the_daily_digest_mails_unread_notifications_to_those_who_asked(staff, customer, mailoutbox) -> None:
-    from herdesk.common.scheduler import run_periodic_tasks
     from herdesk.notifications.staff_notices import notification_digest_send
+    from herdesk.ops.jobs import run_periodic_tasks
 
     tech1 = staff["tech1"]
     tech1.email = "tech1@herdesk.example.cn"

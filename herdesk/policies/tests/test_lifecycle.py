@@ -83,8 +83,14 @@ def test_submit_notifies_management_and_freezes_the_draft(staff, in_force) -> No
     with pytest.raises(DomainError):
         services.clock_definition_update(definition=_clock(draft), actor=staff["cs_lead"], target="10m")
     outbox_dispatch()
+    from django.utils import translation
+
+    from herdesk.notifications.staff_notices import notification_text
+
     notes = list(Notification.objects.filter(user=staff["manager"]))
-    assert len(notes) == 1 and f"v{draft.number}" in notes[0].text and "待审批" in notes[0].text
+    assert len(notes) == 1 and notes[0].kind == "approval" and f"v{draft.number}" in notes[0].text
+    with translation.override("zh-hans"):  # shown in the reader's language
+        assert "待您审批" in notification_text(notes[0].kind, notes[0].data)
     assert not Notification.objects.filter(user=staff["cs_lead"]).exists()
 
 

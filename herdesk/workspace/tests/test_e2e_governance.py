@@ -104,7 +104,7 @@ def test_policy_drafted_approved_and_applied_by_date(
     )
     lead.go(f"/tickets/{before.number}/")
     assert "seed-000 v1" in lead.page.inner_text("#main")
-    assert "30m" in lead.page.inner_text('[data-clock="first_response"]')
+    assert "30 分钟" in lead.page.inner_text('[data-clock="first_response"]')
     # The next morning (a nested travel: the live server's clock moves too).
     with time_machine.travel(effective + timedelta(hours=9), tick=True):
         after = ts.ticket_create(
@@ -115,7 +115,7 @@ def test_policy_drafted_approved_and_applied_by_date(
             subject="酸奶保质期咨询",
         )
         lead.go(f"/tickets/{after.number}/")
-        assert "20m" in lead.page.inner_text('[data-clock="first_response"]')
+        assert "20 分钟" in lead.page.inner_text('[data-clock="first_response"]')
         assert "seed-000 v2" in lead.page.inner_text("#main")
         lead.shot("gov-05-ticket-on-v2")
     before.refresh_from_db()
