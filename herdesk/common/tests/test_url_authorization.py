@@ -174,6 +174,7 @@ def samples(staff, customer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     from herdesk.inbound.services import payload_store
     from herdesk.mail.services import mailbox_create
     from herdesk.mail.tests.conftest import make_mail
+    from herdesk.policies.models import PolicyVersion
     from herdesk.tickets.services import ticket_create
 
     ticket = ticket_create(
@@ -196,6 +197,11 @@ def samples(staff, customer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "channels/mail/<int:pk>/": str(email.pk),
         "channels/mail/<int:pk>/original": str(email.pk),
         "channels/mail/attachments/<int:pk>": str(EmailAttachment.objects.get(email=email).pk),
+        # Real objects, not the payload's id (which is only equal to theirs by chance on SQLite).
+        "customers/<int:pk>/": str(customer.pk),
+        "governance/policies/<int:pk>/": str(
+            PolicyVersion.objects.order_by("pk").values_list("pk", flat=True)[0]
+        ),
     }
     return {
         "per_route": per_route,  # type: ignore[dict-item]

@@ -277,6 +277,7 @@ class Creator:
             "subject": f"MP{i:06d} 挤奶机压力异常",
             "description": "多进程测试：客户来电反映设备报警。",
             "product_code": "milking-machine",  # INT-3: phone/chat contacts name the product
+            "region": "内蒙古 呼和浩特",  # … and the region, when the customer has none on file
         }
         if i % 3 == 0:  # received ten minutes ago: the 30-second clock is due on arrival
             b["received_at"] = (self.started - timedelta(minutes=10)).isoformat()
