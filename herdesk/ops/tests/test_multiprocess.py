@@ -441,8 +441,9 @@ def test_distributed_layout_survives_kills_exactly_once(mp_env: dict[str, Any]) 
         "JOIN auth_group g ON g.id = ug.group_id WHERE g.name = 'supervisor' AND u.is_active"
     )[0][0]
     assert supervisors >= 1
-    clock_notes = "FROM notifications_notification WHERE text LIKE %s"
-    pattern = "% first_response %"
+    # Notifications carry the clock in their data (the text is rendered for the reader).
+    clock_notes = "FROM notifications_notification WHERE data->>'clock' = %s"
+    pattern = "first_response"
     assert q(f"SELECT count(*) {clock_notes}", pattern)[0][0] == actions[1] * supervisors
     dupes = q(
         f"SELECT count(*) FROM (SELECT user_id, ticket_id, text {clock_notes} "
