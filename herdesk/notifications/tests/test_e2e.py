@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from herdesk.chat.tests.test_realsocket import server_url  # noqa: F401 - fixture: uvicorn on a free port
 
@@ -108,7 +109,8 @@ def test_a_breach_appears_in_the_assignees_bell_without_a_reload(server_url, bro
     tick.start()
     tick.join(60)
     assert swept and swept[0].breaches >= 1
-    page.wait_for_function("document.getElementById('hd-bell-count').textContent !== '1'")
+    # A locator wait, not wait_for_function: the page's CSP forbids evaluating strings (issue #14).
+    expect(page.locator("#hd-bell-count")).not_to_have_text("1")
     assert page.evaluate("window.__notReloaded") is True  # no reload: the socket brought it
     page.wait_for_timeout(500)  # every frame of the tick has arrived
     count = int(page.inner_text("#hd-bell-count"))

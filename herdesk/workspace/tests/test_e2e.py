@@ -78,7 +78,8 @@ class Session:
         if self.shots:
             Path(self.shots).mkdir(parents=True, exist_ok=True)
             # The sidebar's queue counts arrive by htmx after the page; let the countdowns tick too.
-            self.page.wait_for_function("!document.querySelector('.hd-count-pending')")
+            # A locator wait (the page's CSP forbids the string evaluation of wait_for_function).
+            self.page.locator(".hd-count-pending").first.wait_for(state="detached")
             self.page.wait_for_timeout(300)
             self.page.screenshot(path=str(Path(self.shots) / f"{name}.png"))
 
