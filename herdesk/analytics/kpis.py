@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -272,10 +271,3 @@ def volumes(first: dt.date, last: dt.date, by: str, filters: Filters | None = No
     qs = (filters or Filters()).apply(DailyTicketStats.objects.filter(day__gte=first, day__lte=last))
     rows = qs.values(by).annotate(n=Sum("received")).order_by("-n")
     return [(r[by], r["n"] or 0) for r in rows if r["n"]]
-
-
-def days(first: dt.date, last: dt.date) -> Iterable[dt.date]:
-    d = first
-    while d <= last:
-        yield d
-        d += dt.timedelta(days=1)

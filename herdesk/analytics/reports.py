@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from herdesk.tickets.choices import Channel, ProblemType, Status
 from herdesk.tickets.models import Ticket
 
-from . import kpis, selectors
+from . import selectors
 from .periods import Period
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -284,7 +284,3 @@ def render_xlsx(period: Period, out: Path, *, language: str = "zh-hans") -> int:
             raw.write(count, 10, region or "")
         book.close()
     return count
-
-
-def kpis_for_period(period: Period) -> dict[str, kpis.KpiValue]:
-    return kpis.compute(period.first, period.last)

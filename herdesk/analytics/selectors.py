@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from herdesk.customers.models import Customer
 from herdesk.staff.models import Team
 from herdesk.tickets.choices import Channel, ProblemType
 
@@ -32,10 +33,11 @@ def _row(k: kpis.Kpi, v: kpis.KpiValue, prev: kpis.KpiValue, last_year: kpis.Kpi
 
 
 def kpi_report(period: Period, filters: kpis.Filters | None = None) -> dict[str, Any]:
-    now = kpis.compute(period.first, period.last, filters)
+    customers = Customer.objects.count()  # the complaint rate's denominator, read once for three periods
+    now = kpis.compute(period.first, period.last, filters, customers=customers)
     prev_period, year_period = period.previous(), period.year_before()
-    prev = kpis.compute(prev_period.first, prev_period.last, filters)
-    year = kpis.compute(year_period.first, year_period.last, filters)
+    prev = kpis.compute(prev_period.first, prev_period.last, filters, customers=customers)
+    year = kpis.compute(year_period.first, year_period.last, filters, customers=customers)
     teams: dict[Any, str] = dict(Team.objects.values_list("pk", "name"))
     channels = dict(Channel.choices)
     types = dict(ProblemType.choices)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,10 +107,6 @@ def suggest_text(
         model_version=version,
         suggested_severity="major" if flag.flagged else "",
     )
-
-
-def suggest_many(texts: Iterable[tuple[str, str]]) -> list[Suggestion]:
-    return [suggest_text(subject=s, description=d) for s, d in texts]
 
 
 @transaction.atomic
@@ -240,7 +236,7 @@ def triage_train(*, progress: Callable[[str], None] | None = None, with_tickets:
     if progress:
         progress("store")
     # The supervisors' page shows how well this model's recipe does on data it did not see (#15).
-    evaluation = triage_evaluate() if with_tickets else evaluate(starter, _heldout())
+    evaluation = triage_evaluate(own=own) if with_tickets else evaluate(starter, _heldout())
     evaluation.setdefault("split", "shipped held-out set")
     with transaction.atomic():
         TriageModel.objects.filter(active=True).update(active=False)
@@ -294,13 +290,13 @@ def evaluate(train: list[LabelledText], test: list[LabelledText]) -> dict[str, A
     }
 
 
-def triage_evaluate(*, held_out_share: float = 0.2) -> dict[str, Any]:
+def triage_evaluate(*, held_out_share: float = 0.2, own: list[LabelledText] | None = None) -> dict[str, Any]:
     """Time split (#15): train on the older tickets (+ starter set), test on the newest 20 %.
 
     With no triaged tickets yet, the shipped held-out set (never trained on) is the test set.
     """
     starter = [LabelledText(e.text, e.problem_type) for e in dataset.load("starter")]
-    own = installation_examples()
+    own = installation_examples() if own is None else own
     if len(own) >= 20:
         cut = int(len(own) * (1 - held_out_share))
         result = evaluate(starter + own[:cut], own[cut:])
