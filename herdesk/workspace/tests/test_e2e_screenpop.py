@@ -89,10 +89,20 @@ def test_a_ringing_call_pops_up_and_opens_the_intake(server_url, browser, staff,
     ctx.add_cookies([{"name": "sessionid", "value": c.cookies["sessionid"].value, "url": base}])
     page = ctx.new_page()
     page.set_default_timeout(20000)
-    with page.expect_websocket(lambda ws: ws.url.endswith("/ws/phone/")) as ws_info:
-        page.goto(f"{base}/queues/mine/")
-    ws = ws_info.value
-    ws.wait_for_event("framereceived", predicate=lambda f: "ready" in str(f))
+    # Frames are collected from the socket's creation on: the "ready" frame can arrive before a
+    # wait started after goto() would be listening (a race that showed under load).
+    frames: list[str] = []
+    page.on(
+        "websocket",
+        lambda ws: (
+            ws.on("framereceived", lambda f: frames.append(str(f))) if ws.url.endswith("/ws/phone/") else None
+        ),
+    )
+    page.goto(f"{base}/queues/mine/")
+    deadline = time.monotonic() + 20
+    while not any("ready" in f for f in frames):
+        assert time.monotonic() < deadline, "the phone socket never said ready"
+        page.wait_for_timeout(100)
 
     assert _ring(base, "e2e-call-1", "8001") == 200
     pop = page.locator("#screenpop")
