@@ -24,6 +24,12 @@ urlpatterns = [
     path("wechat/", include("herdesk.wechat.urls")),
     path("social/", include("herdesk.social.urls")),
     path("notifications/", include("herdesk.notifications.urls")),
+    path("followup/", include("herdesk.followup.urls")),
+    path("complaints/", include("herdesk.complaints.urls")),
+    path("quality/", include("herdesk.quality.urls")),
+    path("training/", include("herdesk.training.urls")),
+    path("field/", include("herdesk.field.urls")),
+    path("emergency/", include("herdesk.emergency.urls")),
     path("", include("herdesk.workspace.urls")),
 ]
 admin.site.site_header = "牧服 Herdesk 管理"

@@ -89,6 +89,12 @@ INSTALLED_APPS = [
     "herdesk.inbound",
     "herdesk.mail",
     "herdesk.privacy",  # data-subject requests (SEC-4, SEC-6)
+    "herdesk.followup",
+    "herdesk.complaints",
+    "herdesk.quality",
+    "herdesk.training",
+    "herdesk.field",
+    "herdesk.emergency",
 ]
 
 MIDDLEWARE = [
@@ -282,6 +288,9 @@ HERDESK_TICKET_PREFIX = env("HERDESK_TICKET_PREFIX", default="FW")
 # --- ops (herdesk.ops): Celery beat schedule, metrics, readiness -----------------------------------
 # Beat runs the same jobs as the embedded scheduler thread.
 HERDESK_OUTBOX_INTERVAL_SECONDS = env.int("HERDESK_OUTBOX_INTERVAL_SECONDS", default=10)
+# How long a dispatcher holds the messages it claimed before another may take them (a dispatcher killed
+# mid-batch delays its messages by at most this much: short, because a breach notice is itself timed).
+HERDESK_OUTBOX_LEASE_SECONDS = env.int("HERDESK_OUTBOX_LEASE_SECONDS", default=120)
 HERDESK_MAIL_POLL_INTERVAL_SECONDS = env.int("HERDESK_MAIL_POLL_INTERVAL_SECONDS", default=60)
 # The schedule is built from the one list of periodic jobs (herdesk.ops.jobs), which the embedded
 # scheduler thread runs too.

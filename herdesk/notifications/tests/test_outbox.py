@@ -68,7 +68,7 @@ class _Recorder:
             {
                 "key": message.dedupe_key,
                 "in_transaction": connection.in_atomic_block,
-                "leased": row.next_attempt_at > timezone.now() + timedelta(minutes=5),
+                "leased": row.next_attempt_at > timezone.now() + timedelta(seconds=60),
                 "claimable_by_another": [m.pk for m in services._claim(50)],
             }
         )
@@ -108,16 +108,35 @@ def test_dispatch_sends_outside_any_transaction_under_a_lease(monkeypatch) -> No
 
 
 @pytest.mark.django_db(transaction=True)
-def test_dispatch_releases_what_it_could_not_start_within_half_the_lease(monkeypatch) -> None:
+def test_dispatch_releases_what_it_could_not_start_within_half_the_lease(monkeypatch, settings) -> None:
     from herdesk.notifications import services
 
     monkeypatch.setitem(services.OUTBOX_ADAPTERS, "test", f"{__name__}._Recorder")
-    monkeypatch.setattr(services, "LEASE", timedelta(seconds=0))  # every send "takes too long"
+    settings.HERDESK_OUTBOX_LEASE_SECONDS = 0  # every send "takes too long"
     _Recorder.seen, _Recorder.fail = [], set()
     outbox_enqueue_many([{"dedupe_key": k, "channel": "test", "template": "t"} for k in "xyz"])
     assert services.outbox_dispatch() == {"sent": 0, "failed": 0}
     assert _Recorder.seen == []
     # Released at once (not left leased): the next run takes them.
     assert all(m.next_attempt_at <= timezone.now() for m in OutboxMessage.objects.all())
-    monkeypatch.setattr(services, "LEASE", timedelta(minutes=10))
+    settings.HERDESK_OUTBOX_LEASE_SECONDS = 600
     assert services.outbox_dispatch() == {"sent": 3, "failed": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_dispatchers_claim_is_taken_again_when_its_lease_runs_out(monkeypatch, settings) -> None:
+    """A dispatcher SIGKILLed between claim and send (the kill test of ops) must not hold its
+    messages longer than the lease: 2 minutes by default, well inside the 15-minute acknowledgement."""
+    from herdesk.notifications import services
+
+    assert settings.HERDESK_OUTBOX_LEASE_SECONDS <= 120
+    monkeypatch.setitem(services.OUTBOX_ADAPTERS, "test", f"{__name__}._Recorder")
+    _Recorder.seen, _Recorder.fail = [], set()
+    outbox_enqueue_many([{"dedupe_key": k, "channel": "test", "template": "t"} for k in "pq"])
+    claimed = services._claim(200)  # ... and the process dies here
+    assert len(claimed) == 2
+    assert services.outbox_dispatch() == {"sent": 0, "failed": 0}  # still leased
+    limit = timezone.now() + timedelta(seconds=120)
+    assert all(m.next_attempt_at <= limit for m in OutboxMessage.objects.all())
+    OutboxMessage.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))  # lease over
+    assert services.outbox_dispatch() == {"sent": 2, "failed": 0}

@@ -220,6 +220,8 @@ def mp_env(tmp_path: Path) -> Iterator[dict[str, Any]]:
         "REDIS_URL": f"{REDIS_BASE}/{redis_db}",
         "HERDESK_SWEEP_INTERVAL_SECONDS": "1",
         "HERDESK_OUTBOX_INTERVAL_SECONDS": "1",
+        # The killed worker may die holding a claimed batch: it is taken again after the lease.
+        "HERDESK_OUTBOX_LEASE_SECONDS": "10",
         "HERDESK_VAR_DIR": str(tmp_path / "var"),
         "HERDESK_LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
