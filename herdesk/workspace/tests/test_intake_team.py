@@ -35,3 +35,24 @@ def test_the_intake_team_is_configurable_per_channel(customer) -> None:
             actor=None, customer=customer, channel="email", problem_type="product_inquiry", subject="邮件"
         )
     assert (social.team.code, email.team.code) == ("tech-support", "customer-service")
+
+
+def test_triage_that_hands_the_ticket_to_another_team_returns_to_the_queue_not_a_404(login, customer) -> None:
+    t = ts.ticket_create(
+        actor=None, customer=customer, channel="portal", problem_type="technical_support", subject="报警"
+    )
+    agent = login("agent1", lang="en")
+    tech = Team.objects.get(code="tech-support")
+    r = agent.post(
+        f"/tickets/{t.number}/do/triage/",
+        {
+            "triage-problem_type": "technical_support",
+            "triage-complexity": "general",
+            "triage-priority": "normal",
+            "triage-team": tech.pk,
+            "triage-expected_response_minutes": "15",
+        },
+        follow=True,
+    )
+    assert r.status_code == 200 and r.redirect_chain[-1][0] == "/queues/mine/"
+    assert f"{t.number} is now with {tech.name_en}" in r.content.decode()

@@ -38,6 +38,7 @@ from herdesk.tickets.selectors import ticket_get
 from herdesk.wechat.services import wechat_reply_send
 
 from .. import actions, forms, routing, selectors
+from ..templatetags.workspace_tags import local_name
 from .common import _apply_errors, staff_required
 from .ticket_page import _live_clocks, _render_ticket, _ticket_or_404
 
@@ -349,6 +350,17 @@ def ticket_action(request: HttpRequest, number: str, action: str) -> HttpRespons
     form = perform(action, request, ticket, timezone.now())
     if form is None:
         messages.success(request, str(spec.done))
+        try:
+            ticket_get(user=user, number=ticket.number)
+        except Ticket.DoesNotExist:
+            # Triage or a transfer handed it to a team this user does not see: back to the queue
+            # with a word on where it went, not a 404 on the page they were just working on.
+            moved = Ticket.objects.select_related("team").get(pk=ticket.pk)
+            messages.info(
+                request,
+                _("%(n)s is now with %(team)s.") % {"n": moved.number, "team": local_name(moved.team) or "—"},
+            )
+            return redirect(reverse("workspace:queue", kwargs={"queue": "mine"}))
         return redirect(reverse("workspace:ticket", kwargs={"number": ticket.number}) + f"#{action}")
     if isinstance(form, NoInput):
         # A one-button action has no panel to show its errors in: say why it was refused.
