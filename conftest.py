@@ -38,7 +38,9 @@ def _fresh_process_caches() -> None:
     from herdesk.calendars.selectors import cache_clear
     from herdesk.clocks.services import definitions_cache_clear
     from herdesk.common import reflists
+    from herdesk.kb.suggest import corpus_clear
 
+    corpus_clear()
     definitions_cache_clear()
     reflists.clear()
     cache_clear()

@@ -25,6 +25,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -156,16 +157,20 @@ def main() -> None:
     parser.add_argument("--filler", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--results", default="")
+    parser.add_argument(
+        "--compare",
+        default="",
+        help="a git revision: also time that revision's herdesk/kb/suggest.py, interleaved, in the same run",
+    )
     args = parser.parse_args()
 
     from django.contrib.auth.models import AnonymousUser
 
     from herdesk.catalog.models import Product
     from herdesk.demo.services import _staff, reference_data_ensure
-    from herdesk.kb.choices import Audience
     from herdesk.kb.demo import kb_demo_ensure
     from herdesk.kb.models import Article
-    from herdesk.kb.suggest import Scope, suggest
+    from herdesk.kb.suggest import suggest
 
     call_command("migrate", verbosity=0)
     reference_data_ensure()
@@ -179,6 +184,34 @@ def main() -> None:
     agent = staff["agent1"]
     anon = AnonymousUser()
     suggest(user=agent, text="预热")  # jieba's dictionary loads once per process (≈1 s)
+    impls = [("current", suggest)]
+    if args.compare:
+        baseline = _suggest_at(args.compare)
+        baseline(user=agent, text="预热")
+        impls.insert(0, (args.compare, baseline))
+    rows = []
+    for label, fn in impls:
+        rows += _measure(label, fn, agent, anon, products, args.repeat)
+    _report(rows, total, args)
+
+
+def _suggest_at(rev: str) -> Any:
+    """`suggest` as it was at git revision `rev` (its module compiled under herdesk.kb, so its
+    relative imports resolve), for a side-by-side run on the same data and the same load."""
+    import types
+
+    src = subprocess.run(
+        ["git", "show", f"{rev}:herdesk/kb/suggest.py"], capture_output=True, text=True, check=True
+    ).stdout
+    mod = types.ModuleType("herdesk.kb._suggest_baseline")
+    mod.__package__ = "herdesk.kb"
+    exec(compile(src, f"{rev}:herdesk/kb/suggest.py", "exec"), mod.__dict__)
+    return mod.suggest
+
+
+def _measure(label: str, suggest: Any, agent: Any, anon: Any, products: dict, repeat: int) -> list[tuple]:
+    from herdesk.kb.choices import Audience
+    from herdesk.kb.suggest import Scope
 
     rows = []
     for who in ("agent", "portal"):
@@ -192,7 +225,7 @@ def main() -> None:
             scope = Scope(product_id=products.get(product)) if who == "agent" else Scope()
             user = agent if who == "agent" else anon
             audiences = None if who == "agent" else [Audience.CUSTOMERS, Audience.PUBLIC]
-            for _ in range(args.repeat):
+            for _ in range(repeat):
                 t0 = time.perf_counter()
                 got = suggest(user=user, text=text, scope=scope, limit=3, audiences=audiences)
                 times.append((time.perf_counter() - t0) * 1000)
@@ -203,8 +236,13 @@ def main() -> None:
                 hits3 += 1
             else:
                 misses.append(f"{text} → {titles[:1]}")
-        rows.append((who, asked, hits1, hits3, statistics.median(times), _pct(times, 0.95), misses))
+        rows.append(
+            (f"{who} ({label})", asked, hits1, hits3, statistics.median(times), _pct(times, 0.95), misses)
+        )
+    return rows
 
+
+def _report(rows: list[tuple], total: int, args: Any) -> None:
     now = datetime.now(ZoneInfo("Asia/Shanghai"))
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
@@ -215,7 +253,9 @@ def main() -> None:
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, load average {load:.1f}; "
         f"{os.environ['DATABASE_URL'].split(':')[0]}; commit {commit}; {total} published articles "
         f"(15 demo + {total - 15} generated distractors); {len(LABELLED)} labelled requests; "
-        f"each timed {args.repeat}×.\n",
+        f"each timed {args.repeat}×"
+        + (f"; {args.compare} and the current code timed in the same run" if args.compare else "")
+        + ".\n",
         "| caller | requests | top-1 hit | top-3 hit | p50 ms | p95 ms |",
         "|---|---:|---:|---:|---:|---:|",
     ]

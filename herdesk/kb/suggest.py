@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from herdesk.search.text import normalise
@@ -75,6 +75,93 @@ def current_season() -> str:
     return SEASON_OF_MONTH[timezone.now().astimezone(ZoneInfo("Asia/Shanghai")).month]
 
 
+@dataclass(frozen=True)
+class _Row:
+    """What ranking needs of one live article (no body, no version row)."""
+
+    pk: int
+    text: str  # published_text, normalised when published
+    title: str  # the published title, normalised
+    audience: str
+    problem_type: str
+    product_id: int | None
+    equipment_model: str  # normalised
+    customer_tier: str
+    season: str
+
+
+@dataclass(frozen=True)
+class _Corpus:
+    """The live articles of this process, and a character-pair index over their text.
+
+    Why: scoring read every candidate's whole text from the database on each keystroke of the
+    portal form (a LIKE scan, then the rows): 168 ms p95 at 2,000 articles. The pair index turns
+    "which articles contain 乳房炎" into intersecting the posting lists of 乳房 and 房炎, then checking
+    only those texts; df stays exact (every article containing a word contains its pairs)."""
+
+    stamp: tuple[Any, ...]
+    rows: dict[int, _Row]
+    pairs: dict[str, frozenset[int]]
+
+    def containing(self, word: str) -> set[int]:
+        if len(word) < 2:
+            return {pk for pk, r in self.rows.items() if word in r.text}
+        lists = sorted((self.pairs.get(word[i : i + 2], frozenset()) for i in range(len(word) - 1)), key=len)
+        if not lists[0]:
+            return set()
+        found = set(lists[0])
+        for other in lists[1:3]:  # the two rarest pairs narrow enough; the text check is exact
+            found &= other
+        return {pk for pk in found if word in self.rows[pk].text}
+
+
+_corpus: _Corpus | None = None
+
+
+def _live() -> Any:
+    return Article.objects.filter(published__isnull=False, is_archived=False)
+
+
+def _stamp() -> tuple[Any, ...]:
+    """Changes whenever an article is published, edited, archived or removed (services set
+    updated_at on each): one aggregate query instead of reloading the texts."""
+    agg = _live().aggregate(n=Count("pk"), changed=Max("updated_at"), version=Max("published_id"))
+    return (agg["n"], agg["changed"], agg["version"])
+
+
+def _corpus_now() -> _Corpus:
+    global _corpus
+    stamp = _stamp()
+    if _corpus is not None and _corpus.stamp == stamp:
+        return _corpus
+    rows: dict[int, _Row] = {}
+    pairs: dict[str, set[int]] = {}
+    fields = (
+        "pk",
+        "published_text",
+        "published__title",
+        "audience",
+        "problem_type",
+        "product_id",
+        "equipment_model",
+        "customer_tier",
+        "season",
+    )
+    for pk, text, title, audience, ptype, product_id, model, tier, season in _live().values_list(*fields):
+        rows[pk] = _Row(
+            pk, text, normalise(title or ""), audience, ptype, product_id, normalise(model), tier, season
+        )
+        for pair in {text[i : i + 2] for i in range(len(text) - 1)}:
+            pairs.setdefault(pair, set()).add(pk)
+    _corpus = _Corpus(stamp, rows, {k: frozenset(v) for k, v in pairs.items()})
+    return _corpus
+
+
+def corpus_clear() -> None:
+    global _corpus
+    _corpus = None
+
+
 def suggest(
     *,
     user: Any,
@@ -90,59 +177,36 @@ def suggest(
     words = _tokenise(text, thes)
     if not words:
         return []
-    allowed = audiences if audiences is not None else audiences_for(user)
-    live = Article.objects.filter(published__isnull=False, is_archived=False, audience__in=allowed)
-    # Only articles containing at least one query word (or synonym) can score: the database picks
-    # them (LIKE over the normalised text), Python ranks the few. df below is exact for each word,
-    # since every article containing a word is among the candidates.
-    any_word = Q()
-    for w in words:
-        for v in w:
-            any_word |= Q(published_text__contains=v)
-    n = live.count()
-    rows = list(
-        live.filter(any_word)
-        .select_related("published")
-        .only(
-            "pk",
-            "number",
-            "published_text",
-            "problem_type",
-            "product_id",
-            "equipment_model",
-            "customer_tier",
-            "season",
-            "audience",
-            "published__title",
-            "published__number",
-        )
-    )
-    if not rows:
+    allowed = set(audiences if audiences is not None else audiences_for(user))
+    corpus = _corpus_now()
+    visible = {pk for pk, r in corpus.rows.items() if r.audience in allowed}
+    n = len(visible)
+    # Per word (a tuple of synonyms): the visible articles containing any of its variants. df is
+    # exact: every article containing a word is found by the pair index.
+    holders = {w: set().union(*(corpus.containing(v) for v in w)) & visible for w in words}
+    candidates = set().union(*holders.values())
+    if not candidates:
         return []
-    titles = {a.pk: normalise(a.published.title) for a in rows if a.published}
-    df = {w: sum(1 for a in rows if any(v in a.published_text for v in w)) for w in words}
     season = scope.season or current_season()
     model = normalise(scope.equipment_model)
-    out = []
-    for a in rows:
-        if exclude and a.pk in exclude:
+    scored: list[tuple[float, int, tuple[str, ...]]] = []
+    for pk in candidates:
+        if exclude and pk in exclude:
             continue
+        a = corpus.rows[pk]
         text_score = 0.0
         for w in words:
-            if not df[w]:
+            if pk not in holders[w]:
                 continue
-            idf = math.log(1 + n / df[w])
-            if any(v in titles.get(a.pk, "") for v in w):
-                text_score += idf * TITLE_WEIGHT
-            elif any(v in a.published_text for v in w):
-                text_score += idf
+            idf = math.log(1 + n / len(holders[w]))
+            text_score += idf * TITLE_WEIGHT if any(v in a.title for v in w) else idf
         if text_score < MIN_TEXT_SCORE:
             continue
         score, reasons = text_score, []
         if scope.product_id and a.product_id == scope.product_id:
             score += 2.0
             reasons.append("product")
-        if model and (normalise(a.equipment_model) == model):
+        if model and a.equipment_model == model:
             score += 2.0
             reasons.append("model")
         if scope.problem_type and a.problem_type == scope.problem_type:
@@ -154,11 +218,15 @@ def suggest(
         if a.season and a.season == season:
             score += 0.5
             reasons.append("season")
-        out.append(
-            Suggestion(a, a.published.title if a.published else a.number, round(score, 3), tuple(reasons))
-        )
-    out.sort(key=lambda s: (-s.score, -s.article.pk))
-    return out[:limit]
+        scored.append((round(score, 3), pk, tuple(reasons)))
+    scored.sort(key=lambda s: (-s[0], -s[1]))
+    top = scored[:limit]
+    articles = Article.objects.select_related("published").in_bulk([pk for _, pk, _ in top])
+    return [
+        Suggestion(art, art.published.title if art.published else art.number, score, reasons)
+        for score, pk, reasons in top
+        if (art := articles.get(pk)) is not None
+    ]
 
 
 def suggest_for_ticket(*, user: Any, ticket: Any, limit: int = 3) -> list[Suggestion]:

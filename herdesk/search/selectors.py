@@ -61,6 +61,22 @@ def parse_query(q: str) -> list[str]:
     return terms
 
 
+def _matches_cte(user: Any, terms: list[str]) -> tuple[str, list[Any], str]:
+    """`WITH v(ticket_id) AS MATERIALIZED (…)`: the ids of the tickets `user` may see matching every
+    term; its params and the plan's name."""
+    match_sql, params, plan = _match_sql(terms)
+    visible = tickets_visible_to(user)
+    if visible.query.where:  # restricted: only the matches the selector lets this user see
+        # "Visible tickets whose id is among the matches", in one query the planner sees whole: it
+        # hash-joins a frequent word's matches with the user's tickets, and looks a rare word's
+        # matches up by primary key.
+        mine = visible.filter(pk__in=RawSQL(match_sql, params)).values("pk")
+        perm_sql, perm_params = mine.query.sql_with_params()
+        return f"WITH v(ticket_id) AS MATERIALIZED ({perm_sql})", list(perm_params), plan
+    # view_all_tickets: every document belongs to an existing ticket (foreign key)
+    return f"WITH v AS MATERIALIZED ({match_sql})", list(params), plan
+
+
 def ticket_search(*, user: Any, q: str, limit: int = 25, before_id: int | None = None) -> SearchResult:
     """Exact full-text search over the tickets `user` may see; see the module docstring."""
     terms = parse_query(q)
@@ -68,17 +84,7 @@ def ticket_search(*, user: Any, q: str, limit: int = 25, before_id: int | None =
     visible = tickets_visible_to(user)
     if not terms or visible.query.is_empty():
         return SearchResult(0, [], None, tuple(terms))
-    match_sql, params, plan = _match_sql(terms)
-    if visible.query.where:  # restricted: only the matches the selector lets this user see
-        # "Visible tickets whose id is among the matches", in one query the planner sees whole: it
-        # hash-joins a frequent word's matches with the user's tickets, and looks a rare word's
-        # matches up by primary key.
-        mine = visible.filter(pk__in=RawSQL(match_sql, params)).values("pk")
-        perm_sql, perm_params = mine.query.sql_with_params()
-        params = list(perm_params)
-        sql = f"WITH v(ticket_id) AS MATERIALIZED ({perm_sql})"
-    else:  # view_all_tickets: every document belongs to an existing ticket (foreign key)
-        sql = f"WITH v AS MATERIALIZED ({match_sql})"
+    sql, params, plan = _matches_cte(user, terms)
     page = "SELECT ticket_id FROM v WHERE ticket_id < %s ORDER BY ticket_id DESC LIMIT %s"
     if connection.vendor == "postgresql":
         sql += f" SELECT (SELECT count(*) FROM v), ARRAY({page})"
@@ -92,6 +98,17 @@ def ticket_search(*, user: Any, q: str, limit: int = 25, before_id: int | None =
     by_id = visible.select_related(*LIST_RELATED).in_bulk(ids)
     tickets = [by_id[i] for i in ids if i in by_id]
     return SearchResult(count, tickets, ids[-1] if more else None, tuple(terms), plan)
+
+
+def ticket_search_ids(*, user: Any, q: str, cap: int) -> list[int]:
+    """Every matching ticket id `user` may see, newest first, at most `cap` (the export of a
+    search result: the same matches as `ticket_search`, all pages at once)."""
+    terms = parse_query(q)
+    if not terms or tickets_visible_to(user).query.is_empty():
+        return []
+    sql, params, _plan = _matches_cte(user, terms)
+    rows = _fetch_all(f"{sql} SELECT ticket_id FROM v ORDER BY ticket_id DESC LIMIT %s", [*params, cap])
+    return [row[0] for row in rows]
 
 
 def _fetch_one(sql: str, params: list[Any]) -> Any:
@@ -108,6 +125,18 @@ def _fetch_one(sql: str, params: list[Any]) -> Any:
         cur.execute("SET LOCAL jit = off")
         cur.execute(sql, params)
         return cur.fetchone()
+
+
+def _fetch_all(sql: str, params: list[Any]) -> list[Any]:
+    """As `_fetch_one`, every row."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with transaction.atomic():
+            return _fetch_all(sql, params)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SET LOCAL jit = off")  # see _fetch_one
+        cur.execute(sql, params)
+        return cur.fetchall()
 
 
 def search_box(*, user: Any, q: str, limit: int = 8, width: int = 36) -> SearchBox:

@@ -31,7 +31,16 @@ from .customers import (
     follow_up,
 )
 from .intake_pages import _intake_context, _lookup, intake_lookup, intake_page
-from .queues import bulk_reassign, go, home, queue, queue_counts_fragment, savedview_create, savedview_remove
+from .queues import (
+    bulk_reassign,
+    go,
+    home,
+    queue,
+    queue_counts_fragment,
+    queue_export,
+    savedview_create,
+    savedview_remove,
+)
 from .supervisor import compliance, supervisor_board
 from .ticket_actions import PROGRESS_SENDERS, TICKET_ACTIONS, TicketAction, perform, ticket_action
 from .ticket_page import (
@@ -89,6 +98,7 @@ __all__ = [
     "perform",
     "queue",
     "queue_counts_fragment",
+    "queue_export",
     "route_suggestion",
     "savedview_create",
     "savedview_remove",

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +21,7 @@ from herdesk.savedviews.services import savedview_delete, savedview_save
 from herdesk.tickets.choices import Status
 from herdesk.tickets.selectors import tickets_visible_to
 
-from .. import actions, forms, selectors
+from .. import actions, exports, forms, selectors
 from .common import (
     _counts,
     _is_htmx,
@@ -49,6 +50,34 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("workspace:queue", queue=Queue.MINE)
     return redirect(
         "workspace:queue", queue=Queue.ALL if user.has_perm("tickets.view_all_tickets") else Queue.UNASSIGNED
+    )
+
+
+@staff_required
+@require_GET
+def queue_export(request: HttpRequest, queue: str) -> HttpResponseBase:
+    """The whole queue as the page lists it (same filters, same order, every page) as XLSX."""
+    if queue not in Queue.values:
+        raise Http404
+    user: Any = request.user
+    filter_form = forms.QueueFilterForm(
+        request.GET or None, supervisor=user.has_perm("tickets.view_all_tickets"), shared={}
+    )
+    filters, now = filter_form.active(), timezone.now()
+    keys = selectors.queue_export_keys(user=user, queue=queue, filters=filters, now=now)
+    truncated = len(keys) > selectors.EXPORT_CAP
+    keys = keys[: selectors.EXPORT_CAP]
+    clock_queue = queue in selectors.CLOCK_QUEUES
+    clocks = {pk: clock for pk, clock in keys if clock is not None} if clock_queue else None
+    ids = list(dict.fromkeys(pk for pk, _clock in keys))
+    exports.export_audit(user, "queue", queue, len(ids), request.GET.urlencode())
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return exports.tickets_xlsx(
+        rows=selectors.tickets_export_rows(ids),
+        filename=f"herdesk-{queue}-{stamp}.xlsx",
+        title=str(Queue(queue).label),
+        clocks=clocks,
+        truncated=truncated,
     )
 
 
