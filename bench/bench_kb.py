@@ -205,6 +205,7 @@ def _suggest_at(rev: str) -> Any:
     ).stdout
     mod = types.ModuleType("herdesk.kb._suggest_baseline")
     mod.__package__ = "herdesk.kb"
+    sys.modules[mod.__name__] = mod  # dataclasses look their module up there
     exec(compile(src, f"{rev}:herdesk/kb/suggest.py", "exec"), mod.__dict__)
     return mod.suggest
 
