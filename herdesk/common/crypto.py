@@ -161,6 +161,7 @@ class _KeyCache:
     def clear(self) -> None:
         with self._lock:
             self._keys.clear()
+            self.loads = 0
 
     def __len__(self) -> int:
         return len(self._keys)

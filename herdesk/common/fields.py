@@ -67,11 +67,14 @@ class EncryptedTextField(models.TextField):
     def _context(self) -> str:
         return f"{self.model._meta.label_lower}.{self.name}"
 
-    def subject_key_of(self, instance: Any, add: bool) -> int:
+    def subject_key_of(self, instance: Any, add: bool) -> int | None:
+        """The subject key id for this row (None where the path meets no subject: master key)."""
         *hops, last = self.subject.split("__")
         owner = instance
         for hop in hops:
             owner = getattr(owner, hop)
+            if owner is None:
+                return None
         return owner._meta.get_field(last).ensure(owner, persist=not (owner is instance and add))  # type: ignore[no-any-return]
 
     def pre_save(self, model_instance: Any, add: bool) -> Any:
@@ -79,6 +82,8 @@ class EncryptedTextField(models.TextField):
         if not self.subject or value is None or value == "" or isinstance(value, crypto.Sealed):
             return value
         kid = self.subject_key_of(model_instance, add)
+        if kid is None:
+            return value
         return crypto.encrypt_for_subject(str(value), kid=kid, context=self._context())
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:

@@ -1,7 +1,9 @@
 """Writes of the data-subject request register (SEC-4, SEC-6). Every step is audited (SEC-2).
 
 Erasure keeps the statistics: tickets, their clocks, counts, KPIs and the audit chain stay; what
-identifies or describes the person is removed: the customer's name, address and ID number, every
+identifies or describes the person is removed. First the customer's data key is destroyed
+(crypto-shredding: their address, ID number and contact details become unreadable in every copy,
+backups and archives included; herdesk.common.models.SubjectKey), then, in the live database, the customer's name, address and ID number, every
 contact detail (and its blind index, so the number can no longer be found), ticket subjects and
 descriptions, timeline texts, chat messages, emails and the raw inbound messages of their tickets;
 their portal logins are deactivated and their chat tokens revoked.
@@ -98,6 +100,29 @@ def _scrub(value: Any) -> Any:
 
 
 @transaction.atomic
+def subject_key_shred(*, actor: Any, customer: Any, dsr: int | None = None) -> int:
+    """Crypto-shred a customer: destroy their data key (every value under it, in any copy, becomes
+    unreadable) and give the record a fresh key for whatever is written to it later. Audited
+    (`privacy.key_destroyed`, ids only). Returns 1 if a key was destroyed, 0 if there was none."""
+    from herdesk.common import crypto
+    from herdesk.customers.models import Customer
+
+    old = customer.data_key_id
+    destroyed = bool(old) and crypto.subject_key_destroy(old)
+    customer.data_key_id = crypto.subject_key_create()
+    Customer.objects.filter(pk=customer.pk).update(data_key_id=customer.data_key_id)
+    if destroyed:
+        audit_record(
+            actor=actor,
+            action="privacy.key_destroyed",
+            object_type="customer",
+            object_id=customer.pk,
+            data={"key": old, "dsr": dsr},
+        )
+    return int(destroyed)
+
+
+@transaction.atomic
 def dsr_erase(*, actor: Any, request: DataSubjectRequest) -> dict[str, int]:
     """Carry out an erasure request (see the module docstring); closes the request. Idempotent."""
     from herdesk.chat.models import ChatMessage, Conversation
@@ -113,6 +138,7 @@ def dsr_erase(*, actor: Any, request: DataSubjectRequest) -> dict[str, int]:
     customer = Customer.objects.select_for_update().get(pk=request.customer_id)
     tickets = Ticket.objects.filter(customer=customer)
     counts: dict[str, int] = {}
+    counts["keys_destroyed"] = subject_key_shred(actor=actor, customer=customer, dsr=request.pk)
     counts["contacts"] = 0
     for contact in Contact.objects.filter(customer=customer):
         contact.name = ""
