@@ -270,6 +270,10 @@ HERDESK_BLIND_INDEX_KEY = env("HERDESK_BLIND_INDEX_KEY", default="")
 HERDESK_AUDIT_KEY = env("HERDESK_AUDIT_KEY", default="")
 HERDESK_AUDIT_ANCHOR_FILE = env("HERDESK_AUDIT_ANCHOR_FILE", default=str(VAR_DIR / "audit-anchors.log"))
 HERDESK_AUDIT_ANCHOR_INTERVAL_SECONDS = env.int("HERDESK_AUDIT_ANCHOR_INTERVAL_SECONDS", default=300)
+# Per-subject data keys (crypto-shredding, SEC-4; herdesk.common.keystore): backups leave the keys out
+# and `herdesk backup take` writes them here instead — ONE current copy, never versioned (an erasure
+# blanks its key here too). Keep it apart from the backups (e.g. with the secret store).
+HERDESK_SUBJECT_KEYS_FILE = env("HERDESK_SUBJECT_KEYS_FILE", default=str(VAR_DIR / "keys" / "subject-keys.jsonl"))
 
 # The embedded scheduler thread (clock sweep, outbox dispatch) runs inside `herdesk serve`
 # unless the deployment runs Celery beat instead.

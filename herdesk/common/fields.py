@@ -35,9 +35,9 @@ class SubjectKeyField(models.ForeignKey):
             kid = crypto.subject_key_create()
             setattr(instance, self.attname, kid)
             if persist and instance.pk is not None:
-                type(instance)._default_manager.filter(pk=instance.pk, **{f"{self.attname}__isnull": True}).update(
-                    **{self.attname: kid}
-                )
+                type(instance)._default_manager.filter(
+                    pk=instance.pk, **{f"{self.attname}__isnull": True}
+                ).update(**{self.attname: kid})
                 instance.refresh_from_db(fields=[self.attname])
                 kid = getattr(instance, self.attname)
         return int(kid)

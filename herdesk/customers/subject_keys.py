@@ -35,7 +35,9 @@ def subject_keys_adopt(customer_model: Any, contact_model: Any, *, batch: int = 
     last = 0
     while True:
         rows = list(
-            contact_model.objects.filter(legacy, pk__gt=last).select_related("customer").order_by("pk")[:batch]
+            contact_model.objects.filter(legacy, pk__gt=last)
+            .select_related("customer")
+            .order_by("pk")[:batch]
         )
         if not rows:
             break

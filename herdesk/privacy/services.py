@@ -112,6 +112,9 @@ def subject_key_shred(*, actor: Any, customer: Any, dsr: int | None = None) -> i
     customer.data_key_id = crypto.subject_key_create()
     Customer.objects.filter(pk=customer.pk).update(data_key_id=customer.data_key_id)
     if destroyed:
+        from herdesk.common.keystore import key_export_forget
+
+        transaction.on_commit(lambda: key_export_forget(old))
         audit_record(
             actor=actor,
             action="privacy.key_destroyed",

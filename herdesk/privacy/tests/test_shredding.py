@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 def _raw(table: str, columns: str, where: str, pk: int) -> tuple:
     with connection.cursor() as cur:
-        cur.execute(f"SELECT {columns} FROM {table} WHERE {where} = %s", [pk])  # noqa: S608 (test constants)
+        cur.execute(f"SELECT {columns} FROM {table} WHERE {where} = %s", [pk])
         return cur.fetchone()
 
 
@@ -81,7 +81,9 @@ def test_erasure_shreds_every_copy_and_keeps_the_figures(customer, other_custome
     assert crypto.decrypt(backup_contact[0], context="customers.contact.phone") == "+8613812348000"
     old_key = customer.data_key_id
 
-    counts = dsr_erase(actor=staff["cs_lead"], request=dsr_open(actor=staff["cs_lead"], customer=customer, kind="erasure"))
+    counts = dsr_erase(
+        actor=staff["cs_lead"], request=dsr_open(actor=staff["cs_lead"], customer=customer, kind="erasure")
+    )
 
     assert counts["keys_destroyed"] == 1
     key = SubjectKey.objects.get(pk=old_key)
