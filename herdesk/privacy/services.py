@@ -3,10 +3,11 @@
 Erasure keeps the statistics: tickets, their clocks, counts, KPIs and the audit chain stay; what
 identifies or describes the person is removed. First the customer's data key is destroyed
 (crypto-shredding: their address, ID number and contact details become unreadable in every copy,
-backups and archives included; herdesk.common.models.SubjectKey), then, in the live database, the customer's name, address and ID number, every
-contact detail (and its blind index, so the number can no longer be found), ticket subjects and
-descriptions, timeline texts, chat messages, emails and the raw inbound messages of their tickets;
-their portal logins are deactivated and their chat tokens revoked.
+backups and archives included; herdesk.common.models.SubjectKey), then, in the live database,
+the customer's name, address and ID number, every contact detail (and its blind index, so the
+number can no longer be found), ticket subjects and descriptions, timeline texts, chat messages,
+emails and the raw inbound messages of their tickets; their portal logins are deactivated and
+their chat tokens revoked.
 """
 
 from __future__ import annotations
