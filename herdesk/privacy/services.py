@@ -129,6 +129,17 @@ def subject_key_shred(*, actor: Any, customer: Any, dsr: int | None = None) -> i
 @transaction.atomic
 def dsr_erase(*, actor: Any, request: DataSubjectRequest) -> dict[str, int]:
     """Carry out an erasure request (see the module docstring); closes the request. Idempotent."""
+    if request.kind != RequestKind.ERASURE:
+        raise ValidationError(_("Only an erasure request erases."))
+    counts = subject_erase(actor=actor, customer_id=request.customer_id, dsr=request.pk)
+    dsr_complete(actor=actor, request=request, result={"erased": counts})
+    return counts
+
+
+@transaction.atomic
+def subject_erase(*, actor: Any, customer_id: int, dsr: int | None = None) -> dict[str, int]:
+    """Erase one customer's personal data, keeping the statistics (module docstring): the erasure
+    of a data-subject request and of the retention job (customers inactive past their retention)."""
     from herdesk.chat.models import ChatMessage, Conversation
     from herdesk.chat.tokens import conversation_tokens_revoke
     from herdesk.customers.models import Contact, Customer
@@ -137,12 +148,10 @@ def dsr_erase(*, actor: Any, request: DataSubjectRequest) -> dict[str, int]:
     from herdesk.staff.models import User
     from herdesk.tickets.models import Interaction, Ticket
 
-    if request.kind != RequestKind.ERASURE:
-        raise ValidationError(_("Only an erasure request erases."))
-    customer = Customer.objects.select_for_update().get(pk=request.customer_id)
+    customer = Customer.objects.select_for_update().get(pk=customer_id)
     tickets = Ticket.objects.filter(customer=customer)
     counts: dict[str, int] = {}
-    counts["keys_destroyed"] = subject_key_shred(actor=actor, customer=customer, dsr=request.pk)
+    counts["keys_destroyed"] = subject_key_shred(actor=actor, customer=customer, dsr=dsr)
     counts["contacts"] = 0
     for contact in Contact.objects.filter(customer=customer):
         contact.name = ""
@@ -177,5 +186,4 @@ def dsr_erase(*, actor: Any, request: DataSubjectRequest) -> dict[str, int]:
     counts["portal_logins"] = User.objects.filter(customer=customer).update(
         is_active=False, email="", first_name="", last_name="", display_name=""
     )
-    dsr_complete(actor=actor, request=request, result={"erased": counts})
     return counts
