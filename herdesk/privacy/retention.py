@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import itertools
 import json
 import os
 from pathlib import Path
@@ -232,9 +233,7 @@ def archived_ticket_read(*, actor: Any, number: str) -> list[dict[str, Any]]:
         "archive"
     ):
         with gzip.open(archive_dir() / entry.archive.path, "rb") as fh:
-            for n, line in enumerate(fh, 1):
-                if n == entry.line:
-                    break
+            line = next(itertools.islice(fh, entry.line - 1, None), b"")
         if hashlib.sha256(line).hexdigest() != entry.sha256:
             raise ValueError(f"archived record of {number} in {entry.archive.month} was altered")
         record = json.loads(line)

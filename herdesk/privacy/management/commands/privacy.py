@@ -117,5 +117,6 @@ class Command(BaseCommand):
 
         counts = subject_keys_adopt(Customer, Contact)
         self.stdout.write(
-            f"re-encrypted under their own key: {counts['customers']} customers, {counts['contacts']} contacts"
+            f"re-encrypted under their own key: {counts['customers']} customers, "
+            f"{counts['contacts']} contacts"
         )
