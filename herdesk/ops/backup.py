@@ -88,6 +88,16 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+class BackupError(RuntimeError):
+    """A backup or restore tool failed (its message ends with the tool's own error output)."""
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode != 0:
+        raise BackupError(f"{args[0]} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+
+
 def _pg_env(cfg: dict[str, Any]) -> dict[str, str]:
     env = dict(os.environ)
     if cfg.get("PASSWORD"):
@@ -131,7 +141,7 @@ def backup_take(*, dest: Path, keys_file: Path | None = None, media: bool = True
     if vendor == "postgresql":
         database = dest / f"herdesk-{stamp}.dump"
         cfg = connection.settings_dict
-        subprocess.run(
+        _run(
             [
                 "pg_dump",
                 "--format=custom",
@@ -141,9 +151,7 @@ def backup_take(*, dest: Path, keys_file: Path | None = None, media: bool = True
                 str(database),
                 *_pg_args(cfg),
             ],
-            check=True,
-            env=_pg_env(cfg),
-            capture_output=True,
+            _pg_env(cfg),
         )
     elif vendor == "sqlite":
         database = dest / f"herdesk-{stamp}.sqlite3"
@@ -186,29 +194,27 @@ def backup_take(*, dest: Path, keys_file: Path | None = None, media: bool = True
     return Backup(vendor, database, media_tar, manifest, keys_path, anchors, counts)
 
 
-def _scratch_postgres(backup: Backup) -> tuple[str, str]:
-    """Create a scratch database and pg_restore the dump into it: (database URL, name)."""
+def _scratch_name() -> str:
+    return f"{connection.settings_dict['NAME']}_drill_{timezone.now():%Y%m%d%H%M%S}_{os.getpid()}"[:63]
+
+
+def _scratch_postgres(backup: Backup, name: str) -> str:
+    """Create the scratch database `name` and pg_restore the dump into it; its database URL."""
     cfg = connection.settings_dict
-    name = f"{cfg['NAME']}_drill_{timezone.now():%Y%m%d%H%M%S}_{os.getpid()}"[:63]
     env = _pg_env(cfg)
-    subprocess.run(["createdb", *_pg_args(cfg, name)[:-2], name], check=True, env=env, capture_output=True)
-    subprocess.run(
-        ["pg_restore", "--no-owner", "--exit-on-error", *_pg_args(cfg, name), str(backup.database)],
-        check=True,
-        env=env,
-        capture_output=True,
-    )
+    _run(["createdb", *_pg_args(cfg, name)[:-2], name], env)
+    _run(["pg_restore", "--no-owner", "--exit-on-error", *_pg_args(cfg, name), str(backup.database)], env)
     user = cfg.get("USER") or ""
     password = f":{cfg['PASSWORD']}" if cfg.get("PASSWORD") else ""
     host = cfg.get("HOST") or "localhost"
     port = f":{cfg['PORT']}" if cfg.get("PORT") else ""
     auth = f"{user}{password}@" if user else ""
-    return f"postgres://{auth}{host}{port}/{name}", name
+    return f"postgres://{auth}{host}{port}/{name}"
 
 
 def _drop_postgres(name: str) -> None:
     cfg = connection.settings_dict
-    subprocess.run(
+    subprocess.run(  # noqa: S603, S607
         ["dropdb", "--if-exists", *_pg_args(cfg, name)[:-2], name],
         check=False,
         env=_pg_env(cfg),
@@ -242,12 +248,15 @@ def restore_drill(
                 tar.extractall(work / "restored", filter="data")
             media_dir = str(work / "restored" / "media")
         if backup.vendor == "postgresql":
-            url, scratch = _scratch_postgres(backup)
+            scratch = _scratch_name()
         else:
-            target = work / "restored.sqlite3"
-            shutil.copyfile(backup.database, target)
-            url, scratch = f"sqlite:///{target}", str(target)
+            scratch = str(work / "restored.sqlite3")
         try:
+            if backup.vendor == "postgresql":
+                url = _scratch_postgres(backup, scratch)
+            else:
+                shutil.copyfile(backup.database, scratch)
+                url = f"sqlite:///{scratch}"
             cmd = [sys.executable, "-m", "herdesk.cli", "backup", "verify", "--json", "--sample", str(sample)]
             if keys_file is not None and Path(keys_file).exists():
                 cmd += ["--keys", str(keys_file)]
