@@ -93,7 +93,7 @@ class BackupError(RuntimeError):
 
 
 def _run(args: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise BackupError(f"{args[0]} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
 
@@ -214,7 +214,7 @@ def _scratch_postgres(backup: Backup, name: str) -> str:
 
 def _drop_postgres(name: str) -> None:
     cfg = connection.settings_dict
-    subprocess.run(  # noqa: S603, S607
+    subprocess.run(
         ["dropdb", "--if-exists", *_pg_args(cfg, name)[:-2], name],
         check=False,
         env=_pg_env(cfg),
