@@ -12,7 +12,9 @@ from . import crypto
 
 class SubjectKeyField(models.ForeignKey):
     """The row's data subject key (herdesk.common.models.SubjectKey; crypto-shredding, SEC-4).
-    Created on first save when missing, so every new subject gets a key of its own."""
+    Created on first save when missing, so every new subject gets a key of its own. No database
+    constraint: backups hold the rows without the key table's (kept apart, herdesk.ops.backup), and
+    key rows are never deleted (a destroyed key keeps its row)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("to", "common.SubjectKey")
@@ -21,6 +23,7 @@ class SubjectKeyField(models.ForeignKey):
         kwargs.setdefault("blank", True)
         kwargs.setdefault("editable", False)
         kwargs.setdefault("related_name", "+")
+        kwargs.setdefault("db_constraint", False)
         super().__init__(*args, **kwargs)
 
     def deconstruct(self) -> Any:

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='customer',
             name='data_key',
-            field=herdesk.common.fields.SubjectKeyField(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='common.subjectkey'),
+            field=herdesk.common.fields.SubjectKeyField(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='common.subjectkey'),
         ),
         migrations.AlterField(
             model_name='contact',
