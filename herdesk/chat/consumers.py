@@ -144,6 +144,8 @@ class CustomerChatConsumer(_Base):
             "check": self.on_check,
             "close": self.on_close,
             "ping": self.on_ping,
+            "verify_request": self.on_verify_request,
+            "verify": self.on_verify,
         }.get(kind)
         if handler is None:
             await self.send_json(
@@ -285,6 +287,29 @@ class CustomerChatConsumer(_Base):
             self.lang, services.conversation_close, conversation_pk=self.conversation.pk, actor=None
         )
         self.conversation = conv
+
+    async def on_verify_request(self, content: dict[str, Any], raw: str) -> None:
+        """Send the SMS code to the number given (issue #14: verification before history)."""
+        from . import verification
+
+        self._need_conversation()
+        await database_sync_to_async(_run)(
+            self.lang, verification.verification_request, conversation_pk=self.conversation.pk
+        )
+        await self.send_json({"type": "verify_sent", "conversation": str(self.conversation.public_id)})
+
+    async def on_verify(self, content: dict[str, Any], raw: str) -> None:
+        from . import verification
+
+        self._need_conversation()
+        conv = await database_sync_to_async(_run)(
+            self.lang,
+            verification.verification_check,
+            conversation_pk=self.conversation.pk,
+            code=content.get("code", ""),
+        )
+        self.conversation = conv
+        await self.send_json({"type": "verified", "conversation": str(conv.public_id)})
 
 
 class AgentChatConsumer(_Base):
