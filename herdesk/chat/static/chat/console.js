@@ -223,6 +223,10 @@
       case "ticket":
         conv(id).meta.ticket = f.ticket;
         break;
+      case "verified":
+        // The visitor entered the SMS code: load the record's history now (issue #14).
+        send({ type: "view", conversation: id, after_seq: conv(id).lastSeq });
+        break;
       case "pong":
         Object.keys(f.conversations || {}).forEach(function (k) {
           var c = conv(k);
