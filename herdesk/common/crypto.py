@@ -178,7 +178,12 @@ def _load_keys(kid: int, *, window: int = KEY_PREFETCH_WINDOW) -> AESGCM | None:
     key_cache.loads += 1
     found: AESGCM | None = None
     exists = False
-    rows = SubjectKey.objects.filter(pk__gte=kid - window, pk__lte=kid + window).values_list("pk", "wrapped")
+    # Always the primary: a key created a moment ago may not have reached a read replica yet.
+    rows = (
+        SubjectKey.objects.using("default")
+        .filter(pk__gte=kid - window, pk__lte=kid + window)
+        .values_list("pk", "wrapped")
+    )
     for pk, wrapped in rows:
         if pk == kid:
             exists = True
