@@ -25,6 +25,9 @@ Everyday commands / 常用命令:
   audit verify / anchor                       Check the keyed audit chain (every break) / anchor its head
   user 2fa-reset USERNAME                     Remove a user's second factor (lost phone); audited
   privacy open|list|export|erase|complete     Data-subject requests (deadline on the working calendar)
+  privacy keys-adopt                          Per-subject data keys for customers written before them
+  retention run|policy|verify|find NUMBER     Monthly archive and retention purge (CLS-3, SEC-4)
+  backup take --dest DIR / backup drill       Backup (no subject keys in it) / restore drill with audit verify
   triage train|evaluate|suggest --jsonl       Automatic classification: train, measure, suggest for scripts
   kpi --month YYYY-MM [--json] / --recompute  Every service KPI of a month or quarter / rebuild the rollups
   report monthly|quarterly ... --format pdf|xlsx --out FILE   The service report pack (服务数据汇总)

@@ -270,6 +270,20 @@ HERDESK_BLIND_INDEX_KEY = env("HERDESK_BLIND_INDEX_KEY", default="")
 HERDESK_AUDIT_KEY = env("HERDESK_AUDIT_KEY", default="")
 HERDESK_AUDIT_ANCHOR_FILE = env("HERDESK_AUDIT_ANCHOR_FILE", default=str(VAR_DIR / "audit-anchors.log"))
 HERDESK_AUDIT_ANCHOR_INTERVAL_SECONDS = env.int("HERDESK_AUDIT_ANCHOR_INTERVAL_SECONDS", default=300)
+# Per-subject data keys (crypto-shredding, SEC-4; herdesk.common.keystore): backups leave the keys out
+# and `herdesk backup take` writes them here instead — ONE current copy, never versioned (an erasure
+# blanks its key here too). Keep it apart from the backups (e.g. with the secret store).
+HERDESK_SUBJECT_KEYS_FILE = env("HERDESK_SUBJECT_KEYS_FILE", default=str(VAR_DIR / "keys" / "subject-keys.jsonl"))
+# Retention per data class and the monthly archive (CLS-3, SEC-4; herdesk.privacy.retention): months
+# (the archive waits archive_grace_days after a month ends). The audit chain is kept without limit.
+HERDESK_RETENTION = {
+    "archive_grace_days": env.int("HERDESK_RETENTION_ARCHIVE_GRACE_DAYS", default=5),
+    "archive_months": env.int("HERDESK_RETENTION_ARCHIVE_MONTHS", default=36),
+    "raw_inbound_months": env.int("HERDESK_RETENTION_RAW_INBOUND_MONTHS", default=6),
+    "inactive_customer_months": env.int("HERDESK_RETENTION_INACTIVE_CUSTOMER_MONTHS", default=60),
+}
+HERDESK_ARCHIVE_DIR = env("HERDESK_ARCHIVE_DIR", default=str(VAR_DIR / "archive"))
+HERDESK_RETENTION_INTERVAL_SECONDS = env.int("HERDESK_RETENTION_INTERVAL_SECONDS", default=6 * 3600)
 
 # The embedded scheduler thread (clock sweep, outbox dispatch) runs inside `herdesk serve`
 # unless the deployment runs Celery beat instead.

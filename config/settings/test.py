@@ -17,6 +17,9 @@ HERDESK_WECHAT_APPSECRET = "dev-appsecret"
 HERDESK_SOCIAL_WEBHOOK_SECRET = "dev-social-secret-change-me"
 # No anchor file: anchors outlive the rolled-back test databases, so tests that anchor name their own.
 HERDESK_AUDIT_ANCHOR_FILE = ""
+# Likewise the subject key export (the backup tests name their own).
+HERDESK_SUBJECT_KEYS_FILE = ""
+HERDESK_ARCHIVE_DIR = tempfile.mkdtemp(prefix="herdesk-test-archive-")
 # Most tests sign in with force_login; the two-factor tests switch the requirement on themselves.
 HERDESK_2FA_REQUIRED_ROLES = []
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

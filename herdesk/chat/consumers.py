@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from herdesk.common.errors import DomainError
 
-from . import ingest, selectors, services
+from . import ingest, selectors, services, verification
 from .choices import ConversationStatus, Sender
 from .sockets import JsonSocket, error_frame, validation_errors
 from .tokens import conversation_id_from_token, conversation_token
@@ -85,6 +85,13 @@ def _widget_strings() -> dict[str, str]:
         "pending": _("sending…"),
         "signed_in_as": _("Signed in as %(name)s"),
         "new_chat": _("New chat"),
+        # Phone verification (issue #14): the agent sees the visitor's history only after it.
+        "verify_hint": _("Verify your phone number so the agent can see your service history."),
+        "verify_ask": _("Send code"),
+        "verify_code": _("6-digit code"),
+        "verify_ok": _("Verify"),
+        "verify_sent": _("A code was sent to your phone."),
+        "verified": _("Your phone number is verified."),
     }
 
 
@@ -144,6 +151,8 @@ class CustomerChatConsumer(_Base):
             "check": self.on_check,
             "close": self.on_close,
             "ping": self.on_ping,
+            "verify_request": self.on_verify_request,
+            "verify": self.on_verify,
         }.get(kind)
         if handler is None:
             await self.send_json(
@@ -213,6 +222,7 @@ class CustomerChatConsumer(_Base):
                 "token": token,
                 "name": conv.visitor_name,
                 "last_seq": conv.last_seq,
+                "verified": verification.is_verified(conv),
                 "strings": _widget_strings(),
             }
         )
@@ -285,6 +295,25 @@ class CustomerChatConsumer(_Base):
             self.lang, services.conversation_close, conversation_pk=self.conversation.pk, actor=None
         )
         self.conversation = conv
+
+    async def on_verify_request(self, content: dict[str, Any], raw: str) -> None:
+        """Send the SMS code to the number given (issue #14: verification before history)."""
+        self._need_conversation()
+        await database_sync_to_async(_run)(
+            self.lang, verification.verification_request, conversation_pk=self.conversation.pk
+        )
+        await self.send_json({"type": "verify_sent", "conversation": str(self.conversation.public_id)})
+
+    async def on_verify(self, content: dict[str, Any], raw: str) -> None:
+        self._need_conversation()
+        conv = await database_sync_to_async(_run)(
+            self.lang,
+            verification.verification_check,
+            conversation_pk=self.conversation.pk,
+            code=content.get("code", ""),
+        )
+        self.conversation = conv
+        await self.send_json({"type": "verified", "conversation": str(conv.public_id)})
 
 
 class AgentChatConsumer(_Base):

@@ -59,6 +59,13 @@ class Conversation(models.Model):
     first_customer_message_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     transcript_saved_at = models.DateTimeField(null=True, blank=True)
+    # Phone verification (issue #14, INT-7): a visitor who typed a phone number is shown as "not
+    # verified" and their customer record's history stays hidden until they enter the SMS code sent
+    # to that number (herdesk.chat.verification). The code itself is stored only as a keyed hash.
+    verified_at = models.DateTimeField(_("phone verified at"), null=True, blank=True)
+    verify_code_hash = models.CharField(max_length=64, blank=True)
+    verify_sent_at = models.DateTimeField(null=True, blank=True)
+    verify_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("chat conversation")

@@ -110,8 +110,35 @@ def customer_context(*, user: Any, conversation: Conversation) -> dict[str, Any]
     from herdesk.tickets.choices import OPEN_STATUSES
     from herdesk.tickets.selectors import tickets_visible_to
 
+    from .verification import is_verified
+
     customer = conversation.customer
     contact = conversation.contact
+    if not is_verified(conversation):
+        # Issue #14: a number typed in the widget proves nothing. Until the visitor enters the SMS
+        # code, the agent sees only what the visitor told us — no history, no record details.
+        return {
+            "type": "context",
+            "conversation": str(conversation.public_id),
+            "customer": {
+                "id": None,
+                "name": conversation.visitor_name,
+                "name_given": conversation.visitor_name,
+                "organisation": "",
+                "tier": "",
+                "tier_label": "",
+                "region": "",
+                "identity": conversation.identity,
+                "verified": False,
+                "phone": "",
+                "masked": True,
+            },
+            "open_tickets": 0,
+            "tickets": [],
+            "saved_replies": saved_replies(user=user),
+            "ticket": conversation.ticket.number if conversation.ticket_id and conversation.ticket else "",
+            "page_url": conversation.page_url,
+        }
     view = contact_view(user=user, contact=contact, purpose="chat") if contact is not None else None
     tickets = list(
         tickets_visible_to(user)
@@ -134,6 +161,7 @@ def customer_context(*, user: Any, conversation: Conversation) -> dict[str, Any]
             "tier_label": str(Tier(customer.tier).label) if customer.tier in Tier.values else customer.tier,
             "region": customer.region,
             "identity": conversation.identity,
+            "verified": True,
             "phone": view.phone if view else "",
             "masked": view.masked if view else True,
         },

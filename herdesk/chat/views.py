@@ -52,6 +52,7 @@ def _console_strings() -> dict[str, str]:
         "reconnecting": _("Connection lost, reconnecting…"),
         "signed_out": _("You are not signed in as an agent. Sign in again."),
         "unverified": _("Phone number given in the chat (not verified)"),
+        "phone_verified": _("Phone number verified by SMS code"),
         "portal": _("Signed in to the portal"),
         "name": _("Name"),
         "organisation": _("Organisation"),

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from herdesk.common.fields import EncryptedTextField
+from herdesk.common.fields import EncryptedTextField, SubjectKeyField
 
 from .choices import CustomerKind, Lifecycle, OrgKind, Tier
 
@@ -67,8 +67,11 @@ class Customer(models.Model):
     lifecycle_stage = models.CharField(
         _("lifecycle stage"), max_length=20, choices=Lifecycle.choices, default=Lifecycle.NEW
     )
-    address = EncryptedTextField(_("address"), blank=True)
-    id_number = EncryptedTextField(_("ID number"), blank=True)
+    # The customer's own data key (crypto-shredding, SEC-4): address, ID number and every contact
+    # detail are encrypted under it; erasure destroys it (herdesk.privacy).
+    data_key = SubjectKeyField()
+    address = EncryptedTextField(_("address"), blank=True, subject="data_key")
+    id_number = EncryptedTextField(_("ID number"), blank=True, subject="data_key")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -86,9 +89,9 @@ class Contact(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(_("name"), max_length=120, blank=True)
-    phone = EncryptedTextField(_("phone"), blank=True)
+    phone = EncryptedTextField(_("phone"), blank=True, subject="customer__data_key")
     phone_bidx = models.CharField(max_length=40, blank=True, db_index=True)
-    email = EncryptedTextField(_("email"), blank=True)
+    email = EncryptedTextField(_("email"), blank=True, subject="customer__data_key")
     email_bidx = models.CharField(max_length=40, blank=True, db_index=True)
     wechat_openid = models.CharField(_("WeChat openid"), max_length=64, blank=True, db_index=True)
     is_primary = models.BooleanField(_("primary"), default=True)

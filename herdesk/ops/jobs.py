@@ -52,6 +52,10 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("notification-digest", "herdesk.notification_digest",
                 "herdesk.notifications.staff_notices:notification_digest_send",
                 "HERDESK_NOTIFICATION_DIGEST_INTERVAL_SECONDS"),
+    # Retention: the monthly archive of finished records and the purge of what is past its retention
+    # (CLS-3, SEC-4); does only what is due.
+    PeriodicJob("retention", "herdesk.retention", "herdesk.privacy.retention:retention_run",
+                "HERDESK_RETENTION_INTERVAL_SECONDS", app="herdesk.privacy"),
     # Last: what the jobs above enqueued goes out in the same round.
     PeriodicJob("outbox-dispatch", "herdesk.outbox_dispatch",
                 "herdesk.notifications.services:outbox_dispatch", "HERDESK_OUTBOX_INTERVAL_SECONDS"),

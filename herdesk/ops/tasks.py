@@ -76,3 +76,8 @@ def mail_poll_all() -> Any:
         log.info("mail polling is not installed (no herdesk.mail.services.mail_poll_all)")
         return None
     return fn()
+
+
+@shared_task(name="herdesk.retention", ignore_result=True)
+def retention() -> Any:
+    return job_run(job_by_task("herdesk.retention"))

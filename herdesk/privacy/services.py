@@ -1,10 +1,13 @@
 """Writes of the data-subject request register (SEC-4, SEC-6). Every step is audited (SEC-2).
 
 Erasure keeps the statistics: tickets, their clocks, counts, KPIs and the audit chain stay; what
-identifies or describes the person is removed: the customer's name, address and ID number, every
-contact detail (and its blind index, so the number can no longer be found), ticket subjects and
-descriptions, timeline texts, chat messages, emails and the raw inbound messages of their tickets;
-their portal logins are deactivated and their chat tokens revoked.
+identifies or describes the person is removed. First the customer's data key is destroyed
+(crypto-shredding: their address, ID number and contact details become unreadable in every copy,
+backups and archives included; herdesk.common.models.SubjectKey), then, in the live database,
+the customer's name, address and ID number, every contact detail (and its blind index, so the
+number can no longer be found), ticket subjects and descriptions, timeline texts, chat messages,
+emails and the raw inbound messages of their tickets; their portal logins are deactivated and
+their chat tokens revoked.
 """
 
 from __future__ import annotations
@@ -98,8 +101,45 @@ def _scrub(value: Any) -> Any:
 
 
 @transaction.atomic
+def subject_key_shred(*, actor: Any, customer: Any, dsr: int | None = None) -> int:
+    """Crypto-shred a customer: destroy their data key (every value under it, in any copy, becomes
+    unreadable) and give the record a fresh key for whatever is written to it later. Audited
+    (`privacy.key_destroyed`, ids only). Returns 1 if a key was destroyed, 0 if there was none."""
+    from herdesk.common import crypto
+    from herdesk.customers.models import Customer
+
+    old = customer.data_key_id
+    destroyed = bool(old) and crypto.subject_key_destroy(old)
+    customer.data_key_id = crypto.subject_key_create()
+    Customer.objects.filter(pk=customer.pk).update(data_key_id=customer.data_key_id)
+    if destroyed:
+        from herdesk.common.keystore import key_export_forget
+
+        transaction.on_commit(lambda: key_export_forget(old))
+        audit_record(
+            actor=actor,
+            action="privacy.key_destroyed",
+            object_type="customer",
+            object_id=customer.pk,
+            data={"key": old, "dsr": dsr},
+        )
+    return int(destroyed)
+
+
+@transaction.atomic
 def dsr_erase(*, actor: Any, request: DataSubjectRequest) -> dict[str, int]:
     """Carry out an erasure request (see the module docstring); closes the request. Idempotent."""
+    if request.kind != RequestKind.ERASURE:
+        raise ValidationError(_("Only an erasure request erases."))
+    counts = subject_erase(actor=actor, customer_id=request.customer_id, dsr=request.pk)
+    dsr_complete(actor=actor, request=request, result={"erased": counts})
+    return counts
+
+
+@transaction.atomic
+def subject_erase(*, actor: Any, customer_id: int, dsr: int | None = None) -> dict[str, int]:
+    """Erase one customer's personal data, keeping the statistics (module docstring): the erasure
+    of a data-subject request and of the retention job (customers inactive past their retention)."""
     from herdesk.chat.models import ChatMessage, Conversation
     from herdesk.chat.tokens import conversation_tokens_revoke
     from herdesk.customers.models import Contact, Customer
@@ -108,11 +148,10 @@ def dsr_erase(*, actor: Any, request: DataSubjectRequest) -> dict[str, int]:
     from herdesk.staff.models import User
     from herdesk.tickets.models import Interaction, Ticket
 
-    if request.kind != RequestKind.ERASURE:
-        raise ValidationError(_("Only an erasure request erases."))
-    customer = Customer.objects.select_for_update().get(pk=request.customer_id)
+    customer = Customer.objects.select_for_update().get(pk=customer_id)
     tickets = Ticket.objects.filter(customer=customer)
     counts: dict[str, int] = {}
+    counts["keys_destroyed"] = subject_key_shred(actor=actor, customer=customer, dsr=dsr)
     counts["contacts"] = 0
     for contact in Contact.objects.filter(customer=customer):
         contact.name = ""
@@ -147,5 +186,4 @@ def dsr_erase(*, actor: Any, request: DataSubjectRequest) -> dict[str, int]:
     counts["portal_logins"] = User.objects.filter(customer=customer).update(
         is_active=False, email="", first_name="", last_name="", display_name=""
     )
-    dsr_complete(actor=actor, request=request, result={"erased": counts})
     return counts

@@ -367,3 +367,31 @@ def test_a_ping_heals_a_socket_the_layer_dropped_from_its_groups(reference, agen
         await console.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_visitor_verifies_the_phone_over_the_socket(customer, settings) -> None:
+    """Issue #14: a visitor who typed a known number verifies it with the SMS code (frames
+    verify_request / verify); the joined frame says whether the conversation is verified."""
+    import re
+
+    from herdesk.chat.tests import test_verification as tv
+
+    tv.SENT.clear()
+    settings.HERDESK_CHAT_SMS_SENDER = "herdesk.chat.tests.test_verification.fake_sender"
+
+    async def scenario() -> None:
+        cust, joined = await _open_customer(name="自称张三", phone="13812348000")
+        assert joined["verified"] is False and joined["strings"]["verify_ask"] == "Send code"
+        await cust.send_json_to({"type": "verify", "code": "123456"})
+        refused = await _recv_until(cust, "error")
+        assert refused["code"] == "verify_expired"  # no code was asked for yet
+        await cust.send_json_to({"type": "verify_request"})
+        await _recv_until(cust, "verify_sent")
+        code = re.search(r"(\d{6})", tv.SENT[-1]["text"]).group(1)
+        await cust.send_json_to({"type": "verify", "code": code})
+        await _recv_until(cust, "verified")
+        await cust.disconnect()
+
+    async_to_sync(scenario)()
+    conv = Conversation.objects.get()
+    assert conv.verified_at is not None and tv.SENT[-1]["phone"] == "+8613812348000"

@@ -280,6 +280,8 @@ def test_customer_context_masks_phone_for_agents_and_lists_history(customer, age
         actor=agent, customer=customer, channel="phone", problem_type="after_sales", subject="冷藏罐维修"
     )
     conv = _open(phone="13812348000")
+    conv.verified_at = timezone.now()  # the visitor entered the SMS code (test_verification.py)
+    conv.save(update_fields=["verified_at"])
     ctx = customer_context(user=agent, conversation=conv)
     assert ctx["customer"]["phone"] == "138****8000" and ctx["customer"]["masked"]
     assert [t["subject"] for t in ctx["tickets"]] == ["冷藏罐维修"]

@@ -39,9 +39,11 @@ def test_ciphertext_in_the_database_and_lookup(customer, staff) -> None:
         phone_raw, email_raw = cur.fetchone()
         cur.execute("SELECT address FROM customers_customer WHERE id = %s", [customer.pk])
         (address_raw,) = cur.fetchone()
-    assert phone_raw.startswith("v1:") and "13812348000" not in phone_raw
-    assert email_raw.startswith("v1:") and "zhang" not in email_raw
-    assert address_raw.startswith("v1:") and "草原路" not in address_raw
+    # Under the customer's own data key (v2:<key id>:…), crypto-shredding (SEC-4).
+    prefix = f"v2:{customer.data_key_id}:"
+    assert phone_raw.startswith(prefix) and "13812348000" not in phone_raw
+    assert email_raw.startswith(prefix) and "zhang" not in email_raw
+    assert address_raw.startswith(prefix) and "草原路" not in address_raw
     assert Contact.objects.get(customer=customer).phone == "+8613812348000"
     agent = staff["agent1"]
     assert list(customer_find_by_phone(user=agent, phone="138-1234-8000")) == [customer]

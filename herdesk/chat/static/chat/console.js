@@ -119,11 +119,11 @@
       var cu = ctx.customer;
       [[S.name, cu.name + (cu.name_given && cu.name_given !== cu.name ? " (" + cu.name_given + ")" : "")],
        [S.organisation, cu.organisation], [S.tier, cu.tier_label || cu.tier], [S.phone, cu.phone],
-       [S.identity, cu.identity === "portal" ? S.portal : S.unverified], [S.page, ctx.page_url]]
+       [S.identity, cu.identity === "portal" ? S.portal : (cu.verified ? S.phone_verified : S.unverified)], [S.page, ctx.page_url]]
         .forEach(function (p) {
           if (!p[1]) return;
           fields.appendChild(el("dt", "col-4", p[0]));
-          fields.appendChild(el("dd", "col-8" + (p[0] === S.identity && cu.identity !== "portal" ? " text-warning" : ""), p[1]));
+          fields.appendChild(el("dd", "col-8" + (p[0] === S.identity && cu.identity !== "portal" && !cu.verified ? " text-warning" : ""), p[1]));
         });
       var tl = $("ctx-tickets");
       tl.textContent = "";
@@ -222,6 +222,10 @@
         break;
       case "ticket":
         conv(id).meta.ticket = f.ticket;
+        break;
+      case "verified":
+        // The visitor entered the SMS code: load the record's history now (issue #14).
+        send({ type: "view", conversation: id, after_seq: conv(id).lastSeq });
         break;
       case "pong":
         Object.keys(f.conversations || {}).forEach(function (k) {

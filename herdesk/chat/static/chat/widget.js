@@ -62,11 +62,15 @@
     "form{display:flex;gap:6px;padding:8px;border-top:1px solid #eee;margin:0}textarea,input{flex:1;font-size:14px;padding:6px;border:1px solid #ccc;border-radius:6px}" +
     "textarea{resize:none;height:40px}.send{background:" + color + ";color:#fff;border:0;border-radius:6px;padding:0 12px;cursor:pointer}" +
     ".start{display:flex;flex-direction:column;gap:8px;padding:16px}.start input{flex:none}.err{color:#b00020;font-size:12px;min-height:1em}" +
+    ".verify{display:none;flex-wrap:wrap;gap:6px;align-items:center;padding:6px 12px;border-top:0;border-bottom:1px solid #eee;font-size:12px;color:#444}.verify.on{display:flex}" +
+    ".verify .vtext{flex-basis:100%}.verify input{flex:1;min-width:0;font-size:13px;padding:4px}.verify .send{height:28px;font-size:12px}" +
     "</style>" +
     "<button class='launch' type='button'></button>" +
     "<div class='panel' role='dialog'>" +
     "<div class='head'><strong class='title'></strong><span><button type='button' class='new'></button> <button type='button' class='end'></button></span></div>" +
     "<div class='note' role='status'></div>" +
+    "<form class='verify' novalidate><span class='vtext'></span><input class='vcode' inputmode='numeric' autocomplete='one-time-code' maxlength='6'>" +
+    "<button class='send vask' type='button'></button><button class='send vok' type='submit'></button></form>" +
     "<form class='start' novalidate><div class='who'></div><input class='name' autocomplete='name' maxlength='120'>" +
     "<input class='phone' type='tel' autocomplete='tel' maxlength='20'><div class='err'></div><button class='send' type='submit' style='height:36px'></button></form>" +
     "<ol class='list' aria-live='polite'></ol>" +
@@ -74,6 +78,7 @@
     "</div>";
   function q(sel) { return shadow.querySelector(sel); }
   var panel = q(".panel"), list = q(".list"), note = q(".note"), start = q(".start"), compose = q(".compose");
+  var verify = q(".verify");
   q(".launch").textContent = script.dataset.label || "在线客服";
 
   function applyStrings() {
@@ -84,6 +89,14 @@
     compose.querySelector(".send").textContent = S.send;
     compose.querySelector("textarea").placeholder = S.placeholder;
     q(".end").textContent = S.end; q(".new").textContent = S.new_chat;
+    q(".vtext").textContent = S.verify_hint || ""; q(".vcode").placeholder = S.verify_code || "";
+    q(".vask").textContent = S.verify_ask || ""; q(".vok").textContent = S.verify_ok || "";
+  }
+  // Phone verification (issue #14): offered until the visitor has entered the SMS code.
+  function renderVerify() {
+    var on = state.token && state.verified === false && status !== "closed";
+    verify.classList.toggle("on", !!on);
+    q(".vcode").style.display = q(".vok").style.display = state.verifySent ? "" : "none";
   }
   function show(which) {  // "start" | "chat"
     start.style.display = which === "start" ? "flex" : "none";
@@ -129,6 +142,7 @@
     setNote(text);
     compose.querySelector("textarea").disabled = status === "closed";
     show("chat");
+    renderVerify();
   }
   function nextOpening() {
     if (!state.nextOpening) return "";
@@ -164,8 +178,15 @@
           break;
         case "joined":
           S = f.strings || S; applyStrings();
-          state.token = f.token; save();
-          onStatus(f); flush(); render();
+          state.token = f.token; state.verified = f.verified; save();
+          onStatus(f); flush(); render(); renderVerify();
+          break;
+        case "verify_sent":
+          state.verifySent = true; save(); renderVerify(); setNote(S.verify_sent);
+          q(".vcode").focus();
+          break;
+        case "verified":
+          state.verified = true; state.verifySent = false; save(); renderVerify(); setNote(S.verified);
           break;
         case "history":
           f.messages.forEach(onMessage); render();
@@ -241,6 +262,11 @@
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); compose.requestSubmit(); }
   });
   q(".end").addEventListener("click", function () { send({ type: "close" }); });
+  q(".vask").addEventListener("click", function () { send({ type: "verify_request" }); });
+  verify.addEventListener("submit", function (e) {
+    e.preventDefault();
+    send({ type: "verify", code: q(".vcode").value.trim() });
+  });
   q(".new").addEventListener("click", reset);
   show("start");
   // Keep-alive that also catches a missed event (the server answers with its last sequence number).

@@ -5,6 +5,8 @@ herdesk privacy list [--overdue]
 herdesk privacy export REQUEST_ID --out FILE.json     (access: a copy of the subject's data)
 herdesk privacy erase REQUEST_ID --yes                (erasure, keeps the statistics)
 herdesk privacy complete REQUEST_ID [--reject] [--note T]   (correction done by hand, or refused)
+herdesk privacy keys-adopt                            (give every customer a data key; re-encrypt
+                                                       master-key values under it; idempotent)
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Command(BaseCommand):
         c.add_argument("request", type=int)
         c.add_argument("--reject", action="store_true")
         c.add_argument("--note", default="")
+        sub.add_parser("keys-adopt", help="per-subject data keys for customers written before them")
 
     def _request(self, pk: int) -> DataSubjectRequest:
         request = DataSubjectRequest.objects.filter(pk=pk).first()
@@ -56,7 +59,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **o: Any) -> None:
         actor = "cli"
         try:
-            getattr(self, "_" + o["action"])(o, actor)
+            getattr(self, "_" + o["action"].replace("-", "_"))(o, actor)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages), returncode=2)
 
@@ -107,3 +110,13 @@ class Command(BaseCommand):
         request = self._request(o["request"])
         services.dsr_complete(actor=actor, request=request, rejected=o["reject"], note=o["note"])
         self.stdout.write(f"DSR-{request.pk}: {request.status}")
+
+    def _keys_adopt(self, o: dict[str, Any], actor: Any) -> None:
+        from herdesk.customers.models import Contact, Customer
+        from herdesk.customers.subject_keys import subject_keys_adopt
+
+        counts = subject_keys_adopt(Customer, Contact)
+        self.stdout.write(
+            f"re-encrypted under their own key: {counts['customers']} customers, "
+            f"{counts['contacts']} contacts"
+        )
