@@ -19,6 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .kinds import outbox_kind_check
 from .models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,14 @@ def outbox_enqueue_many(messages: list[dict[str, Any]]) -> int:
     runs the insert loop in C. Returns the number of messages given (skipped duplicates included).
     Producers that derive thousands of messages from rows already in the database use
     `outbox_insert_sql` instead (the clock sweep).
+
+    Every message must be of a declared kind (channel and template, with the payload keys the kind
+    requires: herdesk.notifications.kinds); otherwise kinds.OutboxKindError and nothing is queued.
     """
     if not messages:
         return 0
+    for m in messages:
+        outbox_kind_check(m)
     now = timezone.now()
     encode = DjangoJSONEncoder(ensure_ascii=False).encode
     table = connection.ops.quote_name(OutboxMessage._meta.db_table)

@@ -104,7 +104,7 @@ def notification_text(kind: str, data: dict[str, Any]) -> str:
 
 def _push(rows: list[Notification]) -> None:
     """After commit, each new notification and its user's unread count reach the user's open pages."""
-    from herdesk.chat.publish import publish_after_commit
+    from herdesk.realtime.publish import publish_after_commit
 
     if not rows:
         return
@@ -306,7 +306,7 @@ def notifications_mark_read(*, user: Any, ids: Iterable[int] | None = None) -> i
     ignored. Pushes the new unread count to the user's open pages. Returns how many changed."""
     from django.db import transaction
 
-    from herdesk.chat.publish import publish_after_commit
+    from herdesk.realtime.publish import publish_after_commit
 
     with transaction.atomic():
         qs = Notification.objects.filter(user=user, read_at__isnull=True)

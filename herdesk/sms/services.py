@@ -73,6 +73,14 @@ def contact_for_sms(ticket: Any) -> Any:
     return contact_primary(customer=ticket.customer, reachable_by="phone")
 
 
+def notice_recipient(ticket: Any) -> str:
+    """Whom a customer notice by text message goes to: "contact:<pk>" of `contact_for_sms` (the
+    number stays in the encrypted contact row), "" when nobody has a phone number. Registered with
+    herdesk.notifications.registry by this app's ready()."""
+    c = contact_for_sms(ticket)
+    return f"contact:{c.pk}" if c is not None else ""
+
+
 @transaction.atomic
 def sms_progress_send(*, ticket: Any, actor: Any, body: str, at: datetime | None = None) -> Any:
     """A progress update texted to the customer (HND-6): a public outbound timeline entry and an
