@@ -19,6 +19,8 @@ from typing import Any
 
 from django.conf import settings
 
+from herdesk.audit.selectors import audit_entries
+
 from .engine import WorkingCalendar
 from .models import MAKEUP_WEEKDAY, Calendar, CalendarClosure, CalendarInterval, CalendarVersion, Holiday
 
@@ -140,11 +142,9 @@ def holiday_years() -> list[int]:
 
 def calendar_history(code: str | None = None, limit: int = 30) -> list[Any]:
     """Audited edits of calendars (hours, closures) and holiday imports, newest first (SEC-2)."""
-    from herdesk.audit.models import AuditEntry
-
-    qs = AuditEntry.objects.filter(action__startswith="calendar.")
+    qs = audit_entries(action_prefix="calendar.")
     if code is not None:
-        qs = qs.filter(object_type="calendar", object_id=code) | AuditEntry.objects.filter(
+        qs = qs.filter(object_type="calendar", object_id=code) | audit_entries(
             action="calendar.holidays_import"
         )
     return list(qs.order_by("-seq")[:limit])
