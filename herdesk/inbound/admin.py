@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from . import services
 from .models import InboundPayload, InboundSource
+from .selectors import channel_health
 
 
 @admin.register(InboundPayload)
@@ -153,7 +154,6 @@ class InboundSourceAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-        from .selectors import channel_health
 
         extra_context = {**(extra_context or {}), "health": channel_health()}
         return super().changelist_view(request, extra_context=extra_context)

@@ -32,6 +32,11 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from herdesk.audit.services import audit_record
+from herdesk.customers.selectors import contact_primary
+from herdesk.tickets.choices import Channel, Direction, InteractionKind
+from herdesk.tickets.models import Interaction
+
 from . import registry
 from .acknowledgement import acknowledgement_estimate, acknowledgement_text
 from .choices import ESSENTIAL_NOTICES, ActionLinkPurpose, NoticeChannel, NoticeKind
@@ -69,7 +74,6 @@ def preference_for(customer_id: int) -> CustomerNoticePreference | None:
 
 
 def _ticket_channel(ticket: Any) -> str:
-    from herdesk.tickets.choices import Channel
 
     return {
         Channel.EMAIL: NoticeChannel.EMAIL,
@@ -80,7 +84,6 @@ def _ticket_channel(ticket: Any) -> str:
 
 
 def _recipient(ticket: Any, via: str) -> str:
-    from herdesk.customers.selectors import contact_primary
 
     if via == NoticeChannel.EMAIL:
         c = ticket.contact if ticket.contact is not None and ticket.contact.email_bidx else None
@@ -94,7 +97,6 @@ def _recipient(ticket: Any, via: str) -> str:
 
 def _primary_order(ticket: Any) -> list[str]:
     """The primary contact's own ways first (email, then phone, then WeChat)."""
-    from herdesk.customers.selectors import contact_primary
 
     c = contact_primary(customer=ticket.customer)
     if c is None:
@@ -163,8 +165,7 @@ def _deliver(
     `build(link)` returns the text; `link` is "" on the timeline (a signed link is a bearer secret:
     staff never see it) and, with `link_purpose`, a signed single-use portal link in the message
     itself (registry.action_link: the portal's maker; made only when a message is sent)."""
-    from herdesk.tickets.choices import Direction, InteractionKind
-    from herdesk.tickets.models import Interaction
+    # cycle: tickets.services (lifecycle) calls the notices
     from herdesk.tickets.services import interaction_add
 
     if _QUIET.get():
@@ -238,7 +239,7 @@ def notice_fallback(message: Any) -> str:
     channel of `notice_route`; its timeline entry says so. Called by the outbox dispatcher in the
     transaction that records the failure. Returns the new channel ("" when none is left: the portal
     still shows the notice)."""
-    from herdesk.tickets.models import Interaction
+    # cycle: tickets.services (lifecycle) calls the notices
     from herdesk.tickets.services import interaction_delivery_record
 
     p = dict(message.payload or {})
@@ -285,7 +286,6 @@ def preferred_progress_kind(ticket: Any) -> str:
     """HND-6: the interaction kind a handler's progress update should go by when the customer chose
     a channel (email, SMS, WeChat) and can be reached on it; "" otherwise (the workspace then offers
     the ticket's own channel). Used as the progress form's default."""
-    from herdesk.tickets.choices import InteractionKind
 
     pref = preference_for(ticket.customer_id)
     if pref is None or pref.channel not in (NoticeChannel.EMAIL, NoticeChannel.SMS, NoticeChannel.WECHAT):
@@ -408,8 +408,6 @@ def notice_closing(*, ticket: Any, actor: Any = None) -> Any:
 def notice_preference_set(*, customer: Any, actor: Any, channel: str, opt_out_non_essential: bool) -> Any:
     """The customer's notice preference (portal page, or staff on their behalf); audited."""
     from django.core.exceptions import ValidationError
-
-    from herdesk.audit.services import audit_record
 
     if channel not in NoticeChannel.values:
         raise ValidationError(

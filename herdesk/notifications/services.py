@@ -19,8 +19,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from herdesk.staff.models import User
+
 from .kinds import outbox_kind_check
 from .models import OutboxMessage, OutboxStatus
+from .staff_notices import kind_for_action, notify
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -153,7 +156,6 @@ def outbox_insert_sql(source: str) -> str:
 
 def _recipients(message: OutboxMessage) -> list[int]:
     """Staff to notify for a clock action (assignee, team lead, supervisors, account manager)."""
-    from herdesk.staff.models import User
 
     t = message.ticket
     if t is None:
@@ -180,9 +182,8 @@ def _recipients(message: OutboxMessage) -> list[int]:
 def _deliver_action(message: OutboxMessage) -> None:
     """A clock action. Changes to the ticket go through the ticket services (timeline, audit,
     clocks); notices are in-app Notification rows."""
+    # cycle: tickets.services → clocks.services → the outbox
     from herdesk.tickets import services as ticket_services
-
-    from .staff_notices import kind_for_action, notify
 
     p = message.payload
     reason = f"{p.get('clock')} {p.get('incident')}"
@@ -272,6 +273,7 @@ def _failed(message: OutboxMessage, exc: Exception, adapter: Any) -> None:
             # A customer notice is not given up: the next channel takes it (customer_notices).
             try:
                 with transaction.atomic():
+                    # cycle: customer_notices queues through this module
                     from .customer_notices import notice_fallback
 
                     notice_fallback(message)

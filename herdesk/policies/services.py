@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from herdesk.audit.selectors import audit_actor_ids, audit_count
 from herdesk.audit.services import audit_record
 from herdesk.calendars.engine import parse_duration
+from herdesk.calendars.models import Calendar
 from herdesk.common.errors import DomainError
 from herdesk.notifications import staff_notices
 
@@ -36,11 +37,8 @@ def _validate_clock(spec: dict[str, Any]) -> None:
         # A zero target would breach at the start event: every ticket late before anyone could act.
         if not duration.working_days and not duration.seconds:
             errors["target"] = _("The target must be longer than zero.")
-    if "calendar_code" in spec:
-        from herdesk.calendars.models import Calendar
-
-        if not Calendar.objects.filter(code=spec["calendar_code"]).exists():
-            errors["calendar_code"] = _("Unknown calendar “%(c)s”.") % {"c": spec["calendar_code"]}
+    if "calendar_code" in spec and not Calendar.objects.filter(code=spec["calendar_code"]).exists():
+        errors["calendar_code"] = _("Unknown calendar “%(c)s”.") % {"c": spec["calendar_code"]}
     if "warn_at_percent" in spec:
         pct = spec["warn_at_percent"]
         if not isinstance(pct, int) or not 1 <= pct <= 99:

@@ -19,7 +19,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
+from herdesk.calendars.selectors import working_calendar
+from herdesk.chat.models import ChatMessage, Conversation
+from herdesk.chat.tokens import conversation_tokens_revoke
 from herdesk.common.pii import mask_free_text
+from herdesk.customers.models import Contact, Customer
+from herdesk.inbound.models import InboundPayload
+from herdesk.mail.models import EmailMessage
+from herdesk.staff.models import User
+from herdesk.tickets.models import Interaction, Ticket
 
 from .models import DataSubjectRequest, RequestKind, RequestStatus
 
@@ -29,7 +37,6 @@ ERASED = "[已删除 erased]"
 def dsr_due(received_at: datetime) -> datetime:
     """The statutory deadline: HERDESK_DSR_DEADLINE_WORKING_DAYS working days on the working
     calendar (holidays and 调休 make-up days included), counted from receipt."""
-    from herdesk.calendars.selectors import working_calendar
 
     cal = working_calendar(settings.HERDESK_DSR_CALENDAR)
     return cal.add_working_days(received_at, settings.HERDESK_DSR_DEADLINE_WORKING_DAYS)
@@ -100,13 +107,6 @@ def _scrub(value: Any) -> Any:
 @transaction.atomic
 def dsr_erase(*, actor: Any, request: DataSubjectRequest) -> dict[str, int]:
     """Carry out an erasure request (see the module docstring); closes the request. Idempotent."""
-    from herdesk.chat.models import ChatMessage, Conversation
-    from herdesk.chat.tokens import conversation_tokens_revoke
-    from herdesk.customers.models import Contact, Customer
-    from herdesk.inbound.models import InboundPayload
-    from herdesk.mail.models import EmailMessage
-    from herdesk.staff.models import User
-    from herdesk.tickets.models import Interaction, Ticket
 
     if request.kind != RequestKind.ERASURE:
         raise ValidationError(_("Only an erasure request erases."))

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from herdesk.customers.models import Contact
+from herdesk.tickets.services import interaction_delivery_record
+
 from .choices import SmsPurpose
 from .services import send_sms
 
 
 def _mark(message: Any, status: str, **extra: Any) -> None:
-    from herdesk.tickets.services import interaction_delivery_record
 
     pk = (message.payload or {}).get("interaction")
     if pk:
@@ -24,7 +26,6 @@ def _mark(message: Any, status: str, **extra: Any) -> None:
 
 
 def _phone(recipient: str) -> str:
-    from herdesk.customers.models import Contact
 
     kind, _sep, pk = (recipient or "").partition(":")
     if kind != "contact" or not pk.isdigit():
