@@ -27,7 +27,7 @@ from .models import MAKEUP_WEEKDAY, Calendar, CalendarClosure, CalendarInterval,
 _lock = threading.Lock()
 _cache: dict[str, WorkingCalendar] = {}
 _cache_token: list[str | None] = [None]  # token the cache was built under (a list: mutable, no `global`)
-_holidays: list[tuple[frozenset, frozenset] | None] = [None]
+_holidays: list[tuple[frozenset[dt.date], frozenset[dt.date]] | None] = [None]
 _checked_at: list[float] = [0.0]  # monotonic time of the last token read
 
 
@@ -52,11 +52,11 @@ def _current_token() -> str:
     return token or ""
 
 
-def _national_schedule() -> tuple[frozenset, frozenset]:
+def _national_schedule() -> tuple[frozenset[dt.date], frozenset[dt.date]]:
     cached = _holidays[0]
     if cached is None:
-        holidays: set = set()
-        workdays: set = set()
+        holidays: set[dt.date] = set()
+        workdays: set[dt.date] = set()
         for day, kind in Holiday.objects.values_list("date", "kind"):
             (holidays if kind == Holiday.Kind.HOLIDAY else workdays).add(day)
         # The rare date present with both kinds (only possible by editing rows by hand) is treated as

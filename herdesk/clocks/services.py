@@ -377,7 +377,7 @@ def _sweep_sql() -> dict[tuple[str, str], list[str]]:
     """
     q = connection.ops.quote_name
     clock, incident = q(Clock._meta.db_table), q(ClockIncident._meta.db_table)
-    ticket = q(Clock._meta.get_field("ticket").related_model._meta.db_table)  # type: ignore[union-attr]
+    ticket = q(Clock._meta.get_field("ticket").related_model._meta.db_table)
     definition = q(ClockDefinition._meta.db_table)
     running = f"'{ClockState.RUNNING.value}'"
     # What is due (served by the partial indexes clock_due_running / clock_warn_running), in order.
