@@ -145,7 +145,6 @@ def service_open(now: datetime) -> bool:
 
 
 def next_opening(now: datetime) -> datetime:
-
     return working_calendar(settings.HERDESK_CHAT_CALENDAR).next_opening(now)
 
 

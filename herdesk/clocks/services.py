@@ -75,7 +75,6 @@ def _definitions(ticket: Ticket) -> list[ClockDefinition]:
 
 
 def applies(definition: ClockDefinition, ticket: Any) -> bool:
-
     rules = definition.applies_to or {}
     checks = {
         "channel_groups": channel_group(ticket.channel),

@@ -154,6 +154,5 @@ class InboundSourceAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-
         extra_context = {**(extra_context or {}), "health": channel_health()}
         return super().changelist_view(request, extra_context=extra_context)

@@ -246,7 +246,6 @@ ARTICLES: list[dict[str, Any]] = [
 
 
 def _user(users: dict[str, Any], name: str) -> Any:
-
     return users.get(name) or User.objects.get(username=name)
 
 

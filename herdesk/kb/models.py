@@ -256,7 +256,6 @@ class SynonymGroup(models.Model):
         return self.terms
 
     def words(self) -> list[str]:
-
         return split_terms(self.terms)
 
 

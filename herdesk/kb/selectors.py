@@ -344,14 +344,12 @@ def health_report(*, now: datetime | None = None) -> tuple[list[HealthRow], list
 
 
 def solved_by_article(*, ticket: Any) -> set[int]:
-
     return set(
         ArticleUsage.objects.filter(ticket=ticket, kind=UsageKind.SOLVED).values_list("article_id", flat=True)
     )
 
 
 def used_on_ticket(*, ticket: Any) -> list[Article]:
-
     ids = ArticleUsage.objects.filter(ticket=ticket, kind=UsageKind.USED).values_list("article_id", flat=True)
     return list(Article.objects.filter(pk__in=list(ids)).select_related("published"))
 

@@ -428,7 +428,6 @@ def article_confirm_current(*, actor: Any, article: Article, at: datetime | None
 
 
 def _ticket_note(ticket: Any, actor: Any, body: str, **data: Any) -> None:
-
     interaction_add(
         ticket=ticket,
         actor=actor,
@@ -656,7 +655,6 @@ def article_attachment_add(
 
 
 def article_attachment_path(att: ArticleAttachment) -> Path:
-
     root = media_root()
     path = (root / att.storage_path).resolve()
     if root not in path.parents:
@@ -671,7 +669,6 @@ def article_attachment_path(att: ArticleAttachment) -> Path:
 def synonym_group_save(
     *, actor: Any, terms: str, group: SynonymGroup | None = None, at: datetime | None = None
 ) -> SynonymGroup:
-
     at = at or timezone.now()
     words = split_terms(terms)
     if len(words) < 2:

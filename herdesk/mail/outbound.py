@@ -34,7 +34,6 @@ class PermanentError(Exception):
 
 
 def _recipient(recipient: str) -> str:
-
     kind, _sep, ref = (recipient or "").partition(":")
     if kind == "contact" and ref.isdigit():
         contact = Contact.objects.filter(pk=int(ref)).first()
@@ -60,7 +59,6 @@ def _mailbox(code: str) -> Mailbox | None:
 class EmailAdapter:
     @staticmethod
     def deliver(message: Any) -> None:
-
         p = message.payload or {}
         to = _recipient(message.recipient)
         if not to:
@@ -127,7 +125,6 @@ class EmailAdapter:
 
     @staticmethod
     def failed(message: Any, error: str, final: bool) -> None:
-
         row = _email_row(message)
         if row is None:
             if (message.payload or {}).get("interaction"):  # a customer notice: on its timeline entry

@@ -70,7 +70,6 @@ def default_mailbox() -> Mailbox | None:
 
 
 def emails_visible_to(user: Any) -> QuerySet[EmailMessage]:
-
     if user is None or not user.is_authenticated or getattr(user, "customer_id", None):
         # Customers read their mail in their own mailbox and the portal timeline, not here.
         return EmailMessage.objects.none()

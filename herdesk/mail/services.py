@@ -471,7 +471,6 @@ def mail_poll(*, mailbox: Mailbox, limit: int | None = None) -> PollResult:
 
 
 def _identity(raw: bytes) -> tuple[str, str]:
-
     try:
         return identity(raw)
     except Exception:  # unreadable headers: dedupe on the bytes; the handler will quarantine it

@@ -74,7 +74,6 @@ def preference_for(customer_id: int) -> CustomerNoticePreference | None:
 
 
 def _ticket_channel(ticket: Any) -> str:
-
     return {
         Channel.EMAIL: NoticeChannel.EMAIL,
         Channel.EMAIL_OTHER: NoticeChannel.EMAIL,
@@ -84,7 +83,6 @@ def _ticket_channel(ticket: Any) -> str:
 
 
 def _recipient(ticket: Any, via: str) -> str:
-
     if via == NoticeChannel.EMAIL:
         c = ticket.contact if ticket.contact is not None and ticket.contact.email_bidx else None
         c = c or contact_primary(customer=ticket.customer, reachable_by="email")

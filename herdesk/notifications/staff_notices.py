@@ -48,7 +48,6 @@ def _when(value: str) -> str:
 
 
 def _clock_label(kind: str) -> str:
-
     try:
         return str(ClockKind(kind).label)
     except ValueError:

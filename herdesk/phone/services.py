@@ -47,7 +47,6 @@ def _publish(group: str, payload: dict[str, Any]) -> None:
 
 
 def agent_for_extension(extension: str) -> Any:
-
     if not extension:
         return None
     return User.objects.filter(extension=extension, is_active=True, customer__isnull=True).first()

@@ -69,7 +69,6 @@ cti_events = CTI_WEBHOOK.view()
 @login_required
 @require_POST
 def call_link(request: HttpRequest, call_id: str) -> HttpResponse:
-
     if not can_take_calls(request.user):
         return json_error(403, "forbidden", _("Only service staff can link calls."))
     try:

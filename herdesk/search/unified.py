@@ -60,7 +60,6 @@ class Everything:
 
 
 def everything_search(*, user: Any, q: str, limit: int = 10) -> Everything:
-
     q = (q or "").strip()[:200]
     out = Everything(q)
     if not q:

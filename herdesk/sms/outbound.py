@@ -19,14 +19,12 @@ from .services import send_sms
 
 
 def _mark(message: Any, status: str, **extra: Any) -> None:
-
     pk = (message.payload or {}).get("interaction")
     if pk:
         interaction_delivery_record(interaction_id=pk, status=status, **extra)
 
 
 def _phone(recipient: str) -> str:
-
     kind, _sep, pk = (recipient or "").partition(":")
     if kind != "contact" or not pk.isdigit():
         raise ValueError(f"sms outbox recipient must be contact:<id>, got {recipient[:40]!r}")

@@ -90,7 +90,6 @@ def peek_id(raw: bytes) -> str:
 
 
 def process_payload(payload: Any) -> HandlerResult:
-
     meta = payload.meta or {}
     # An oversized body cannot be checked against its signature (answered 413).
     if meta.get("truncated"):

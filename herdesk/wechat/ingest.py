@@ -110,7 +110,6 @@ def process_payload(payload: Any) -> HandlerResult:
 
 
 def handle_message(msg: WeChatMessage) -> HandlerResult:
-
     if msg.msg_type == "event":
         if msg.event == "subscribe":
             sender = sender_resolve(wechat_openid=msg.from_user)

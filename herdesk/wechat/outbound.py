@@ -16,7 +16,6 @@ from .client import send_text
 
 
 def _mark(message: Any, status: str, **extra: Any) -> None:
-
     pk = (message.payload or {}).get("interaction")
     if pk:
         interaction_delivery_record(interaction_id=pk, status=status, **extra)

@@ -43,7 +43,6 @@ BLANK = [("", "—")]
 
 
 def clock_label(kind: str) -> str:
-
     try:
         return str(ClockKind(kind).label)
     except ValueError:
@@ -58,13 +57,11 @@ class LocalNameChoiceField(forms.ModelChoiceField):
     """Teams, products and categories by their name in the user's language."""
 
     def label_from_instance(self, obj: Any) -> str:
-
         return local_name(obj)
 
 
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-
         team = f" · {local_name(obj.team)}" if getattr(obj, "team_id", None) else ""
         return f"{obj.display_name or obj.username}{team}"
 

@@ -44,7 +44,6 @@ class ClockRowForm(forms.Form):
         cast(forms.ChoiceField, self.fields["calendar_code"]).choices = [(c, c) for c in calendar_codes()]
 
     def clean_target(self) -> str:
-
         value = self.cleaned_data["target"].strip().lower()
         try:
             parse_duration(value)

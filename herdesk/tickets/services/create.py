@@ -216,7 +216,6 @@ def _ticket_create(
     interaction_data: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> TicketCreated:
-
     now = now or timezone.now()
     if idempotency_key:
         existing = (

@@ -89,7 +89,6 @@ def actions_label(values: Any) -> str:
 
 
 def _scope_value(key: str, value: Any) -> str:
-
     if key == "channel_groups":
         return str({"primary": _("primary channels"), "secondary": _("secondary channels")}.get(value, value))
     choices = {

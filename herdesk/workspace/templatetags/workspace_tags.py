@@ -271,7 +271,6 @@ def delivery_status(interaction: Any) -> str:
 
 @register.filter
 def delivery_label(value: str) -> str:
-
     return _label(DeliveryStatus, value)
 
 
@@ -656,7 +655,6 @@ def any_channel_label(value: str) -> str:
 
 @register.filter
 def health_label(value: str) -> str:
-
     return _label(HealthStatus, value)
 
 

@@ -173,7 +173,6 @@ def _phone_fragment(
 
 
 def _can_call(user: Any) -> bool:
-
     return can_take_calls(user)
 
 

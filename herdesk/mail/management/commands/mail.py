@@ -40,7 +40,6 @@ class Command(BaseCommand):
         sub.add_parser("list", help="List mailboxes.")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-
         action = opts["action"]
         if action == "poll":
             if opts["mailbox"]:

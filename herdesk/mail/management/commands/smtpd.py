@@ -19,7 +19,6 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=2525)
 
     def handle(self, *args: Any, **opts: Any) -> None:
-
         server = SmtpServer(host=opts["host"], port=opts["port"]).start()
         self.stdout.write(f"herdesk smtpd listening on {opts['host']}:{server.port} (Ctrl+C stops)")
         stop = threading.Event()

@@ -63,7 +63,6 @@ class Command(BaseCommand):
             raise CommandError("; ".join(exc.messages), returncode=2)
 
     def _open(self, o: dict[str, Any], actor: Any) -> None:
-
         if o["customer"]:
             customer = Customer.objects.filter(pk=o["customer"]).first()
         else:
