@@ -20,7 +20,7 @@ from .selectors import channel_health
 
 
 @admin.register(InboundPayload)
-class InboundPayloadAdmin(admin.ModelAdmin):
+class InboundPayloadAdmin(admin.ModelAdmin[InboundPayload]):
     list_display = (
         "id",
         "channel",
@@ -121,7 +121,7 @@ class InboundPayloadAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundSource)
-class InboundSourceAdmin(admin.ModelAdmin):
+class InboundSourceAdmin(admin.ModelAdmin[InboundSource]):
     list_display = (
         "channel",
         "code",
