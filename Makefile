@@ -49,11 +49,13 @@ test-postgres:
 test-fast: install
 	DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL= $(BIN)/pytest -q -n 2 -m "not e2e and not multiprocess"
 
-# ruff, then the layer contracts of docs/architecture/overview.md ([tool.importlinter] in pyproject.toml).
+# ruff, then the layer contracts of docs/architecture/overview.md ([tool.importlinter] in pyproject.toml),
+# then the module shape (tools/check_shape.py: modules ≤ 800 lines, function-level imports with a reason).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/python tools/check_shape.py
 
 typecheck: install
 	$(BIN)/mypy herdesk config

@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import django_stubs_ext
 import environ
 
 from herdesk.ops.jobs import beat_schedule as _beat_schedule
+
+# Generic Django classes (ModelAdmin[Ticket], Field[...]) subscriptable at run time, as mypy strict
+# wants them written in the core apps (django-stubs-ext).
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 env = environ.Env()

@@ -18,6 +18,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from herdesk.common.errors import DomainError, http_status
 
+from .schemas import ErrorOut
 from .throttle import Throttled
 
 # What each documented error status means; every operation lists the ones it can answer, all with
@@ -27,7 +28,6 @@ ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429)
 
 def error_responses(*statuses: int) -> dict[int, Any]:
     """The `response=` entries for these error statuses, each with the JSON error schema."""
-    from .schemas import ErrorOut
 
     return {s: ErrorOut for s in statuses}
 

@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
+from herdesk.tickets.choices import Direction, InteractionKind
+from herdesk.tickets.services import interaction_add
 
 from .choices import ALLOWED, SNIFF_BYTES
 from .models import Attachment
@@ -77,8 +79,6 @@ def attachment_add(
     unreferenced file, which is never served). Side effects: an internal timeline entry and an
     audit entry, both in the caller's transaction. Raises ValidationError keyed by "file".
     """
-    from herdesk.tickets.choices import Direction, InteractionKind
-    from herdesk.tickets.services import interaction_add
 
     at = at or timezone.now()
     display = clean_name(name if name is not None else getattr(upload, "name", ""))

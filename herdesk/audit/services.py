@@ -32,6 +32,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import AuditChainHead, AuditEntry
+from .selectors import chain_batch, chain_head
 
 GENESIS = "0" * 64
 log = logging.getLogger("herdesk.audit")
@@ -225,7 +226,7 @@ def audit_verify(*, batch: int = 5000, anchor_file: str | None = None) -> Verify
     After a break the walk re-synchronises on the stored hash, so one altered entry is reported once
     and the entries after it are still checked."""
     breaks: list[Break] = []
-    head = AuditChainHead.objects.filter(id=1).first()
+    head = chain_head()
     keyed_from = head.keyed_from_seq if head else 1
     anchors = _anchors_read(anchor_file)
     anchored = {a["seq"]: a for a in anchors}
@@ -234,7 +235,7 @@ def audit_verify(*, batch: int = 5000, anchor_file: str | None = None) -> Verify
     checked = legacy = 0
     last = 0
     while True:
-        rows = list(AuditEntry.objects.filter(seq__gt=last).order_by("seq")[:batch])
+        rows = chain_batch(after_seq=last, batch=batch)
         if not rows:
             break
         for e in rows:

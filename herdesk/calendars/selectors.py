@@ -19,13 +19,15 @@ from typing import Any
 
 from django.conf import settings
 
+from herdesk.audit.selectors import audit_entries
+
 from .engine import WorkingCalendar
 from .models import MAKEUP_WEEKDAY, Calendar, CalendarClosure, CalendarInterval, CalendarVersion, Holiday
 
 _lock = threading.Lock()
 _cache: dict[str, WorkingCalendar] = {}
 _cache_token: list[str | None] = [None]  # token the cache was built under (a list: mutable, no `global`)
-_holidays: list[tuple[frozenset, frozenset] | None] = [None]
+_holidays: list[tuple[frozenset[dt.date], frozenset[dt.date]] | None] = [None]
 _checked_at: list[float] = [0.0]  # monotonic time of the last token read
 
 
@@ -50,11 +52,11 @@ def _current_token() -> str:
     return token or ""
 
 
-def _national_schedule() -> tuple[frozenset, frozenset]:
+def _national_schedule() -> tuple[frozenset[dt.date], frozenset[dt.date]]:
     cached = _holidays[0]
     if cached is None:
-        holidays: set = set()
-        workdays: set = set()
+        holidays: set[dt.date] = set()
+        workdays: set[dt.date] = set()
         for day, kind in Holiday.objects.values_list("date", "kind"):
             (holidays if kind == Holiday.Kind.HOLIDAY else workdays).add(day)
         # The rare date present with both kinds (only possible by editing rows by hand) is treated as
@@ -140,11 +142,9 @@ def holiday_years() -> list[int]:
 
 def calendar_history(code: str | None = None, limit: int = 30) -> list[Any]:
     """Audited edits of calendars (hours, closures) and holiday imports, newest first (SEC-2)."""
-    from herdesk.audit.models import AuditEntry
-
-    qs = AuditEntry.objects.filter(action__startswith="calendar.")
+    qs = audit_entries(action_prefix="calendar.")
     if code is not None:
-        qs = qs.filter(object_type="calendar", object_id=code) | AuditEntry.objects.filter(
+        qs = qs.filter(object_type="calendar", object_id=code) | audit_entries(
             action="calendar.holidays_import"
         )
     return list(qs.order_by("-seq")[:limit])

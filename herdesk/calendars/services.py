@@ -19,7 +19,15 @@ from herdesk.audit.services import audit_record
 
 from .builtin import BUILTIN_HOLIDAYS_FILE, BUILTIN_HOLIDAYS_SOURCE, DEMO_CALENDARS, parse_schedule
 from .engine import DAY_SECONDS
-from .models import MAKEUP_WEEKDAY, Calendar, CalendarClosure, CalendarInterval, CalendarVersion, Holiday
+from .models import (
+    MAKEUP_WEEKDAY,
+    Calendar,
+    CalendarClosure,
+    CalendarInterval,
+    CalendarVersion,
+    Holiday,
+    validate_timezone,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -84,7 +92,6 @@ def calendar_upsert(
     company closures with these (date, reason) pairs; None leaves them untouched.
     Raises ValueError on an unknown time zone, weekday or an empty/inverted interval.
     """
-    from .models import validate_timezone
 
     try:
         validate_timezone(tz)

@@ -12,6 +12,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from .models import Calendar, CalendarClosure, CalendarInterval, Holiday
+from .services import calendar_version_bump, writes_batched
 
 _WATCHED = (Calendar, CalendarInterval, Holiday, CalendarClosure)
 
@@ -21,7 +22,6 @@ _WATCHED = (Calendar, CalendarInterval, Holiday, CalendarClosure)
 def calendar_tables_changed(sender: Any, raw: bool = False, **kwargs: Any) -> None:
     if sender not in _WATCHED or raw:
         return  # raw=True: loaddata; the loader's caller is expected to bump (or restart)
-    from .services import calendar_version_bump, writes_batched
 
     if not writes_batched():
         calendar_version_bump()

@@ -25,6 +25,8 @@ from herdesk.inbound.messages import HandlerResult
 from . import services
 from .choices import ConversationStatus, Sender
 from .models import ChatMessage, Conversation
+from .sockets import error_frame
+from .webhooks import ensure_source
 
 CHANNEL, SOURCE = "chat", "widget"
 log = logging.getLogger("herdesk.chat")
@@ -95,10 +97,8 @@ def chat_message_receive(*, conversation: Conversation, raw: str, frame: dict[st
     """Store the raw frame (committed), process it, and say what to answer: an acknowledgement
     {"type": "ack", client_id, seq, duplicate} or an error frame. Must not run inside a
     transaction (payload_store commits on its own)."""
+    # looked up at each call: the chaos tests replace inbound.services.payload_store
     from herdesk.inbound.services import payload_process, payload_store
-
-    from .sockets import error_frame
-    from .webhooks import ensure_source
 
     client_id, body = frame.get("client_id"), frame.get("body")
     # The content key ignores the frame's formatting: a resend of the same text with the same id is
@@ -150,6 +150,7 @@ def chat_message_receive(*, conversation: Conversation, raw: str, frame: dict[st
 
 def oversized_frame_store(*, conversation: Conversation | None, raw: str) -> None:
     """Keep the beginning of a frame too large to accept (evidence; quarantined at once)."""
+    # looked up at each call: the chaos tests replace inbound.services.payload_store
     from herdesk.inbound.services import payload_process, payload_store
 
     if conversation is None:

@@ -8,8 +8,15 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from herdesk.customers.choices import Tier
+from herdesk.customers.selectors import contact_view
+from herdesk.savedviews.selectors import saved_replies_for
+from herdesk.tickets.choices import OPEN_STATUSES
+from herdesk.tickets.selectors import tickets_visible_to
+
 from .choices import ConversationStatus
 from .models import ChatMessage, Conversation
+from .services import last_seq_key
 
 HISTORY_LIMIT = 500
 
@@ -71,8 +78,6 @@ def last_seq_cached(*, conversation_pk: int) -> int | None:
     the database; None when the cache does not know (then the client simply waits for events)."""
     from django.core.cache import cache
 
-    from .services import last_seq_key
-
     value = cache.get(last_seq_key(conversation_pk))
     return int(value) if value is not None else None
 
@@ -105,10 +110,6 @@ def queue_for(*, user: Any, limit: int = 100) -> list[Conversation]:
 def customer_context(*, user: Any, conversation: Conversation) -> dict[str, Any]:
     """What the agent sees beside the chat (INT-7): who it is, how sure we are, recent tickets,
     and saved replies. Contact details are masked unless the agent may see them (then audited)."""
-    from herdesk.customers.choices import Tier
-    from herdesk.customers.selectors import contact_view
-    from herdesk.tickets.choices import OPEN_STATUSES
-    from herdesk.tickets.selectors import tickets_visible_to
 
     from .verification import is_verified
 
@@ -190,6 +191,5 @@ def saved_replies(*, user: Any) -> list[dict[str, str]]:
 
     if not apps.is_installed("herdesk.savedviews"):
         return []
-    from herdesk.savedviews.selectors import saved_replies_for
 
     return [{"title": r.title, "body": r.body} for r in saved_replies_for(user=user)[:50]]

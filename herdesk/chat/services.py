@@ -28,12 +28,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from herdesk.calendars.selectors import working_calendar
 from herdesk.common.errors import DomainError
 from herdesk.common.pii import normalise_phone
 from herdesk.customers.models import Contact, Customer
-from herdesk.customers.selectors import contact_primary
+from herdesk.customers.selectors import contact_primary, customer_find_by_phone
+from herdesk.customers.services import customer_create, phone_index
 from herdesk.tickets.choices import Channel, Direction, InteractionKind, ProblemType
 from herdesk.tickets.models import Ticket
+from herdesk.tickets.selectors import tickets_visible_to
+from herdesk.tickets.services import interaction_add, ticket_create
 from herdesk.triage.services import triage_ticket_received
 
 from .choices import ConversationStatus, Identity, OfflineReason, Sender
@@ -136,14 +140,11 @@ def _lock(conversation_pk: int) -> Conversation:
 
 def service_open(now: datetime) -> bool:
     """Live chat is staffed during the hotline's service hours (CAL-3)."""
-    from herdesk.calendars.selectors import working_calendar
 
     return working_calendar(settings.HERDESK_CHAT_CALENDAR).is_open(now)
 
 
 def next_opening(now: datetime) -> datetime:
-    from herdesk.calendars.selectors import working_calendar
-
     return working_calendar(settings.HERDESK_CHAT_CALENDAR).next_opening(now)
 
 
@@ -200,7 +201,6 @@ def _ensure_ticket(
     received_at is the customer's first message (or the opening), so the first-response clock
     counts from when the customer actually wrote (INT-2).
     """
-    from herdesk.tickets.services import ticket_create
 
     if c.ticket_id and c.ticket is not None:
         return c.ticket
@@ -238,7 +238,6 @@ def _ensure_ticket(
 def _record_first_response(c: Conversation, ticket: Ticket) -> None:
     """Put the agent's first chat reply on the ticket with its real time: that is the first human
     response and stops the first-response clock (INT-2)."""
-    from herdesk.tickets.services import interaction_add
 
     if ticket.first_response_at is not None:
         return
@@ -284,8 +283,6 @@ def conversation_open(
     the conversation opens in message-taking mode. Raises ValidationError keyed by field.
     Side effects after commit: a queue event to every agent console.
     """
-    from herdesk.customers.selectors import customer_find_by_phone
-    from herdesk.customers.services import customer_create, phone_index
 
     now = now or timezone.now()
     customer: Customer | None = getattr(portal_user, "customer", None) if portal_user is not None else None
@@ -366,7 +363,6 @@ def message_post(
     to the conversation's sockets and to the agent's console.
     Raises ValidationError (bad body or client id) or ChatError (closed, not yours).
     """
-    from herdesk.tickets.services import interaction_add
 
     client_id = _clean_client_id(client_id)
     if sender not in (Sender.CUSTOMER, Sender.AGENT):
@@ -534,7 +530,6 @@ def conversation_link(
 ) -> Ticket:
     """Link the chat to an existing ticket the agent can see, of the same customer or organisation.
     The transcript goes onto that ticket when the chat closes."""
-    from herdesk.tickets.selectors import tickets_visible_to
 
     now = now or timezone.now()
     c = _lock(conversation_pk)
@@ -563,7 +558,6 @@ def conversation_close(
     live chat's full transcript is stored on it as one chat interaction (CLS-3). Locks the
     conversation row; closing twice is a no-op. Side effects after commit: status events.
     """
-    from herdesk.tickets.services import interaction_add
 
     now = now or timezone.now()
     c = _lock(conversation_pk)

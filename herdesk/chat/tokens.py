@@ -18,6 +18,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from .models import ChatToken, Conversation
+
 PREFIX = "hct_"
 
 
@@ -28,7 +30,6 @@ def _digest(token: str) -> str:
 def conversation_token(public_id: uuid.UUID | str) -> str:
     """A new token for the conversation (shown to its browser once; database access: call it
     through database_sync_to_async from a consumer)."""
-    from .models import ChatToken, Conversation
 
     conv = Conversation.objects.only("pk").get(public_id=public_id)
     token = PREFIX + secrets.token_urlsafe(32)
@@ -47,7 +48,6 @@ def conversation_id_from_token(token: object) -> uuid.UUID | None:
     token."""
     if not isinstance(token, str) or not token.startswith(PREFIX) or len(token) > 100:
         return None
-    from .models import ChatToken
 
     row = (
         ChatToken.objects.filter(
@@ -61,7 +61,6 @@ def conversation_id_from_token(token: object) -> uuid.UUID | None:
 
 def conversation_tokens_revoke(public_id: uuid.UUID | str) -> int:
     """Revoke every token of the conversation: its browsers must start a new conversation."""
-    from .models import ChatToken
 
     return ChatToken.objects.filter(conversation__public_id=public_id, revoked_at__isnull=True).update(
         revoked_at=timezone.now()

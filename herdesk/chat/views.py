@@ -11,6 +11,7 @@ from django.template.loader import select_template
 from django.utils.translation import gettext as _
 
 from herdesk.tickets.choices import ProblemType
+from herdesk.workspace.views.common import _nav
 
 from .selectors import can_chat
 
@@ -21,8 +22,6 @@ def console(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     # The staff workspace's frame: the role's navigation, the search box and the user menu.
     from django.utils import timezone
-
-    from herdesk.workspace.views.common import _nav
 
     base = select_template(["workspace/layout.html", "base.html", "chat/standalone_base.html"]).template.name
     return render(

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from herdesk.audit.services import audit_record
 from herdesk.calendars.engine import parse_duration
 from herdesk.calendars.selectors import working_calendar
 from herdesk.common.errors import DomainError
@@ -26,6 +27,8 @@ from herdesk.notifications import customer_notices
 from herdesk.notifications.services import outbox_insert_sql
 from herdesk.policies.choices import Event
 from herdesk.policies.models import ClockDefinition
+from herdesk.tickets.choices import Direction, InteractionKind, channel_group
+from herdesk.tickets.models import Interaction
 
 from .models import Clock, ClockIncident, ClockState, Renegotiation, SweepRun
 
@@ -72,8 +75,6 @@ def _definitions(ticket: Ticket) -> list[ClockDefinition]:
 
 
 def applies(definition: ClockDefinition, ticket: Any) -> bool:
-    from herdesk.tickets.choices import channel_group
-
     rules = definition.applies_to or {}
     checks = {
         "channel_groups": channel_group(ticket.channel),
@@ -287,8 +288,6 @@ def clock_renegotiate(
 
     The original due time stays in `original_due_at`; reports count both.
     """
-    from herdesk.tickets.choices import Direction, InteractionKind
-    from herdesk.tickets.models import Interaction
 
     at = at or timezone.now()
     clock = Clock.objects.select_for_update().get(pk=clock.pk)
@@ -337,7 +336,6 @@ def clock_renegotiate(
     customer_notices.notice_renegotiation(
         ticket=clock.ticket, reason=reason, new_due_at=new_due_at, entry=entry
     )
-    from herdesk.audit.services import audit_record
 
     audit_record(
         actor=actor,
@@ -378,7 +376,7 @@ def _sweep_sql() -> dict[tuple[str, str], list[str]]:
     """
     q = connection.ops.quote_name
     clock, incident = q(Clock._meta.db_table), q(ClockIncident._meta.db_table)
-    ticket = q(Clock._meta.get_field("ticket").related_model._meta.db_table)  # type: ignore[union-attr]
+    ticket = q(Clock._meta.get_field("ticket").related_model._meta.db_table)
     definition = q(ClockDefinition._meta.db_table)
     running = f"'{ClockState.RUNNING.value}'"
     # What is due (served by the partial indexes clock_due_running / clock_warn_running), in order.

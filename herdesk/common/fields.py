@@ -49,7 +49,7 @@ class SubjectKeyField(models.ForeignKey):
         return self.ensure(model_instance, persist=False)
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(models.TextField[Any, Any]):
     """Stores AES-GCM ciphertext; Python code sees plaintext. Not searchable: use a blind index.
 
     With `subject` (the path to a SubjectKeyField: "data_key" on the subject's own row,
@@ -103,7 +103,7 @@ class EncryptedTextField(models.TextField):
         return crypto.encrypt(str(value), context=self._context())
 
 
-class EncryptedBinaryField(models.BinaryField):
+class EncryptedBinaryField(models.BinaryField[Any, Any]):
     """Bytes encrypted at rest (AES-256-GCM, the field key; context = model.field); Python code sees
     plaintext bytes. Legacy unencrypted values are read as they are."""
 
@@ -125,7 +125,7 @@ class EncryptedBinaryField(models.BinaryField):
         return super().get_db_prep_value(value, connection, prepared=True)
 
 
-class EncryptedJSONField(models.TextField):
+class EncryptedJSONField(models.TextField[Any, Any]):
     """A JSON document encrypted at rest (signatures, peer addresses, envelope senders of inbound
     payloads); Python code sees the decoded value. Not queryable inside: nothing filters on it."""
 

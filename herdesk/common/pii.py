@@ -93,13 +93,13 @@ def mask_raw_message(raw: bytes, *, channel: str) -> bytes:
         ctype = part.get_content_type()
         filename = part.get_filename()
         if filename or not ctype.startswith("text/"):
-            size = len(bytes(part.get_payload(decode=True) or b""))  # type: ignore[arg-type]
+            size = len(bytes(part.get_payload(decode=True) or b""))
             lines.append(f"[attachment: {mask_free_text(filename or '')} ({ctype}, {size} bytes)]")
             continue
         try:
             body = part.get_content()
         except (LookupError, ValueError):
-            body = bytes(part.get_payload(decode=True) or b"").decode("utf-8", errors="replace")  # type: ignore[arg-type]
+            body = bytes(part.get_payload(decode=True) or b"").decode("utf-8", errors="replace")
         lines.append(f"--- {ctype} ---")
         lines.append(mask_free_text(str(body)))
     return "\n".join(lines).encode()

@@ -144,11 +144,11 @@ def rows_insert(objs: list[Any]) -> list[Any]:
             if plan is None:
                 break
     if plan is None:
-        return model._default_manager.bulk_create(objs)  # type: ignore[attr-defined, no-any-return]
+        return model._default_manager.bulk_create(objs)  # type: ignore[no-any-return]
     with conn.cursor() as cur:
         cur.execute(plan[0], params)
         ids = cur.fetchall()
-    pk = model._meta.pk.attname  # type: ignore[attr-defined]
+    pk = model._meta.pk.attname
     for obj, (value,) in zip(objs, ids, strict=True):
         setattr(obj, pk, value)
         obj._state.adding = False
@@ -167,7 +167,7 @@ def row_update(obj: Any, fields: list[str]) -> None:
     key = (conn.vendor, model, tuple(fields))
     plan = _UPDATE_SQL.get(key)
     if plan is None:
-        meta = model._meta  # type: ignore[attr-defined]
+        meta = model._meta
         qn = conn.ops.quote_name
         chosen = [meta.get_field(name) for name in fields]
         sql = (
@@ -183,7 +183,7 @@ def row_update(obj: Any, fields: list[str]) -> None:
         obj.save(update_fields=fields)
         return
     params = [prep(value, conn) for value, (_f, _a, _plain, prep) in zip(values, plan[1], strict=True)]
-    params.append(model._meta.pk.get_db_prep_save(obj.pk, conn))  # type: ignore[attr-defined]
+    params.append(model._meta.pk.get_db_prep_save(obj.pk, conn))
     with conn.cursor() as cur:
         cur.execute(plan[0], params)
         if cur.rowcount == 0:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from herdesk.audit.selectors import audit_count
 from herdesk.audit.services import audit_record
 from herdesk.common.crypto import blind_index
 from herdesk.common.pii import normalise_email, normalise_phone
@@ -254,8 +255,6 @@ def contact_phone_reveal(*, actor: Any, contact: Contact, reason: str, now: Any 
     from django.core.exceptions import PermissionDenied
     from django.utils import timezone
 
-    from herdesk.audit.models import AuditEntry
-
     if getattr(actor, "customer_id", None) or not actor.has_perm("customers.view_customer"):
         raise PermissionDenied
     reason = (reason or "").strip()
@@ -265,9 +264,7 @@ def contact_phone_reveal(*, actor: Any, contact: Contact, reason: str, now: Any 
         raise ValidationError({"reason": _("This contact has no phone number.")})
     now = now or timezone.now()
     with transaction.atomic():
-        recent = AuditEntry.objects.filter(
-            actor_id=actor.pk, action=REVEAL_ACTION, occurred_at__gte=now - timedelta(hours=1)
-        ).count()
+        recent = audit_count(actor_id=actor.pk, action=REVEAL_ACTION, since=now - timedelta(hours=1))
         if recent >= REVEAL_LIMIT_PER_HOUR:
             msg = _(
                 "You have revealed %(n)d numbers in the last hour, the most allowed. "

@@ -16,10 +16,11 @@ from django.utils.translation import gettext_lazy
 
 from . import services
 from .models import InboundPayload, InboundSource
+from .selectors import channel_health
 
 
 @admin.register(InboundPayload)
-class InboundPayloadAdmin(admin.ModelAdmin):
+class InboundPayloadAdmin(admin.ModelAdmin[InboundPayload]):
     list_display = (
         "id",
         "channel",
@@ -120,7 +121,7 @@ class InboundPayloadAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundSource)
-class InboundSourceAdmin(admin.ModelAdmin):
+class InboundSourceAdmin(admin.ModelAdmin[InboundSource]):
     list_display = (
         "channel",
         "code",
@@ -153,7 +154,5 @@ class InboundSourceAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-        from .selectors import channel_health
-
         extra_context = {**(extra_context or {}), "health": channel_health()}
         return super().changelist_view(request, extra_context=extra_context)

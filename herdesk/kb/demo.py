@@ -9,6 +9,9 @@ from typing import Any
 
 from django.db import transaction
 
+from herdesk.catalog.models import Product
+from herdesk.staff.models import User
+
 from .models import ArticleVersion, KbCategory, SynonymGroup
 from .services import (
     article_approve,
@@ -243,15 +246,12 @@ ARTICLES: list[dict[str, Any]] = [
 
 
 def _user(users: dict[str, Any], name: str) -> Any:
-    from herdesk.staff.models import User
-
     return users.get(name) or User.objects.get(username=name)
 
 
 @transaction.atomic
 def kb_demo_ensure(users: dict[str, Any] | None = None) -> int:
     """Categories, reviewers, synonyms and published articles; returns how many articles were added."""
-    from herdesk.catalog.models import Product
 
     users = users or {}
     cats: dict[str, KbCategory] = {}

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Audience, EventKind, Kind, Season, UsageKind, VersionState
+from .synonyms import split_terms
 
 
 class KbCategory(models.Model):
@@ -255,8 +256,6 @@ class SynonymGroup(models.Model):
         return self.terms
 
     def words(self) -> list[str]:
-        from .synonyms import split_terms
-
         return split_terms(self.terms)
 
 

@@ -23,7 +23,8 @@ from herdesk.common.errors import DomainError
 from herdesk.search.text import MAX_TERM_CHARS, MAX_TERMS, normalise
 
 from .choices import OPEN_STATES, Audience, UsageKind, VersionState
-from .models import Article, ArticleVersion, KbCategory
+from .models import Article, ArticleUsage, ArticleVersion, KbCategory
+from .services import can_review
 from .synonyms import Thesaurus, thesaurus
 
 STALE_DAYS = 180  # KB-3: not reviewed for half a year
@@ -260,7 +261,6 @@ def article_page(*, user: Any, number: str, version: int | None = None) -> Artic
 
 def usage_counts(ids: list[int]) -> dict[int, dict[str, int]]:
     out: dict[int, dict[str, int]] = {i: dict.fromkeys(UsageKind.values, 0) for i in ids}
-    from .models import ArticleUsage
 
     for row in (
         ArticleUsage.objects.filter(article_id__in=ids).values("article_id", "kind").annotate(n=Count("pk"))
@@ -275,7 +275,6 @@ def usage_counts(ids: list[int]) -> dict[int, dict[str, int]]:
 def review_queue(*, user: Any) -> list[ArticleVersion]:
     """Versions waiting for `user`: in review (not their own, in a category they review) and
     approved ones they may publish."""
-    from .services import can_review
 
     versions = (
         ArticleVersion.objects.filter(state__in=[VersionState.IN_REVIEW, VersionState.APPROVED])
@@ -345,16 +344,12 @@ def health_report(*, now: datetime | None = None) -> tuple[list[HealthRow], list
 
 
 def solved_by_article(*, ticket: Any) -> set[int]:
-    from .models import ArticleUsage
-
     return set(
         ArticleUsage.objects.filter(ticket=ticket, kind=UsageKind.SOLVED).values_list("article_id", flat=True)
     )
 
 
 def used_on_ticket(*, ticket: Any) -> list[Article]:
-    from .models import ArticleUsage
-
     ids = ArticleUsage.objects.filter(ticket=ticket, kind=UsageKind.USED).values_list("article_id", flat=True)
     return list(Article.objects.filter(pk__in=list(ids)).select_related("published"))
 

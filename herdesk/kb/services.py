@@ -22,9 +22,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from herdesk.attachments.choices import ALLOWED, SNIFF_BYTES
+from herdesk.attachments.services import clean_name, max_bytes, media_root
 from herdesk.audit.services import audit_record
+from herdesk.catalog.models import Product
 from herdesk.common.errors import DomainError, TransitionNotAllowed
+from herdesk.customers.choices import Tier
 from herdesk.search.text import normalise
+from herdesk.tickets.choices import Direction, InteractionKind, ProblemType, Status, VerificationMethod
+from herdesk.tickets.models import Interaction
+from herdesk.tickets.services import interaction_add
 
 from .choices import (
     OPEN_STATES,
@@ -47,6 +54,7 @@ from .models import (
     Tag,
 )
 from .richtext import sanitise, to_text
+from .synonyms import split_terms
 
 CONTENT_FIELDS = ("title", "symptom", "cause", "solution", "steps")
 META_FIELDS = (
@@ -104,9 +112,6 @@ def _clean_content(data: dict[str, Any]) -> dict[str, str]:
 
 def _clean_meta(data: dict[str, Any]) -> dict[str, Any]:
     """Validated classification; ids and codes only (stored as JSON on the version)."""
-    from herdesk.catalog.models import Product
-    from herdesk.customers.choices import Tier
-    from herdesk.tickets.choices import ProblemType
 
     errors: dict[str, str] = {}
     category = data.get("category")
@@ -423,9 +428,6 @@ def article_confirm_current(*, actor: Any, article: Article, at: datetime | None
 
 
 def _ticket_note(ticket: Any, actor: Any, body: str, **data: Any) -> None:
-    from herdesk.tickets.choices import Direction, InteractionKind
-    from herdesk.tickets.services import interaction_add
-
     interaction_add(
         ticket=ticket,
         actor=actor,
@@ -492,6 +494,7 @@ def article_credit_solved(*, actor: Any, ticket: Any, article: Article, at: date
 
 
 def _category_for_ticket(ticket: Any) -> KbCategory:
+    # cycle: kb.selectors imports kb.services (can_review)
     from .selectors import category_for_problem_type
 
     return category_for_problem_type(ticket.problem_type)
@@ -501,8 +504,6 @@ def _category_for_ticket(ticket: Any) -> KbCategory:
 def article_propose_from_ticket(*, actor: Any, ticket: Any, at: datetime | None = None) -> Article:
     """CLS-4: a resolved ticket's problem and chosen solution become a draft case write-up (internal
     until reviewed), linked to the ticket. One proposal per ticket."""
-    from herdesk.tickets.choices import Status, VerificationMethod
-    from herdesk.tickets.models import Interaction
 
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):
         raise DomainError(_("Propose an article from a resolved ticket."))
@@ -604,8 +605,6 @@ def article_attachment_add(
 ) -> ArticleAttachment:
     """A file for the article, checked like ticket attachments (SEC-5: listed type, size limit,
     content matches the extension) and stored outside the web root under a random name."""
-    from herdesk.attachments.choices import ALLOWED, SNIFF_BYTES
-    from herdesk.attachments.services import clean_name, max_bytes, media_root
 
     at = at or timezone.now()
     display = clean_name(getattr(upload, "name", ""))
@@ -656,8 +655,6 @@ def article_attachment_add(
 
 
 def article_attachment_path(att: ArticleAttachment) -> Path:
-    from herdesk.attachments.services import media_root
-
     root = media_root()
     path = (root / att.storage_path).resolve()
     if root not in path.parents:
@@ -672,8 +669,6 @@ def article_attachment_path(att: ArticleAttachment) -> Path:
 def synonym_group_save(
     *, actor: Any, terms: str, group: SynonymGroup | None = None, at: datetime | None = None
 ) -> SynonymGroup:
-    from .synonyms import split_terms
-
     at = at or timezone.now()
     words = split_terms(terms)
     if len(words) < 2:

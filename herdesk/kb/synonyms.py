@@ -43,6 +43,7 @@ class Thesaurus:
 
 def thesaurus() -> Thesaurus:
     """The current dictionary (one small query: it is edited rarely and read per search)."""
+    # cycle: kb.models imports kb.synonyms (split_terms)
     from .models import SynonymGroup
 
     groups = []

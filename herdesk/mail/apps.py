@@ -15,3 +15,8 @@ class Config(AppConfig):
         from herdesk.inbound.registry import handler_register
 
         handler_register("email", "herdesk.mail.ingest:process_payload")
+        # The outbox kinds this channel queues (the acknowledgement is a customer notice: core).
+        from herdesk.notifications.kinds import outbox_kind_register
+
+        for template in ("reply", "oversized_notice"):
+            outbox_kind_register(channel="email", template=template, payload=("subject", "text"))

@@ -25,6 +25,8 @@ from herdesk.inbound.messages import HandlerResult, InboundMessage
 from herdesk.inbound.models import InboundPayload
 from herdesk.inbound.services import inbound_route, sender_resolve
 from herdesk.tickets.choices import Channel, Direction, InteractionKind
+from herdesk.tickets.models import Ticket
+from herdesk.tickets.services import interaction_add
 
 from . import conf, parsing, selectors, services
 from .choices import EmailDirection, MailboxKind
@@ -124,7 +126,6 @@ def _thread_candidates(parsed: ParsedEmail, known: Known | None = None) -> list[
     The tickets are read with SELECT … FOR UPDATE (in id order, where the database has it; on
     SQLite the processing transaction already holds the write lock), so the one the message joins
     is already locked and fresh for `interaction_add` (`inbound_route(candidates_locked=True)`)."""
-    from herdesk.tickets.models import Ticket
 
     numbers = selectors.ticket_numbers_in(parsed.subject)
     refs = _references(parsed)
@@ -169,7 +170,6 @@ def _attach_report(
 ) -> HandlerResult:
     """A bounce, delay notice, read receipt or spam complaint about mail we sent: an internal
     entry on that ticket and the delivery status on the original message; else quarantine."""
-    from herdesk.tickets.services import interaction_add
 
     report = parsed.report
     assert report is not None
@@ -328,8 +328,6 @@ def process_payload(payload: InboundPayload) -> HandlerResult:
             None,
         )
         if prior is not None:
-            from herdesk.tickets.models import Ticket
-
             return HandlerResult(
                 outcome=Outcome.ALREADY_ON_TICKET,
                 ticket=Ticket.objects.get(pk=prior[1]),

@@ -19,9 +19,14 @@ from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 
+from herdesk.customers.models import Contact, Customer
+from herdesk.customers.selectors import contact_primary
+from herdesk.tickets.services import interaction_delivery_record
+
 from . import conf, selectors
 from .choices import DeliveryStatus, EmailDirection
 from .models import EmailMessage, Mailbox
+from .services import delivery_record
 
 
 class PermanentError(Exception):
@@ -29,9 +34,6 @@ class PermanentError(Exception):
 
 
 def _recipient(recipient: str) -> str:
-    from herdesk.customers.models import Contact, Customer
-    from herdesk.customers.selectors import contact_primary
-
     kind, _sep, ref = (recipient or "").partition(":")
     if kind == "contact" and ref.isdigit():
         contact = Contact.objects.filter(pk=int(ref)).first()
@@ -57,8 +59,6 @@ def _mailbox(code: str) -> Mailbox | None:
 class EmailAdapter:
     @staticmethod
     def deliver(message: Any) -> None:
-        from .services import delivery_record
-
         p = message.payload or {}
         to = _recipient(message.recipient)
         if not to:
@@ -125,13 +125,9 @@ class EmailAdapter:
 
     @staticmethod
     def failed(message: Any, error: str, final: bool) -> None:
-        from .services import delivery_record
-
         row = _email_row(message)
         if row is None:
             if (message.payload or {}).get("interaction"):  # a customer notice: on its timeline entry
-                from herdesk.tickets.services import interaction_delivery_record
-
                 interaction_delivery_record(
                     interaction_id=message.payload["interaction"],
                     status=DeliveryStatus.FAILED if final else DeliveryStatus.RETRYING,

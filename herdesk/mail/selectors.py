@@ -10,6 +10,9 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
+from herdesk.notifications.models import OutboxMessage, OutboxStatus
+from herdesk.tickets.selectors import tickets_visible_to
+
 from .choices import CHANNEL
 from .models import EmailAttachment, EmailMessage, Mailbox
 
@@ -67,8 +70,6 @@ def default_mailbox() -> Mailbox | None:
 
 
 def emails_visible_to(user: Any) -> QuerySet[EmailMessage]:
-    from herdesk.tickets.selectors import tickets_visible_to
-
     if user is None or not user.is_authenticated or getattr(user, "customer_id", None):
         # Customers read their mail in their own mailbox and the portal timeline, not here.
         return EmailMessage.objects.none()
@@ -103,8 +104,6 @@ def latest_inbound(*, ticket: Any) -> EmailMessage | None:
 def mail_metrics() -> list[dict[str, Any]]:
     """Gauges for /metrics (herdesk.ops): email outbox messages pending, retrying and failed."""
     from django.db.models import Count
-
-    from herdesk.notifications.models import OutboxMessage, OutboxStatus
 
     counts = {"pending": 0, "retrying": 0, "failed": 0}
     for row in (

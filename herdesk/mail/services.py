@@ -22,14 +22,18 @@ from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
 from herdesk.common.rowsql import rows_insert
+from herdesk.customers.selectors import contact_primary
 from herdesk.inbound import services as inbound
+from herdesk.inbound.models import InboundSource
 from herdesk.inbound.selectors import acknowledgement_estimate, acknowledgement_text
 from herdesk.notifications.services import outbox_enqueue_many
 from herdesk.tickets.choices import Direction, InteractionKind
+from herdesk.tickets.services import interaction_add, interaction_delivery_record
 
-from . import conf, selectors
+from . import conf, imap, selectors
 from .choices import CHANNEL, AfterFetch, DeliveryStatus, EmailDirection, MailboxKind
 from .models import AutoReplyCounter, EmailMessage, Mailbox
+from .parsing import identity
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +189,6 @@ def _queue_email(
     """Timeline entry + EmailMessage (our Message-ID) + outbox row, all in the caller's
     transaction. An automatic message does not stop the first-response clock (is_automatic).
     `ticket_locked`: the caller created or locked `ticket` in this transaction (see interaction_add)."""
-    from herdesk.tickets.services import interaction_add
 
     at = at or timezone.now()
     mailbox = mailbox or selectors.default_mailbox()
@@ -350,7 +353,6 @@ def email_reply_send(*, ticket: Any, actor: Any, body: str, at: datetime | None 
     Locks the ticket (through interaction_add). Raises ValidationError when the ticket has no email
     address to answer or the body is empty.
     """
-    from herdesk.customers.selectors import contact_primary
 
     if actor is None or getattr(actor, "customer_id", None):
         raise ValidationError({"actor": _("Only staff can reply by email.")})
@@ -386,7 +388,6 @@ def delivery_record(*, email: EmailMessage, status: str, detail: dict[str, Any] 
     """Record an outbound email's delivery on its EmailMessage and on its timeline entry
     (`tickets.services.interaction_delivery_record`). Runs in the caller's transaction; locks the
     interaction."""
-    from herdesk.tickets.services import interaction_delivery_record
 
     now = timezone.now()
     info = {"status": status, "at": now.isoformat(), **(detail or {})}
@@ -420,7 +421,6 @@ def mail_poll(*, mailbox: Mailbox, limit: int | None = None) -> PollResult:
     rest of the batch goes on. Records the poll on the source's health row. Must not be called
     inside a transaction (each store commits).
     """
-    from . import imap
 
     started = time.monotonic()
     result = PollResult(mailbox=mailbox.code)
@@ -471,8 +471,6 @@ def mail_poll(*, mailbox: Mailbox, limit: int | None = None) -> PollResult:
 
 
 def _identity(raw: bytes) -> tuple[str, str]:
-    from .parsing import identity
-
     try:
         return identity(raw)
     except Exception:  # unreadable headers: dedupe on the bytes; the handler will quarantine it
@@ -483,7 +481,6 @@ def mail_poll_all(*, force: bool = False) -> dict[str, Any]:
     """Poll every active IMAP mailbox (scheduler thread, Celery beat, `herdesk mail poll`) and process
     the backlog of the others (SMTP-fed). Without `force`, a mailbox polled less than
     HERDESK_MAIL_POLL_INTERVAL_SECONDS ago is skipped (the scheduler ticks more often)."""
-    from herdesk.inbound.models import InboundSource
 
     now = timezone.now()
     interval = conf.poll_interval_seconds()

@@ -13,6 +13,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from herdesk.audit.services import audit_record
+from herdesk.common.pii import mask_email, mask_raw_message
+from herdesk.customers.selectors import can_view_personal_data
+from herdesk.inbound.models import InboundPayload
 
 from . import selectors
 from .models import EmailAttachment, EmailMessage
@@ -31,9 +34,6 @@ def _addresses(user: object, em: EmailMessage) -> dict[str, list[str]]:
     """Sender and recipients as the reader may see them: addresses are personal data (SEC-1),
     masked for roles without customers.view_personal_data; an unmasked read is audited."""
     from email.utils import getaddresses
-
-    from herdesk.common.pii import mask_email
-    from herdesk.customers.selectors import can_view_personal_data
 
     full = can_view_personal_data(user)
     shown: dict[str, list[str]] = {}
@@ -87,9 +87,6 @@ def email_raw(request: HttpRequest, pk: int) -> HttpResponseBase:
         raise Http404
     if em.payload_id is None:
         raise Http404
-    from herdesk.common.pii import mask_raw_message
-    from herdesk.customers.selectors import can_view_personal_data
-    from herdesk.inbound.models import InboundPayload
 
     raw = bytes(InboundPayload.objects.values_list("raw", flat=True).get(pk=em.payload_id))
     customer = em.ticket.customer if em.ticket is not None else None

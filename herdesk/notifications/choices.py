@@ -57,3 +57,12 @@ class NoticeChannel(models.TextChoices):
     SMS = "sms", _("SMS")
     WECHAT = "wechat", _("WeChat")
     PORTAL = "portal", _("Portal only")
+
+
+class ActionLinkPurpose:
+    """What a signed single-use link in a customer notice lets the customer do without signing in
+    (HND-3, CLS-1). The same values as herdesk.portal.choices.TokenPurpose, whose maker of links
+    the portal registers (registry.action_link_register); a test keeps the two equal."""
+
+    CHOOSE_OPTION = "choose_option"
+    CONFIRM_RESOLUTION = "confirm_resolution"

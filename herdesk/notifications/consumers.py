@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from herdesk.chat.sockets import JsonSocket, error_frame
+from herdesk.realtime.sockets import JsonSocket, error_frame
 
 from .choices import NotificationKind
 from .staff_notices import notification_text, user_group

@@ -32,7 +32,14 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .choices import ESSENTIAL_NOTICES, NoticeChannel, NoticeKind
+from herdesk.audit.services import audit_record
+from herdesk.customers.selectors import contact_primary
+from herdesk.tickets.choices import Channel, Direction, InteractionKind
+from herdesk.tickets.models import Interaction
+
+from . import registry
+from .acknowledgement import acknowledgement_estimate, acknowledgement_text
+from .choices import ESSENTIAL_NOTICES, ActionLinkPurpose, NoticeChannel, NoticeKind
 from .models import CustomerNoticePreference
 from .services import outbox_enqueue_many
 
@@ -67,8 +74,6 @@ def preference_for(customer_id: int) -> CustomerNoticePreference | None:
 
 
 def _ticket_channel(ticket: Any) -> str:
-    from herdesk.tickets.choices import Channel
-
     return {
         Channel.EMAIL: NoticeChannel.EMAIL,
         Channel.EMAIL_OTHER: NoticeChannel.EMAIL,
@@ -78,27 +83,18 @@ def _ticket_channel(ticket: Any) -> str:
 
 
 def _recipient(ticket: Any, via: str) -> str:
-    from herdesk.customers.selectors import contact_primary
-
     if via == NoticeChannel.EMAIL:
         c = ticket.contact if ticket.contact is not None and ticket.contact.email_bidx else None
         c = c or contact_primary(customer=ticket.customer, reachable_by="email")
         return f"contact:{c.pk}" if c is not None else ""
-    if via == NoticeChannel.SMS:
-        from herdesk.sms.services import contact_for_sms
-
-        c = contact_for_sms(ticket)
-        return f"contact:{c.pk}" if c is not None else ""
-    if via == NoticeChannel.WECHAT:
-        from herdesk.wechat.services import openid_for
-
-        return openid_for(ticket)
+    if via in (NoticeChannel.SMS, NoticeChannel.WECHAT):
+        # The channel app names the recipient (registered in its AppConfig.ready(): sms, wechat).
+        return registry.notice_recipient(via, ticket)
     return ""
 
 
 def _primary_order(ticket: Any) -> list[str]:
     """The primary contact's own ways first (email, then phone, then WeChat)."""
-    from herdesk.customers.selectors import contact_primary
 
     c = contact_primary(customer=ticket.customer)
     if c is None:
@@ -166,9 +162,8 @@ def _deliver(
 
     `build(link)` returns the text; `link` is "" on the timeline (a signed link is a bearer secret:
     staff never see it) and, with `link_purpose`, a signed single-use portal link in the message
-    itself (portal.services.portal_action_link_create; made only when a message is sent)."""
-    from herdesk.tickets.choices import Direction, InteractionKind
-    from herdesk.tickets.models import Interaction
+    itself (registry.action_link: the portal's maker; made only when a message is sent)."""
+    # cycle: tickets.services (lifecycle) calls the notices
     from herdesk.tickets.services import interaction_add
 
     if _QUIET.get():
@@ -242,7 +237,7 @@ def notice_fallback(message: Any) -> str:
     channel of `notice_route`; its timeline entry says so. Called by the outbox dispatcher in the
     transaction that records the failure. Returns the new channel ("" when none is left: the portal
     still shows the notice)."""
-    from herdesk.tickets.models import Interaction
+    # cycle: tickets.services (lifecycle) calls the notices
     from herdesk.tickets.services import interaction_delivery_record
 
     p = dict(message.payload or {})
@@ -289,7 +284,6 @@ def preferred_progress_kind(ticket: Any) -> str:
     """HND-6: the interaction kind a handler's progress update should go by when the customer chose
     a channel (email, SMS, WeChat) and can be reached on it; "" otherwise (the workspace then offers
     the ticket's own channel). Used as the progress form's default."""
-    from herdesk.tickets.choices import InteractionKind
 
     pref = preference_for(ticket.customer_id)
     if pref is None or pref.channel not in (NoticeChannel.EMAIL, NoticeChannel.SMS, NoticeChannel.WECHAT):
@@ -304,9 +298,8 @@ def preferred_progress_kind(ticket: Any) -> str:
 
 
 def _action_link(ticket: Any, purpose: str) -> str:
-    from herdesk.portal.services import portal_action_link_create
-
-    return portal_action_link_create(ticket=ticket, purpose=purpose)
+    # The portal's signed links (registered by the portal's AppConfig.ready()).
+    return registry.action_link(ticket=ticket, purpose=purpose)
 
 
 # --- the notices ------------------------------------------------------------------------------------
@@ -314,8 +307,6 @@ def _action_link(ticket: Any, purpose: str) -> str:
 
 def notice_acknowledgement(*, ticket: Any, at: datetime | None = None) -> Any:
     """INT-2: a new request (WeChat) is acknowledged with its number and the expected times."""
-    from herdesk.inbound.selectors import acknowledgement_estimate, acknowledgement_text
-
     estimate = acknowledgement_estimate(ticket=ticket)
     return _deliver(
         ticket=ticket,
@@ -343,7 +334,6 @@ def notice_renegotiation(*, ticket: Any, reason: str, new_due_at: datetime, entr
 
 def notice_options(*, ticket: Any, options: list[Any], entry: Any = None) -> Any:
     """HND-3: the options offered, with a signed single-use link to choose one (portal: its page)."""
-    from herdesk.portal.choices import TokenPurpose
 
     def build(link: str) -> str:
         lines = [_("For your request %(number)s we propose:") % {"number": ticket.number}]
@@ -362,13 +352,12 @@ def notice_options(*, ticket: Any, options: list[Any], entry: Any = None) -> Any
         build=build,
         subject=lambda: _("Solution options for your request %(number)s") % {"number": ticket.number},
         entry=entry,
-        link_purpose=TokenPurpose.CHOOSE_OPTION,
+        link_purpose=ActionLinkPurpose.CHOOSE_OPTION,
     )
 
 
 def notice_resolution(*, ticket: Any, summary: str = "", entry: Any = None) -> Any:
     """CLS-1: the customer is told and asked to verify; one signed link confirms or disputes."""
-    from herdesk.portal.choices import TokenPurpose
 
     def build(link: str) -> str:
         lines = [_("Your request %(number)s has been resolved.") % {"number": ticket.number}]
@@ -392,7 +381,7 @@ def notice_resolution(*, ticket: Any, summary: str = "", entry: Any = None) -> A
         build=build,
         subject=lambda: _("Your request %(number)s is resolved: please confirm") % {"number": ticket.number},
         entry=entry,
-        link_purpose=TokenPurpose.CONFIRM_RESOLUTION,
+        link_purpose=ActionLinkPurpose.CONFIRM_RESOLUTION,
     )
 
 
@@ -417,8 +406,6 @@ def notice_closing(*, ticket: Any, actor: Any = None) -> Any:
 def notice_preference_set(*, customer: Any, actor: Any, channel: str, opt_out_non_essential: bool) -> Any:
     """The customer's notice preference (portal page, or staff on their behalf); audited."""
     from django.core.exceptions import ValidationError
-
-    from herdesk.audit.services import audit_record
 
     if channel not in NoticeChannel.values:
         raise ValidationError(

@@ -19,7 +19,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from herdesk.staff.models import User
+
+from .kinds import outbox_kind_check
 from .models import OutboxMessage, OutboxStatus
+from .staff_notices import kind_for_action, notify
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -57,9 +61,14 @@ def outbox_enqueue_many(messages: list[dict[str, Any]]) -> int:
     runs the insert loop in C. Returns the number of messages given (skipped duplicates included).
     Producers that derive thousands of messages from rows already in the database use
     `outbox_insert_sql` instead (the clock sweep).
+
+    Every message must be of a declared kind (channel and template, with the payload keys the kind
+    requires: herdesk.notifications.kinds); otherwise kinds.OutboxKindError and nothing is queued.
     """
     if not messages:
         return 0
+    for m in messages:
+        outbox_kind_check(m)
     now = timezone.now()
     encode = DjangoJSONEncoder(ensure_ascii=False).encode
     table = connection.ops.quote_name(OutboxMessage._meta.db_table)
@@ -147,7 +156,6 @@ def outbox_insert_sql(source: str) -> str:
 
 def _recipients(message: OutboxMessage) -> list[int]:
     """Staff to notify for a clock action (assignee, team lead, supervisors, account manager)."""
-    from herdesk.staff.models import User
 
     t = message.ticket
     if t is None:
@@ -174,9 +182,8 @@ def _recipients(message: OutboxMessage) -> list[int]:
 def _deliver_action(message: OutboxMessage) -> None:
     """A clock action. Changes to the ticket go through the ticket services (timeline, audit,
     clocks); notices are in-app Notification rows."""
+    # cycle: tickets.services → clocks.services → the outbox
     from herdesk.tickets import services as ticket_services
-
-    from .staff_notices import kind_for_action, notify
 
     p = message.payload
     reason = f"{p.get('clock')} {p.get('incident')}"
@@ -266,6 +273,7 @@ def _failed(message: OutboxMessage, exc: Exception, adapter: Any) -> None:
             # A customer notice is not given up: the next channel takes it (customer_notices).
             try:
                 with transaction.atomic():
+                    # cycle: customer_notices queues through this module
                     from .customer_notices import notice_fallback
 
                     notice_fallback(message)

@@ -18,8 +18,14 @@ from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from herdesk.policies.choices import ClockKind
+from herdesk.realtime.publish import publish_after_commit
+from herdesk.staff.models import User
+from herdesk.tickets.choices import InteractionKind
+
 from .choices import NotificationKind
-from .models import Notification
+from .models import Notification, NotificationSetting
+from .selectors import unread_cache_key
 
 K = NotificationKind
 
@@ -42,8 +48,6 @@ def _when(value: str) -> str:
 
 
 def _clock_label(kind: str) -> str:
-    from herdesk.policies.choices import ClockKind
-
     try:
         return str(ClockKind(kind).label)
     except ValueError:
@@ -104,7 +108,6 @@ def notification_text(kind: str, data: dict[str, Any]) -> str:
 
 def _push(rows: list[Notification]) -> None:
     """After commit, each new notification and its user's unread count reach the user's open pages."""
-    from herdesk.chat.publish import publish_after_commit
 
     if not rows:
         return
@@ -132,8 +135,6 @@ def _forget_counts(user_ids: list[int]) -> None:
     (a page rendered meanwhile may have cached the count from before)."""
     from django.core.cache import cache
     from django.db import transaction
-
-    from .selectors import unread_cache_key
 
     keys = [unread_cache_key(u) for u in set(user_ids)]
     cache.delete_many(keys)  # now (this transaction's own reads) and again once others can see it
@@ -166,7 +167,6 @@ def notify(
     `exclude` — the actor, who needs no notice of their own action — skipped) and push each after
     commit; with `key`, a user already told of that event (kind, ticket, key) is not told again.
     Runs in the caller's transaction. Returns the rows written."""
-    from herdesk.staff.models import User
 
     ids = [getattr(u, "pk", u) for u in users]
     skip = getattr(exclude, "pk", exclude)
@@ -232,14 +232,12 @@ def notify_mentions(*, interaction: Any, actor: Any) -> None:
     """tickets.services.interaction_add: colleagues named as @username in an internal note are told."""
     if "@" not in (interaction.body or ""):  # every channel's hot path: nothing more to do
         return
-    from herdesk.tickets.choices import InteractionKind
 
     if interaction.kind != InteractionKind.INTERNAL_NOTE:
         return
     names = {m.rstrip(".") for m in MENTION.findall(interaction.body)}
     if not names:
         return
-    from herdesk.staff.models import User
 
     users = User.objects.filter(username__in=names, is_active=True, customer__isnull=True).values_list(
         "pk", flat=True
@@ -268,8 +266,6 @@ def notify_dispute(*, ticket: Any, reason: str) -> None:
 def notify_approval_request(*, version: Any, actor: Any) -> None:
     """policies.services.version_submit (POL-2): everyone who may approve a policy is asked."""
     from django.contrib.auth.models import Permission
-
-    from herdesk.staff.models import User
 
     perm = Permission.objects.filter(codename="approve_policy", content_type__app_label="policies").first()
     if perm is None:
@@ -306,8 +302,6 @@ def notifications_mark_read(*, user: Any, ids: Iterable[int] | None = None) -> i
     ignored. Pushes the new unread count to the user's open pages. Returns how many changed."""
     from django.db import transaction
 
-    from herdesk.chat.publish import publish_after_commit
-
     with transaction.atomic():
         qs = Notification.objects.filter(user=user, read_at__isnull=True)
         if ids is not None:
@@ -322,7 +316,6 @@ def notifications_mark_read(*, user: Any, ids: Iterable[int] | None = None) -> i
 
 def notification_setting_update(*, user: Any, email_digest: bool) -> Any:
     """A staff member switches the e-mail digest of unread notifications on or off."""
-    from .models import NotificationSetting
 
     row, _created = NotificationSetting.objects.update_or_create(
         user=user, defaults={"email_digest": bool(email_digest)}
@@ -347,7 +340,7 @@ def notification_digest_send(*, now: Any = None) -> int:
     from django.conf import settings
     from django.db import transaction
 
-    from .models import NotificationSetting
+    # cycle: services delivers clock actions through notify (this module)
     from .services import outbox_enqueue_many
 
     now = now or timezone.now()

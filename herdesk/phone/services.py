@@ -19,12 +19,21 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from herdesk.audit.services import audit_record
 from herdesk.common.pii import mask_phone
+from herdesk.customers.selectors import can_view_personal_data, customer_find_by_phone, customers_visible_to
+from herdesk.customers.services import phone_index
+from herdesk.inbound.messages import InboundMessage
+from herdesk.inbound.services import inbound_route, sender_resolve
 from herdesk.realtime.publish import publish_after_commit
+from herdesk.staff.models import User
 from herdesk.tickets.choices import OPEN_STATUSES, Channel, Direction, InteractionKind
+from herdesk.tickets.selectors import tickets_visible_to
+from herdesk.tickets.services import interaction_add
 
 from .choices import UNANSWERED, CallEvent, CallStatus
-from .models import CallRecord
+from .models import CallRecord, DialRequest
+from .selectors import can_take_calls
 
 log = logging.getLogger("herdesk.phone")
 
@@ -38,8 +47,6 @@ def _publish(group: str, payload: dict[str, Any]) -> None:
 
 
 def agent_for_extension(extension: str) -> Any:
-    from herdesk.staff.models import User
-
     if not extension:
         return None
     return User.objects.filter(extension=extension, is_active=True, customer__isnull=True).first()
@@ -49,13 +56,9 @@ def screen_pop(*, user: Any, call: CallRecord, event: str) -> dict[str, Any]:
     """What `user` sees when the phone rings (INT-7): who is calling, their tier and account
     manager, open and recent tickets. The number is masked unless the user may see it (then the
     read is audited, SEC-1/SEC-2)."""
-    from herdesk.customers.selectors import can_view_personal_data, customers_visible_to
-    from herdesk.tickets.selectors import tickets_visible_to
 
     number = call.caller
     if number and can_view_personal_data(user, call.customer if call.customer_id else None):
-        from herdesk.audit.services import audit_record
-
         audit_record(
             actor=user,
             action="pii.read",
@@ -124,8 +127,6 @@ def _callback_ticket(call: CallRecord, now: datetime) -> tuple[Any, bool]:
     """A missed or abandoned call becomes a call-back task: a phone ticket received when the phone
     rang, so its 30-minute first-response clock counts from then (INT-2, S1 §二(二)1). Another
     missed call of the same customer while a call-back task is open joins that task (INT-8)."""
-    from herdesk.inbound.messages import InboundMessage
-    from herdesk.inbound.services import inbound_route, sender_resolve
 
     if not call.caller:
         return None, False  # withheld number: nobody to call back; the call record says so
@@ -167,7 +168,6 @@ def _callback_ticket(call: CallRecord, now: datetime) -> tuple[Any, bool]:
 def _call_interaction(call: CallRecord) -> Any:
     """An answered call linked to a ticket is recorded on its timeline (CLS-3: key content, time,
     staff; the recording link and talk time travel in the entry's data)."""
-    from herdesk.tickets.services import interaction_add
 
     if call.ticket is None or call.interaction_id:
         return None
@@ -204,8 +204,6 @@ def call_event_apply(*, event: CtiEvent, now: datetime | None = None) -> CallRec
     task; an answered call linked to a ticket is written to its timeline. Side effects after
     commit: a screen pop to the agent at the extension (ringing, answered).
     """
-    from herdesk.customers.selectors import customer_find_by_phone
-    from herdesk.customers.services import phone_index
 
     now = now or timezone.now()
     CallRecord.objects.get_or_create(call_id=event.call_id)
@@ -266,7 +264,6 @@ def call_link_ticket(*, call_id: str, ticket_number: str, actor: Any) -> CallRec
     """The agent says which ticket a call is about (the intake they created, or an existing one).
     The ticket must be visible to the agent and belong to the caller's customer when the caller is
     known. If the call already ended, it goes onto the ticket's timeline now."""
-    from herdesk.tickets.selectors import tickets_visible_to
 
     call = CallRecord.objects.select_for_update(of=("self",)).filter(call_id=call_id).first()
     if call is None:
@@ -303,12 +300,6 @@ def call_dial_request(*, actor: Any, contact: Any, ticket: Any = None, now: date
     staff, or the customer is not visible) or ValidationError (no extension, no phone number).
     """
     from django.core.exceptions import PermissionDenied
-
-    from herdesk.audit.services import audit_record
-    from herdesk.customers.selectors import customers_visible_to
-
-    from .models import DialRequest
-    from .selectors import can_take_calls
 
     if not can_take_calls(actor) or not customers_visible_to(actor).filter(pk=contact.customer_id).exists():
         raise PermissionDenied

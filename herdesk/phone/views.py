@@ -24,6 +24,7 @@ from herdesk.inbound.webhooks import Body, SignedWebhook, json_error, signature_
 
 from .ingest import peek_id
 from .selectors import can_take_calls
+from .services import call_link_ticket
 
 CHANNEL, SOURCE = "phone", "cti"
 
@@ -68,8 +69,6 @@ cti_events = CTI_WEBHOOK.view()
 @login_required
 @require_POST
 def call_link(request: HttpRequest, call_id: str) -> HttpResponse:
-    from .services import call_link_ticket
-
     if not can_take_calls(request.user):
         return json_error(403, "forbidden", _("Only service staff can link calls."))
     try:

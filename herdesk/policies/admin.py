@@ -16,7 +16,7 @@ from . import services
 from .models import ClockDefinition, PolicyVersion, ServicePolicy
 
 
-class ClockDefinitionInline(admin.TabularInline):
+class ClockDefinitionInline(admin.TabularInline[ClockDefinition, PolicyVersion]):
     model = ClockDefinition
     extra = 0
     fields = (
@@ -33,15 +33,15 @@ class ClockDefinitionInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 @admin.register(ServicePolicy)
-class ServicePolicyAdmin(admin.ModelAdmin):
+class ServicePolicyAdmin(admin.ModelAdmin[ServicePolicy]):
     list_display = ("code", "name", "is_active")
     fields = ("code", "name", "description", "is_active")
     readonly_fields = ("code", "is_active")
@@ -65,7 +65,7 @@ class ServicePolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PolicyVersion)
-class PolicyVersionAdmin(admin.ModelAdmin):
+class PolicyVersionAdmin(admin.ModelAdmin[PolicyVersion]):
     list_display = ("policy", "number", "status", "effective_from", "approved_by", "approved_at")
     list_filter = ("status", "policy")
     inlines = [ClockDefinitionInline]
@@ -81,11 +81,11 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         "created_by",
     )
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # drafts are edited, submitted and approved on the workspace's policy pages
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

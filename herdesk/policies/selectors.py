@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import F, Q
 
 from herdesk.audit.models import AuditEntry
+from herdesk.audit.selectors import object_history
 
 from .choices import VersionStatus
 from .models import ClockDefinition, PolicyVersion, ServicePolicy
@@ -59,9 +60,7 @@ def versions_awaiting_approval() -> int:
 def version_history(version: PolicyVersion) -> list[AuditEntry]:
     """The audited steps of a version (drafted, copied, clocks edited, submitted, approved/rejected),
     oldest first: read from the audit chain, so the page shows exactly what `audit verify` checks."""
-    return list(
-        AuditEntry.objects.filter(object_type="policy_version", object_id=str(version.pk)).order_by("seq")
-    )
+    return object_history(object_type="policy_version", object_id=version.pk)
 
 
 def _clock_key(c: ClockDefinition) -> tuple[str, str, str]:

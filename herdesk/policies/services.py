@@ -10,8 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from herdesk.audit.selectors import audit_actor_ids, audit_count
 from herdesk.audit.services import audit_record
 from herdesk.calendars.engine import parse_duration
+from herdesk.calendars.models import Calendar
 from herdesk.common.errors import DomainError
 from herdesk.notifications import staff_notices
 
@@ -35,11 +37,8 @@ def _validate_clock(spec: dict[str, Any]) -> None:
         # A zero target would breach at the start event: every ticket late before anyone could act.
         if not duration.working_days and not duration.seconds:
             errors["target"] = _("The target must be longer than zero.")
-    if "calendar_code" in spec:
-        from herdesk.calendars.models import Calendar
-
-        if not Calendar.objects.filter(code=spec["calendar_code"]).exists():
-            errors["calendar_code"] = _("Unknown calendar “%(c)s”.") % {"c": spec["calendar_code"]}
+    if "calendar_code" in spec and not Calendar.objects.filter(code=spec["calendar_code"]).exists():
+        errors["calendar_code"] = _("Unknown calendar “%(c)s”.") % {"c": spec["calendar_code"]}
     if "warn_at_percent" in spec:
         pct = spec["warn_at_percent"]
         if not isinstance(pct, int) or not 1 <= pct <= 99:
@@ -202,24 +201,16 @@ def version_submit(*, version: PolicyVersion, actor: Any) -> PolicyVersion:
 
 
 def _submissions(version: PolicyVersion) -> int:
-    from herdesk.audit.models import AuditEntry
-
-    return AuditEntry.objects.filter(
-        object_type="policy_version", object_id=str(version.pk), action="policy.submit"
-    ).count()
+    return audit_count(object_type="policy_version", object_id=version.pk, action="policy.submit")
 
 
 def drafters_of(version: PolicyVersion) -> set[int]:
     """Everyone who shaped the version: its creator, whoever edited its clocks or notes, the submitter."""
-    from herdesk.audit.models import AuditEntry
-
     ids = {version.created_by_id, version.submitted_by_id}
-    ids |= set(
-        AuditEntry.objects.filter(
-            object_type="policy_version",
-            object_id=str(version.pk),
-            action__in=["policy.draft", "policy.clock_update", "policy.notes", "policy.submit"],
-        ).values_list("actor_id", flat=True)
+    ids |= audit_actor_ids(
+        object_type="policy_version",
+        object_id=version.pk,
+        actions=["policy.draft", "policy.clock_update", "policy.notes", "policy.submit"],
     )
     return {i for i in ids if i is not None}
 

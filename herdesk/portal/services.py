@@ -31,6 +31,7 @@ from herdesk.customers.models import Contact, Customer
 from herdesk.customers.selectors import contact_primary
 from herdesk.customers.services import email_index, phone_index
 from herdesk.notifications import staff_notices
+from herdesk.notifications.customer_notices import notice_preference_set
 from herdesk.notifications.services import outbox_enqueue_many
 from herdesk.sms.choices import SmsPurpose
 from herdesk.sms.services import send_sms
@@ -762,7 +763,6 @@ def link_resolution_dispute(*, token: str, reason: str, now: datetime | None = N
 def portal_notice_preference_update(*, user: Any, channel: str, opt_out_non_essential: bool) -> Any:
     """The signed-in customer chooses how they are told about their requests (email, SMS, WeChat,
     portal only, or automatic) and may opt out of the non-essential notices. Audited."""
-    from herdesk.notifications.customer_notices import notice_preference_set
 
     _require_portal_user(user)
     return notice_preference_set(

@@ -31,13 +31,24 @@ from herdesk.common.crypto import decrypt, encrypt
 from herdesk.common.errors import DomainError
 from herdesk.common.pii import mask_phone
 from herdesk.customers.models import Contact
+from herdesk.notifications.customer_notices import preference_for
 from herdesk.tickets.choices import Direction, Status
 from herdesk.tickets.models import Ticket
 
 from . import selectors, services
-from .choices import TokenPurpose
+from .choices import CustomerStatus, TokenPurpose
 from .errors import LinkError, RateLimited
-from .forms import ChooseForm, CodeForm, ConfirmForm, DisputeForm, EmailForm, PhoneForm, ReplyForm, TicketForm
+from .forms import (
+    ChooseForm,
+    CodeForm,
+    ConfirmForm,
+    DisputeForm,
+    EmailForm,
+    NoticePreferenceForm,
+    PhoneForm,
+    ReplyForm,
+    TicketForm,
+)
 
 SESSION_PHONE = "portal_login_phone"  # encrypted (SEC-1): the number typed, until the code is checked
 SESSION_NEXT = "portal_next"
@@ -267,8 +278,6 @@ def _ticket_or_404(request: HttpRequest, number: str) -> Ticket:
 def home(request: HttpRequest) -> HttpResponse:
     """My requests: newest first, with a filter by the status the customer sees."""
     from datetime import datetime
-
-    from .choices import CustomerStatus
 
     status = request.GET.get("status", "")
     if status not in CustomerStatus.values:
@@ -659,9 +668,6 @@ def link_confirm(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def notice_preferences(request: HttpRequest) -> HttpResponse:
     """How the customer is told about their requests (channel, only essential notices)."""
-    from herdesk.notifications.customer_notices import preference_for
-
-    from .forms import NoticePreferenceForm
 
     user: Any = request.user
     current = preference_for(user.customer_id)

@@ -9,6 +9,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from herdesk.audit.services import audit_record
+from herdesk.chat.models import ChatMessage
+from herdesk.customers.models import Contact, Customer
+from herdesk.tickets.models import Interaction, Ticket
 
 from .models import DataSubjectRequest, RequestStatus
 
@@ -28,9 +31,6 @@ def dsr_overdue(*, now: datetime | None = None) -> QuerySet[DataSubjectRequest]:
 def dsr_export(*, actor: Any, request: DataSubjectRequest) -> dict[str, Any]:
     """Everything we hold about the request's subject, decrypted (PIPL art. 45: a copy of their
     personal information). A personal-data read: audited."""
-    from herdesk.chat.models import ChatMessage
-    from herdesk.customers.models import Contact, Customer
-    from herdesk.tickets.models import Interaction, Ticket
 
     customer = Customer.objects.select_related("organisation").get(pk=request.customer_id)
     tickets = list(Ticket.objects.filter(customer=customer).order_by("id"))

@@ -22,7 +22,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
+from herdesk.calendars.selectors import working_calendar
+from herdesk.chat.models import ChatMessage, Conversation
+from herdesk.chat.tokens import conversation_tokens_revoke
 from herdesk.common.pii import mask_free_text
+from herdesk.customers.models import Contact, Customer
+from herdesk.inbound.models import InboundPayload
+from herdesk.mail.models import EmailMessage
+from herdesk.staff.models import User
+from herdesk.tickets.models import Interaction, Ticket
 
 from .models import DataSubjectRequest, RequestKind, RequestStatus
 
@@ -32,7 +40,6 @@ ERASED = "[已删除 erased]"
 def dsr_due(received_at: datetime) -> datetime:
     """The statutory deadline: HERDESK_DSR_DEADLINE_WORKING_DAYS working days on the working
     calendar (holidays and 调休 make-up days included), counted from receipt."""
-    from herdesk.calendars.selectors import working_calendar
 
     cal = working_calendar(settings.HERDESK_DSR_CALENDAR)
     return cal.add_working_days(received_at, settings.HERDESK_DSR_DEADLINE_WORKING_DAYS)
@@ -140,14 +147,6 @@ def dsr_erase(*, actor: Any, request: DataSubjectRequest) -> dict[str, int]:
 def subject_erase(*, actor: Any, customer_id: int, dsr: int | None = None) -> dict[str, int]:
     """Erase one customer's personal data, keeping the statistics (module docstring): the erasure
     of a data-subject request and of the retention job (customers inactive past their retention)."""
-    from herdesk.chat.models import ChatMessage, Conversation
-    from herdesk.chat.tokens import conversation_tokens_revoke
-    from herdesk.customers.models import Contact, Customer
-    from herdesk.inbound.models import InboundPayload
-    from herdesk.mail.models import EmailMessage
-    from herdesk.staff.models import User
-    from herdesk.tickets.models import Interaction, Ticket
-
     customer = Customer.objects.select_for_update().get(pk=customer_id)
     tickets = Ticket.objects.filter(customer=customer)
     counts: dict[str, int] = {}

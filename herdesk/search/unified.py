@@ -25,6 +25,9 @@ from typing import Any
 from django.db.models import Q
 from django.utils.safestring import SafeString
 
+from herdesk.customers.selectors import customer_find_by_phone, customers_visible_to
+from herdesk.kb.selectors import Query, article_search, highlight, is_staff_reader, parse
+from herdesk.kb.synonyms import thesaurus
 from herdesk.tickets.models import Ticket
 from herdesk.tickets.selectors import tickets_visible_to
 
@@ -57,9 +60,6 @@ class Everything:
 
 
 def everything_search(*, user: Any, q: str, limit: int = 10) -> Everything:
-    from herdesk.kb.selectors import Query, article_search, highlight, is_staff_reader, parse
-    from herdesk.kb.synonyms import thesaurus
-
     q = (q or "").strip()[:200]
     out = Everything(q)
     if not q:
@@ -71,8 +71,6 @@ def everything_search(*, user: Any, q: str, limit: int = 10) -> Everything:
     if _PHONE.match(q) and sum(ch.isdigit() for ch in q) >= 7:
         out.by_phone = True
         if user.has_perm("customers.view_customer"):
-            from herdesk.customers.selectors import customer_find_by_phone
-
             out.customers = list(customer_find_by_phone(user=user, phone=q)[:limit])
         return out
     thes = thesaurus()
@@ -110,8 +108,6 @@ def everything_search(*, user: Any, q: str, limit: int = 10) -> Everything:
                 out.segmented = split.terms
                 out.articles = article_search(user=user, q="", query=split, limit=limit)
     if user.has_perm("customers.view_customer"):
-        from herdesk.customers.selectors import customers_visible_to
-
         cond = Q()
         for term_variants in query.variants:
             any_of = Q()

@@ -12,3 +12,14 @@ class Config(AppConfig):
         from herdesk.notifications.services import OUTBOX_ADAPTERS
 
         OUTBOX_ADAPTERS.setdefault("sms", "herdesk.sms.outbound.SmsAdapter")
+        # Customer notices by text message name their recipient here (notifications.registry).
+        from herdesk.notifications.registry import notice_recipient_register
+
+        notice_recipient_register("sms", "herdesk.sms.services:notice_recipient")
+        # The outbox kinds of this channel: its purposes (providers file one template per purpose).
+        from herdesk.notifications.kinds import outbox_kind_register
+
+        from .choices import SmsPurpose
+
+        for purpose in SmsPurpose:
+            outbox_kind_register(channel="sms", template=purpose.value, payload=("text",))

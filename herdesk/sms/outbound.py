@@ -11,21 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from herdesk.customers.models import Contact
+from herdesk.tickets.services import interaction_delivery_record
+
 from .choices import SmsPurpose
 from .services import send_sms
 
 
 def _mark(message: Any, status: str, **extra: Any) -> None:
-    from herdesk.tickets.services import interaction_delivery_record
-
     pk = (message.payload or {}).get("interaction")
     if pk:
         interaction_delivery_record(interaction_id=pk, status=status, **extra)
 
 
 def _phone(recipient: str) -> str:
-    from herdesk.customers.models import Contact
-
     kind, _sep, pk = (recipient or "").partition(":")
     if kind != "contact" or not pk.isdigit():
         raise ValueError(f"sms outbox recipient must be contact:<id>, got {recipient[:40]!r}")

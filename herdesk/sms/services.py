@@ -17,6 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from herdesk.common.pii import normalise_phone
+from herdesk.customers.selectors import contact_primary
+from herdesk.notifications.services import outbox_enqueue_many
+from herdesk.tickets.choices import Direction, InteractionKind
+from herdesk.tickets.services import interaction_add
 
 from .backends import SmsMessage
 from .choices import SmsPurpose
@@ -68,9 +72,16 @@ def contact_for_sms(ticket: Any) -> Any:
     contact = ticket.contact
     if contact is not None and contact.phone_bidx:
         return contact
-    from herdesk.customers.selectors import contact_primary
 
     return contact_primary(customer=ticket.customer, reachable_by="phone")
+
+
+def notice_recipient(ticket: Any) -> str:
+    """Whom a customer notice by text message goes to: "contact:<pk>" of `contact_for_sms` (the
+    number stays in the encrypted contact row), "" when nobody has a phone number. Registered with
+    herdesk.notifications.registry by this app's ready()."""
+    c = contact_for_sms(ticket)
+    return f"contact:{c.pk}" if c is not None else ""
 
 
 @transaction.atomic
@@ -81,9 +92,6 @@ def sms_progress_send(*, ticket: Any, actor: Any, body: str, at: datetime | None
     not the number (personal data stays in the encrypted contact row). Locks the ticket (through
     interaction_add). Raises ValidationError when the text is empty or too long or nobody has a
     phone number."""
-    from herdesk.notifications.services import outbox_enqueue_many
-    from herdesk.tickets.choices import Direction, InteractionKind
-    from herdesk.tickets.services import interaction_add
 
     body = (body or "").strip()
     errors: dict[str, str] = {}

@@ -24,6 +24,7 @@ from herdesk.inbound.messages import HandlerResult, InboundMessage, Sender
 from herdesk.inbound.services import inbound_route
 from herdesk.inbound.webhooks import unverified_reason
 from herdesk.tickets.choices import OPEN_STATUSES, Channel, InteractionKind
+from herdesk.tickets.models import Ticket
 
 from .choices import SocialKind
 from .services import identity_resolve
@@ -89,8 +90,6 @@ def peek_id(raw: bytes) -> str:
 
 
 def process_payload(payload: Any) -> HandlerResult:
-    from herdesk.tickets.models import Ticket
-
     meta = payload.meta or {}
     # An oversized body cannot be checked against its signature (answered 413).
     if meta.get("truncated"):

@@ -6,12 +6,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from herdesk.customers.selectors import customers_visible_to
+
 from .models import SocialIdentity
 
 
 def identities_of(*, user: Any, customer: Any) -> QuerySet[SocialIdentity]:
     """A customer's platform accounts, for staff who can see the customer."""
-    from herdesk.customers.selectors import customers_visible_to
 
     if user is None or not getattr(user, "is_authenticated", False) or getattr(user, "customer_id", None):
         return SocialIdentity.objects.none()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from herdesk.customers.models import Customer
+from herdesk.customers.services import customer_create
 
 from .models import SocialIdentity
 
@@ -14,7 +15,6 @@ def identity_resolve(*, platform: str, author_id: str, name: str = "") -> tuple[
     """The customer behind a platform account, created on first contact (customer_create, no
     personal data: only the public display name). Safe under concurrency: the unique
     (platform, author_id) constraint decides, the loser reads the winner's row."""
-    from herdesk.customers.services import customer_create
 
     found = (
         SocialIdentity.objects.select_related("customer")

@@ -18,6 +18,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from herdesk.audit.services import audit_record
 from herdesk.common.crypto import blind_index
 
 PORTAL_PHONE_CTX = "axes.portal_phone"
@@ -67,7 +68,6 @@ def audit_lockout(
     sender: Any, request: HttpRequest, username: str | None, ip_address: str, **kw: Any
 ) -> None:
     """Every lockout is an audit entry (SEC-2): repeated failures are a security event."""
-    from herdesk.audit.services import audit_record
 
     # The portal's key is a blind index; a staff username is not a customer's personal data.
     audit_record(

@@ -20,6 +20,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from .models import User
+from .selectors import user_role
+from .services import totp_confirmed_device, totp_demo_device_ensure
+
 # Paths a half-signed-in user may reach: the 2FA pages themselves, signing out, static files,
 # language switch, health probes, the portal (customers), the API (bearer tokens, not the session).
 OPEN_PREFIXES = ("/login/2fa/", "/logout/", "/static/", "/i18n/", "/healthz", "/readyz", "/metrics", "/api/")
@@ -40,7 +44,6 @@ def two_factor_required(user: Any, session: Any = None) -> bool:
         return False
     if user.is_superuser:
         return True
-    from .selectors import user_role
 
     return user_role(user) in required
 
@@ -49,7 +52,6 @@ def two_factor_required(user: Any, session: Any = None) -> bool:
 def _note_enrolment(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if request is None or not hasattr(request, "session") or getattr(user, "customer_id", None):
         return
-    from .services import totp_confirmed_device
 
     if totp_confirmed_device(user) is not None:
         request.session[SESSION_ENROLLED] = True
@@ -70,8 +72,6 @@ class TwoFactorMiddleware:
             and not user.is_verified()
             and two_factor_required(user, request.session)
         ):
-            from .services import totp_confirmed_device
-
             target = "staff:2fa_verify" if totp_confirmed_device(user) else "staff:2fa_setup"
             if request.headers.get("HX-Request") or request.path.startswith("/api/"):
                 return JsonResponse(
@@ -88,8 +88,6 @@ def demo_two_factor_lines(*, verbose: bool = True) -> list[str]:
     """`herdesk demo load`: pre-enrol a TOTP device for every demo user whose role requires a
     second factor (random keys generated on this installation, none in the source) and say how to
     get a code. The requirement is never switched off for the demo: it runs the real sign-in."""
-    from .models import User
-    from .services import totp_demo_device_ensure
 
     users = [
         u

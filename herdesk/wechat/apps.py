@@ -15,3 +15,12 @@ class Config(AppConfig):
         from herdesk.notifications.services import OUTBOX_ADAPTERS
 
         OUTBOX_ADAPTERS.setdefault("wechat", "herdesk.wechat.outbound.WeChatAdapter")
+        # Customer notices on WeChat go to the openid named here (notifications.registry).
+        from herdesk.notifications.registry import notice_recipient_register
+
+        notice_recipient_register("wechat", "herdesk.wechat.services:openid_for")
+        from herdesk.notifications.kinds import outbox_kind_register
+
+        from .choices import OutboundTemplate
+
+        outbox_kind_register(channel="wechat", template=OutboundTemplate.TEXT.value, payload=("text",))

@@ -21,6 +21,7 @@ from herdesk.inbound.services import inbound_route, sender_resolve
 from herdesk.inbound.webhooks import unverified_reason
 from herdesk.notifications import customer_notices
 from herdesk.tickets.choices import OPEN_STATUSES, Channel, InteractionKind, Status
+from herdesk.tickets.models import Ticket
 
 from .crypto import MessageCrypt, WeChatCryptoError, signature_ok
 from .parsing import MESSAGE_TYPES, ParseError, WeChatMessage, parse_message, parse_xml
@@ -109,8 +110,6 @@ def process_payload(payload: Any) -> HandlerResult:
 
 
 def handle_message(msg: WeChatMessage) -> HandlerResult:
-    from herdesk.tickets.models import Ticket
-
     if msg.msg_type == "event":
         if msg.event == "subscribe":
             sender = sender_resolve(wechat_openid=msg.from_user)

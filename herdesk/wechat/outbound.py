@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from herdesk.tickets.services import interaction_delivery_record
+
 from .client import send_text
 
 
 def _mark(message: Any, status: str, **extra: Any) -> None:
-    from herdesk.tickets.services import interaction_delivery_record
-
     pk = (message.payload or {}).get("interaction")
     if pk:
         interaction_delivery_record(interaction_id=pk, status=status, **extra)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from herdesk.tickets.selectors import tickets_visible_to
+
 from .services import openid_for
 
 __all__ = ["can_reply", "openid_for"]
@@ -13,7 +15,6 @@ __all__ = ["can_reply", "openid_for"]
 
 def can_reply(*, user: Any, ticket: Any) -> bool:
     """Whether `user` may answer `ticket` on WeChat: staff who can see it, and an openid to send to."""
-    from herdesk.tickets.selectors import tickets_visible_to
 
     if getattr(user, "customer_id", None):
         return False

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from herdesk.notifications.services import outbox_enqueue_many
 from herdesk.tickets.choices import Channel, Direction, InteractionKind
+from herdesk.tickets.services import interaction_add
 
 from .choices import OutboundTemplate
 
@@ -34,7 +35,6 @@ def wechat_reply_send(*, ticket: Any, actor: Any, body: str, now: datetime | Non
     """Reply to the customer on WeChat: a public outbound interaction (the first one stops the
     first-response clock, INT-2) and an outbox row of channel "wechat" in the same transaction.
     Raises ValidationError when the text is empty or too long, or the customer has no openid."""
-    from herdesk.tickets.services import interaction_add
 
     body = (body or "").strip()
     errors: dict[str, str] = {}

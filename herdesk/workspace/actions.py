@@ -21,6 +21,7 @@ from herdesk.customers.selectors import contact_primary
 from herdesk.customers.services import customer_create
 from herdesk.mail.services import email_reply_send
 from herdesk.notifications import customer_notices
+from herdesk.phone.services import call_link_ticket
 from herdesk.tickets import services as ts
 from herdesk.tickets.choices import (
     CloseReason,
@@ -131,8 +132,6 @@ def intake_submit(
         is_public=False,
     )
     if call_id:
-        from herdesk.phone.services import call_link_ticket
-
         call_link_ticket(call_id=call_id, ticket_number=ticket.number, actor=actor)
     return ticket
 

@@ -16,6 +16,7 @@ from herdesk.catalog.models import Product
 from herdesk.clocks.models import Clock
 from herdesk.common.reflists import cached_list
 from herdesk.customers.choices import Lifecycle, Tier
+from herdesk.policies.choices import ClockKind
 from herdesk.savedviews.choices import Queue
 from herdesk.staff.models import Team, User
 from herdesk.tickets.choices import (
@@ -35,14 +36,13 @@ from herdesk.tickets.services import intake as intake_rules
 from . import intake
 from .rendering import RENDERER, FastSelect
 from .selectors import assignable_staff
+from .templatetags.workspace_tags import local_name
 
 MAX_CALL_AGE = intake_rules.MAX_CALL_AGE  # the rule lives in tickets.services.intake
 BLANK = [("", "—")]
 
 
 def clock_label(kind: str) -> str:
-    from herdesk.policies.choices import ClockKind
-
     try:
         return str(ClockKind(kind).label)
     except ValueError:
@@ -57,15 +57,11 @@ class LocalNameChoiceField(forms.ModelChoiceField):
     """Teams, products and categories by their name in the user's language."""
 
     def label_from_instance(self, obj: Any) -> str:
-        from .templatetags.workspace_tags import local_name
-
         return local_name(obj)
 
 
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        from .templatetags.workspace_tags import local_name
-
         team = f" · {local_name(obj.team)}" if getattr(obj, "team_id", None) else ""
         return f"{obj.display_name or obj.username}{team}"
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from herdesk.calendars.builtin import parse_schedule
+from herdesk.calendars.engine import parse_duration
 from herdesk.calendars.models import CalendarInterval
 from herdesk.calendars.selectors import calendar_codes
 from herdesk.policies.choices import Action
@@ -43,8 +44,6 @@ class ClockRowForm(forms.Form):
         cast(forms.ChoiceField, self.fields["calendar_code"]).choices = [(c, c) for c in calendar_codes()]
 
     def clean_target(self) -> str:
-        from herdesk.calendars.engine import parse_duration
-
         value = self.cleaned_data["target"].strip().lower()
         try:
             parse_duration(value)

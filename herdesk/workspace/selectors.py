@@ -25,14 +25,16 @@ from herdesk.customers.selectors import (
     address_view,
     contact_primary,
     contact_view,
+    customer_find_by_phone,
     customers_visible_to,
 )
+from herdesk.mail.models import EmailMessage
 from herdesk.savedviews.choices import Queue
 from herdesk.staff.models import Team, User
 from herdesk.tickets import actions as ticket_actions
-from herdesk.tickets.choices import ProblemType, Status
-from herdesk.tickets.models import Interaction, Ticket
-from herdesk.tickets.selectors import LIST_RELATED, interactions_for, tickets_visible_to
+from herdesk.tickets.choices import InteractionKind, ProblemType, Status
+from herdesk.tickets.models import FollowUp, Interaction, Ticket
+from herdesk.tickets.selectors import LIST_RELATED, interactions_for, ticket_get, tickets_visible_to
 
 PAGE_SIZE = 25
 # "Breaching soon": running clocks due within this horizon (overdue ones not yet swept included).
@@ -318,7 +320,6 @@ class EmailRef:
 
 def ticket_emails(*, ticket: Ticket) -> dict[int, EmailRef]:
     """The ticket's emails by timeline entry, in one query (the page is already the ticket's)."""
-    from herdesk.mail.models import EmailMessage
 
     rows = (
         EmailMessage.objects.filter(ticket=ticket, interaction__isnull=False)
@@ -332,7 +333,6 @@ def ticket_emails(*, ticket: Ticket) -> dict[int, EmailRef]:
 def _without_echoes(timeline: list[Interaction]) -> list[Interaction]:
     """The lifecycle's internal step note repeats the text of the entry written with it (the
     resolution summary, the customer's dispute reason): shown once (issue 13)."""
-    from herdesk.tickets.choices import InteractionKind
 
     def internal_event(i: Interaction) -> bool:
         return i.kind == InteractionKind.SYSTEM_EVENT and not i.is_public
@@ -375,7 +375,6 @@ def ticket_page(*, user: Any, number: str, now: datetime | None = None) -> Ticke
 
     Reading the unmasked contact is audited by `contact_view` (SEC-2) for roles that may see it.
     """
-    from herdesk.tickets.selectors import ticket_get
 
     now = now or timezone.now()
     ticket = ticket_get(user=user, number=number)
@@ -425,7 +424,6 @@ def ticket_page(*, user: Any, number: str, now: datetime | None = None) -> Ticke
 def customer_stats(*, customer: Customer) -> dict[str, Any]:
     """Counts about the customer (not the tickets' content): total, open, open complaints, products,
     satisfaction history (INT-7: average follow-up score and how many)."""
-    from herdesk.tickets.models import FollowUp
 
     agg = Ticket.objects.filter(customer=customer).aggregate(
         total=Count("id"),
@@ -461,7 +459,6 @@ def caller_lookup(*, user: Any, phone: str, limit: int = 5) -> list[CallerProfil
 
     Past tickets are the ones the agent may open; the counts cover all of the customer's tickets.
     """
-    from herdesk.customers.selectors import customer_find_by_phone
 
     customers = list(customer_find_by_phone(user=user, phone=phone).prefetch_related("contacts")[:limit])
     profiles = []

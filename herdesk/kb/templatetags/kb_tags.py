@@ -11,6 +11,7 @@ from herdesk.tickets.choices import Status
 
 from .. import selectors
 from ..suggest import suggest_for_ticket
+from ..views import insert_text
 
 register = template.Library()
 
@@ -23,7 +24,6 @@ def kb_ticket_panel(context: Any, ticket: Any) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.has_perm("kb.view_article"):
         return {"show": False}
-    from ..views import insert_text
 
     used = selectors.used_on_ticket(ticket=ticket)
     solved = selectors.solved_by_article(ticket=ticket)

@@ -7,8 +7,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from herdesk.notifications import kinds
 from herdesk.notifications.models import OutboxMessage
 from herdesk.notifications.services import outbox_enqueue_many
+
+
+@pytest.fixture(autouse=True)
+def _test_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The made-up kinds these tests queue, declared for the length of each test (kinds.py)."""
+    made_up = [("sms", "t1"), ("email", "t2"), ("internal", "t3"), ("sms", "changed"), ("sms", "t4")]
+    for channel, template in [*made_up, ("test", "t")]:
+        kind = kinds.OutboxKind(channel, template, frozenset())
+        monkeypatch.setitem(kinds._KINDS, (channel, template), kind)
 
 
 @pytest.mark.django_db
@@ -140,3 +150,35 @@ def test_a_killed_dispatchers_claim_is_taken_again_when_its_lease_runs_out(monke
     assert all(m.next_attempt_at <= limit for m in OutboxMessage.objects.all())
     OutboxMessage.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))  # lease over
     assert services.outbox_dispatch() == {"sent": 2, "failed": 0}
+
+
+@pytest.mark.django_db
+def test_an_undeclared_kind_or_a_missing_payload_key_is_refused_and_nothing_is_queued() -> None:
+    good = {"dedupe_key": "ok", "channel": "sms", "template": "ticket_progress", "payload": {"text": "hi"}}
+    with pytest.raises(kinds.OutboxKindError, match="unknown message kind 'ticket_progres'"):
+        outbox_enqueue_many([good, {**good, "dedupe_key": "typo", "template": "ticket_progres"}])
+    with pytest.raises(kinds.OutboxKindError, match="kind 'ticket_progress' on channel 'fax'"):
+        outbox_enqueue_many([{**good, "channel": "fax"}])
+    with pytest.raises(kinds.OutboxKindError, match=r"needs payload keys \['text'\]"):
+        outbox_enqueue_many([{**good, "payload": {"body": "hi"}}])
+    assert not OutboxMessage.objects.exists()
+    assert outbox_enqueue_many([good]) == 1
+
+
+def test_the_apps_declare_their_kinds_and_every_notice_can_fall_back_to_every_channel() -> None:
+    declared = {(k.channel, k.template) for k in kinds.outbox_kinds()}
+    # Declared by the apps above the core in their AppConfig.ready() (mail, sms, wechat, portal,
+    # analytics), and by the core (customer notices on every customer channel, clock actions, digest).
+    for pair in [
+        ("email", "reply"),
+        ("email", "oversized_notice"),
+        ("email", "portal_login_link"),
+        ("email", "digest"),
+        ("sms", "ticket_progress"),
+        ("wechat", "wechat_text"),
+        ("internal", "report_ready"),
+        ("action", "notify_assignee"),
+        ("action", "reassign_least_loaded"),
+        *[(c, t) for c in kinds.CUSTOMER_CHANNELS for t in kinds.NOTICE_TEMPLATES.values()],
+    ]:
+        assert pair in declared, pair

@@ -178,8 +178,8 @@ def test_readyz_reports_a_late_scheduler_and_an_old_outbox_without_failing(staff
         [
             {
                 "dedupe_key": "t1",
-                "channel": "customer",
-                "template": "x",
+                "channel": "action",
+                "template": "notify_assignee",
                 "ticket_id": ticket.pk,
                 "not_before": long_ago,
             }

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
 from herdesk.clocks import services as clocks
+from herdesk.common.errors import TransitionNotAllowed
+from herdesk.staff.models import User
 
 from ..choices import Channel, Direction, InteractionKind, Status
 from ..lifecycle import can_transition
@@ -20,8 +22,6 @@ from ..models import Interaction, Ticket
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-    from herdesk.staff.models import User
-
 # Who does it: a member of staff or a customer's login (portal, API) — a view passes request.user —
 # or None (the system: a channel's intake, a clock's breach action).
 Actor: TypeAlias = "User | AnonymousUser | None"
@@ -29,8 +29,6 @@ Actor: TypeAlias = "User | AnonymousUser | None"
 
 def _person(actor: Actor) -> User | None:
     """The person to store as author, creator or recorder: None for the system or an anonymous user."""
-    from herdesk.staff.models import User
-
     return actor if isinstance(actor, User) and actor.pk else None
 
 
@@ -90,7 +88,6 @@ def _transition(
     ticket: Ticket, to_status: str, *, actor: Actor, at: datetime, note: str = "", **data: Any
 ) -> Ticket:
     """Apply one lifecycle step. Raises TransitionNotAllowed if the table forbids it."""
-    from herdesk.common.errors import TransitionNotAllowed
 
     if not can_transition(ticket.status, to_status):
         raise TransitionNotAllowed(

@@ -19,10 +19,13 @@ from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
 from herdesk.clocks import services as clocks
+from herdesk.common.errors import IdempotencyConflict
+from herdesk.common.reflists import cached_list
 from herdesk.common.rowsql import rows_insert
 from herdesk.policies.choices import Event
 from herdesk.policies.selectors import policy_version_in_force
 from herdesk.search.services import search_index_ticket
+from herdesk.staff.models import Team
 
 from ..choices import (
     Channel,
@@ -119,8 +122,6 @@ def intake_team_id(channel: str) -> int | None:
     )
     if not code:
         return None
-    from herdesk.common.reflists import cached_list
-    from herdesk.staff.models import Team
 
     ids = cached_list("team_ids_by_code", lambda: dict(Team.objects.values_list("code", "pk")))
     return ids.get(code)
@@ -215,8 +216,6 @@ def _ticket_create(
     interaction_data: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> TicketCreated:
-    from herdesk.common.errors import IdempotencyConflict
-
     now = now or timezone.now()
     if idempotency_key:
         existing = (

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from herdesk.audit.services import audit_record
 from herdesk.clocks import services as clocks
 from herdesk.common.errors import DomainError
+from herdesk.staff.models import User
 
 from ..choices import Priority, Status
 from ..lifecycle import can_transition
@@ -67,7 +68,6 @@ def ticket_escalate_priority(
 def least_loaded_agent(*, team: Any, exclude: Any = None) -> Any:
     """The team's active handler with the fewest open tickets assigned (ties: by username).
     Handlers: active staff of the team who may change tickets."""
-    from herdesk.staff.models import User
 
     qs = (
         User.objects.filter(team=team, is_active=True, customer__isnull=True)

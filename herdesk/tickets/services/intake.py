@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from herdesk.customers.selectors import contact_primary
+
 from ..choices import Channel
 
 # The channels on which a person records the contact for the customer (the checklist applies).
@@ -117,7 +119,6 @@ def intake_check_for_customer(
     writes in themselves."""
     if channel not in INTAKE_CHANNELS:
         return
-    from herdesk.customers.selectors import contact_primary
 
     missing = intake_missing(
         name=customer.name,

@@ -12,11 +12,14 @@ from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
 from herdesk.clocks import services as clocks
+from herdesk.common.errors import DomainError, TransitionNotAllowed
+from herdesk.notifications.services import outbox_enqueue_many
 from herdesk.policies.choices import Event
 
 from ..choices import Direction, InteractionKind, Status
-from ..models import Ticket
+from ..models import FollowUp, Ticket
 from ._common import FUTURE_TOLERANCE, MAX_TEXT, Actor, _lock, _person, _system_event
+from .interactions import interaction_add
 
 # CLS-3 (S1 §二(二)3): what a complete record of each interaction type must hold.
 REQUIRED_ELEMENTS: dict[str, list[tuple[str, str]]] = {
@@ -51,9 +54,6 @@ def onsite_visit_record(
     An on-site visit is a response to the customer (it can be the first one, INT-2). Refused on a
     cancelled or merged ticket and on a finalised record (DomainError); ValidationError keyed by
     field for bad input. Locks the ticket (interaction_add)."""
-    from herdesk.common.errors import DomainError
-
-    from .interactions import interaction_add
 
     now = timezone.now()
     errors: dict[str, str] = {}
@@ -141,9 +141,6 @@ def follow_up_record(
 
     A low score (≤ 2) or "not fully solved" queues a review (复盘) notice to the team lead (S2 §2.3).
     """
-    from herdesk.notifications.services import outbox_enqueue_many
-
-    from ..models import FollowUp
 
     at = at or timezone.now()
     errors: dict[str, str] = {}
@@ -158,8 +155,6 @@ def follow_up_record(
         raise ValidationError(errors)
     ticket = _lock(ticket)
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):
-        from herdesk.common.errors import TransitionNotAllowed
-
         raise TransitionNotAllowed(_("A follow-up is recorded after the ticket is resolved."))
     fu = FollowUp.objects.create(
         ticket=ticket,
@@ -210,8 +205,6 @@ def record_finalize(*, ticket: Ticket, actor: Actor, at: datetime | None = None)
     at = at or timezone.now()
     ticket = _lock(ticket)
     if ticket.status != Status.CLOSED:
-        from herdesk.common.errors import TransitionNotAllowed
-
         raise TransitionNotAllowed(_("Only a closed ticket's record can be finalised."))
     missing = record_completeness(ticket=ticket)
     if missing:

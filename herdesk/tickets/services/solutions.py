@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
 from herdesk.clocks import services as clocks
+from herdesk.common.errors import TransitionNotAllowed
 from herdesk.notifications import customer_notices
 from herdesk.policies.choices import Event
 
@@ -47,8 +48,6 @@ def solution_options_offer(
     if ticket.status in (Status.ACKNOWLEDGED, Status.WAITING_CUSTOMER):
         _transition(ticket, Status.IN_PROGRESS, actor=actor, at=at, note=_("Solution options offered"))
     elif ticket.status != Status.IN_PROGRESS:
-        from herdesk.common.errors import TransitionNotAllowed
-
         raise TransitionNotAllowed(_("Options can be offered once the ticket is acknowledged."))
     ticket.options.filter(chosen_at__isnull=True).delete()
     created = []

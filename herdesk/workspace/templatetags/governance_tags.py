@@ -8,7 +8,10 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from herdesk.customers.choices import Tier
 from herdesk.policies.choices import Action, ClockKind, Event, VersionStatus
+from herdesk.policies.selectors import versions_awaiting_approval
+from herdesk.tickets.choices import Channel, ComplaintSeverity, Complexity, Priority, ProblemType, Status
 
 register = template.Library()
 
@@ -86,9 +89,6 @@ def actions_label(values: Any) -> str:
 
 
 def _scope_value(key: str, value: Any) -> str:
-    from herdesk.customers.choices import Tier
-    from herdesk.tickets.choices import Channel, ComplaintSeverity, Complexity, Priority, ProblemType, Status
-
     if key == "channel_groups":
         return str({"primary": _("primary channels"), "secondary": _("secondary channels")}.get(value, value))
     choices = {
@@ -154,6 +154,5 @@ def iso_local(value: Any) -> str:
 @register.simple_tag
 def pending_approvals() -> int:
     """Versions awaiting management's approval (the sidebar badge of approvers; one indexed count)."""
-    from herdesk.policies.selectors import versions_awaiting_approval
 
     return versions_awaiting_approval()

@@ -17,8 +17,13 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from herdesk.calendars.models import Calendar
 from herdesk.clocks.models import ClockState
+from herdesk.inbound.choices import HealthStatus
+from herdesk.mail.choices import DeliveryStatus
 from herdesk.policies.choices import ClockKind
+from herdesk.staff.roles import ROLES
+from herdesk.staff.selectors import user_role
 from herdesk.tickets.choices import (
     Channel,
     Complexity,
@@ -266,8 +271,6 @@ def delivery_status(interaction: Any) -> str:
 
 @register.filter
 def delivery_label(value: str) -> str:
-    from herdesk.mail.choices import DeliveryStatus
-
     return _label(DeliveryStatus, value)
 
 
@@ -575,6 +578,7 @@ def queue_rows(page: Any, now: datetime | None = None, can_reassign: bool = Fals
 def workspace_sidebar(context: template.Context, active: str = "") -> dict[str, Any]:
     """The role's navigation, the same on every staff page (workspace, chat console, channels):
     pages that are not rendered by workspace views get it computed here."""
+    # cycle: workspace.views (intake_pages) imports these tags
     from herdesk.workspace.views.common import _nav
 
     request = context.get("request")
@@ -628,7 +632,6 @@ def calendar_words(code: str) -> str:
     known = _calendar_names().get(str(code or ""))
     if known:
         return known
-    from herdesk.calendars.models import Calendar
 
     cal = Calendar.objects.filter(code=code).first()
     return local_name(cal) if cal is not None else str(code or "")
@@ -652,8 +655,6 @@ def any_channel_label(value: str) -> str:
 
 @register.filter
 def health_label(value: str) -> str:
-    from herdesk.inbound.choices import HealthStatus
-
     return _label(HealthStatus, value)
 
 
@@ -738,8 +739,6 @@ def event_text(interaction: Any) -> str:
 @register.simple_tag
 def role_label(user: Any) -> str:
     """The user's role in words (the user menu of pages not rendered by workspace views)."""
-    from herdesk.staff.roles import ROLES
-    from herdesk.staff.selectors import user_role
 
     role = user_role(user)
     return str(ROLES.get(role, {}).get("label", role))

@@ -20,7 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from herdesk.chat.selectors import can_chat
 from herdesk.common.errors import DomainError
+from herdesk.inbound.selectors import can_view_health
+from herdesk.phone.selectors import can_take_calls
 from herdesk.savedviews.choices import Queue
 from herdesk.savedviews.selectors import savedviews_for
 from herdesk.staff.roles import ROLES
@@ -120,9 +123,6 @@ def _nav(request: HttpRequest, now: datetime) -> dict[str, Any]:
     """What the sidebar offers this user: every page the role may use (issue 13); the queue
     counts follow through `queue_counts_fragment`, the chat's waiting count through
     `chat_waiting_fragment`."""
-    from herdesk.chat.selectors import can_chat
-    from herdesk.inbound.selectors import can_view_health
-    from herdesk.phone.selectors import can_take_calls
 
     user: Any = request.user
     role = user_role(user)

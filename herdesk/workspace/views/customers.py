@@ -15,10 +15,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from herdesk.chat.choices import ConversationStatus
+from herdesk.chat.selectors import can_chat, conversations_visible_to
 from herdesk.common.errors import DomainError
+from herdesk.common.pii import mask_phone
 from herdesk.customers.models import Contact, Customer
 from herdesk.customers.selectors import ContactView
 from herdesk.customers.services import contact_phone_reveal, customer_profile_update
+from herdesk.phone.selectors import can_take_calls
+from herdesk.phone.services import call_dial_request
 from herdesk.tickets.models import Ticket
 from herdesk.tickets.selectors import ticket_get
 
@@ -168,8 +173,6 @@ def _phone_fragment(
 
 
 def _can_call(user: Any) -> bool:
-    from herdesk.phone.selectors import can_take_calls
-
     return can_take_calls(user)
 
 
@@ -177,7 +180,6 @@ def _can_call(user: Any) -> bool:
 @require_POST
 def contact_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """Reveal a masked phone number with a reason (audited, at most 20 an hour per user)."""
-    from herdesk.common.pii import mask_phone
 
     contact = _contact(request, pk)
     form = forms.RevealForm(request.POST)
@@ -212,8 +214,6 @@ def contact_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_dial(request: HttpRequest, pk: int) -> HttpResponse:
     """Click-to-call: the CTI dials the customer from the agent's extension; the number is not
     shown to the agent (phone.services.call_dial_request)."""
-    from herdesk.common.pii import mask_phone
-    from herdesk.phone.services import call_dial_request
 
     contact = _contact(request, pk)
     ticket = _ticket_of(request, request.POST.get("ticket", ""), contact)
@@ -252,8 +252,6 @@ def follow_up(request: HttpRequest) -> HttpResponse:
 @require_GET
 def chat_waiting_fragment(request: HttpRequest) -> HttpResponse:
     """htmx: the sidebar's count of chats waiting for an agent (refreshed every 15 s)."""
-    from herdesk.chat.choices import ConversationStatus
-    from herdesk.chat.selectors import can_chat, conversations_visible_to
 
     if not can_chat(request.user):
         raise PermissionDenied

@@ -63,7 +63,7 @@ class Command(BaseCommand):
         # Let "-2h" reach parse_duration (which explains that targets cannot be negative) instead of
         # argparse mistaking it for an unknown option. argparse consults this private pattern to decide
         # whether a leading "-" starts a positional; if a future Python drops it, only the message changes.
-        add._negative_number_matcher = re.compile(r"^-\d")  # type: ignore[attr-defined]
+        add._negative_number_matcher = re.compile(r"^-\d")
         elapsed = sub.add_parser("elapsed", help="working seconds in [START, END)")
         elapsed.add_argument("calendar")
         elapsed.add_argument("start")

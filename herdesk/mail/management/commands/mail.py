@@ -8,6 +8,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from herdesk.inbound.services import payloads_process_pending
+from herdesk.mail import services
+from herdesk.mail.choices import CHANNEL
+from herdesk.mail.models import Mailbox
+
 
 class Command(BaseCommand):
     help = "Email channel: poll mailboxes, process the backlog, add or list mailboxes."
@@ -35,11 +40,6 @@ class Command(BaseCommand):
         sub.add_parser("list", help="List mailboxes.")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from herdesk.inbound.services import payloads_process_pending
-        from herdesk.mail import services
-        from herdesk.mail.choices import CHANNEL
-        from herdesk.mail.models import Mailbox
-
         action = opts["action"]
         if action == "poll":
             if opts["mailbox"]:

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from herdesk.mail.smtpd import SmtpServer
+
 
 class Command(BaseCommand):
     help = "Receive email by SMTP: store each message (250 after commit, 451 on failure), then process it."
@@ -17,8 +19,6 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=2525)
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from herdesk.mail.smtpd import SmtpServer
-
         server = SmtpServer(host=opts["host"], port=opts["port"]).start()
         self.stdout.write(f"herdesk smtpd listening on {opts['host']}:{server.port} (Ctrl+C stops)")
         stop = threading.Event()

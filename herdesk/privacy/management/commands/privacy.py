@@ -19,6 +19,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from herdesk.customers.models import Customer
+from herdesk.customers.selectors import customer_find_by_phone
 from herdesk.privacy import selectors, services
 from herdesk.privacy.models import DataSubjectRequest, RequestKind, RequestStatus
 
@@ -64,9 +66,6 @@ class Command(BaseCommand):
             raise CommandError("; ".join(exc.messages), returncode=2)
 
     def _open(self, o: dict[str, Any], actor: Any) -> None:
-        from herdesk.customers.models import Customer
-        from herdesk.customers.selectors import customer_find_by_phone
-
         if o["customer"]:
             customer = Customer.objects.filter(pk=o["customer"]).first()
         else:

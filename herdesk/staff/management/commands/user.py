@@ -5,9 +5,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from herdesk.staff.models import Team
+from herdesk.staff.models import Team, User
 from herdesk.staff.roles import ROLES
-from herdesk.staff.services import roles_sync, superuser_create, user_create
+from herdesk.staff.services import roles_sync, superuser_create, totp_reset, user_create
 
 
 class Command(BaseCommand):
@@ -84,9 +84,6 @@ class Command(BaseCommand):
     def _two_factor(self, o: dict[str, Any]) -> None:
         from django_otp.oath import totp
         from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        from herdesk.staff.models import User
-        from herdesk.staff.services import totp_reset
 
         user = User.objects.filter(username=o["username"]).first()
         if user is None:
