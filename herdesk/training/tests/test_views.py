@@ -37,11 +37,7 @@ def test_supervisor_builds_a_module_with_an_exam_and_assigns_it(login, staff) ->
     r = lead.post(
         f"/training/exams/{exam.pk}/", {"kind": "single", "prompt": "x", "points": "1", "choices": "a\nb"}
     )
-    assert (
-        r.status_code == 400
-        and "Mark exactly one choice as correct" in r.content.decode()
-        or "正确" in r.content.decode()
-    )
+    assert r.status_code == 400 and exam.questions.count() == 1
     r = lead.post(
         f"/training/modules/{m.pk}/do/assign/",
         {"assign-agent": staff["agent1"].pk, "assign-reason": "新规培训"},
