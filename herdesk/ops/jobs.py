@@ -52,6 +52,9 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("notification-digest", "herdesk.notification_digest",
                 "herdesk.notifications.staff_notices:notification_digest_send",
                 "HERDESK_NOTIFICATION_DIGEST_INTERVAL_SECONDS"),
+    # Training (STF-2): onboarding plans whose last day has come complete; overdue assignments told.
+    PeriodicJob("training-sweep", "herdesk.training_sweep", "herdesk.training.services:training_sweep",
+                "HERDESK_TRAINING_SWEEP_INTERVAL_SECONDS", app="herdesk.training"),
     # Last: what the jobs above enqueued goes out in the same round.
     PeriodicJob("outbox-dispatch", "herdesk.outbox_dispatch",
                 "herdesk.notifications.services:outbox_dispatch", "HERDESK_OUTBOX_INTERVAL_SECONDS"),
