@@ -329,3 +329,18 @@ def test_mentor_assignment_and_notes(staff) -> None:
     with pytest.raises(DomainError):
         tr.mentor_end(mentorship=m2, actor=lead)
     assert OnboardingPlan.objects.count() == 0
+
+
+def test_demo_training_is_idempotent(staff) -> None:
+    from herdesk.training.demo import training_demo_ensure
+    from herdesk.training.models import Module, TrainingSession
+
+    assert training_demo_ensure(staff, password="herdesk-demo") == 5
+    assert training_demo_ensure(staff, password="herdesk-demo") == 0
+    assert Module.objects.filter(required_for_onboarding=True).count() == 5
+    assert TrainingSession.objects.count() == 2
+    plan = OnboardingPlan.objects.get(agent__username="trainee1")
+    assert plan.agent.ticket_hold == "onboarding"
+    assert {r.person.username: r.state for r in selectors.monthly_rule(timezone.localdate())}[
+        "agent1"
+    ] == "met"
