@@ -86,7 +86,9 @@ class AssignForm(forms.Form):
 
 class OnboardingForm(forms.Form):
     agent = PersonField(label=_("New agent"), queryset=staff_people())
-    starts_on = forms.DateField(label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     working_days = forms.IntegerField(
         label=_("Working days"),
         min_value=ONBOARDING_MIN_WORKING_DAYS,
