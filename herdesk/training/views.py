@@ -135,9 +135,8 @@ def _module_for(request: HttpRequest, pk: int) -> tuple[Module, Assignment | Non
         module = selectors.module_get(pk)
     except Module.DoesNotExist:
         raise Http404
-    mine = (
-        Assignment.objects.filter(agent=request.user, module=module).order_by("status", "-created_at").first()
-    )
+    user: Any = request.user
+    mine = Assignment.objects.filter(agent=user, module=module).order_by("status", "-created_at").first()
     if not selectors.can_manage(request.user) and mine is None:
         raise Http404
     return module, mine
@@ -147,15 +146,14 @@ def _module_for(request: HttpRequest, pk: int) -> tuple[Module, Assignment | Non
 @require_GET
 def module_detail(request: HttpRequest, pk: int) -> HttpResponse:
     module, mine = _module_for(request, pk)
+    user: Any = request.user
     manage = selectors.can_manage(request.user)
     ctx = {
         **_nav(request, "modules"),
         "m": module,
         "mine": mine,
         "open": mine if mine and mine.status == AssignmentStatus.ASSIGNED else None,
-        "my_attempts": list(
-            Attempt.objects.filter(agent=request.user, exam__module=module).select_related("exam")
-        ),
+        "my_attempts": list(Attempt.objects.filter(agent=user, exam__module=module).select_related("exam")),
     }
     if manage:
         ctx.update(
@@ -345,7 +343,8 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied
         points: dict[int, int] = {}
         comments: dict[int, str] = {}
-        for key, value in request.POST.items():
+        for key in request.POST:
+            value = str(request.POST.get(key, ""))
             if key.startswith("a") and key[1:].isdigit():
                 if not value.strip().isdigit():
                     messages.error(request, _("Give whole points for every free-text answer."))

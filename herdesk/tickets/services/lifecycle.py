@@ -131,7 +131,7 @@ def ticket_assign(
     ticket = _lock(ticket)
     if assignee is not None and getattr(assignee, "customer_id", None):
         raise ValidationError({"assignee": _("Tickets can only be assigned to staff.")})
-    if assignee is not None and getattr(assignee, "ticket_hold", ""):
+    if assignee is not None and getattr(assignee, "ticket_hold", None):
         # STF-2: a new agent takes tickets only once onboarding is complete or a supervisor
         # overrode it (training sets and clears the staff-level flag; staff.models.TicketHold).
         raise DomainError(

@@ -224,3 +224,21 @@ def test_list_pages_query_counts(login, staff, module_with_exam, django_assert_m
         client.get(url)
         with django_assert_max_num_queries(25):
             assert client.get(url).status_code == 200
+
+
+def test_a_new_agent_in_onboarding_cannot_take_a_ticket_from_the_page(login, staff, make_ticket) -> None:
+    from herdesk.staff.services import user_create
+
+    newbie = user_create(username="newbie", password="x", role="agent", team=staff["agent1"].team)
+    plan = tr.onboarding_start(agent=newbie, starts_on=timezone.localdate(), actor=staff["cs_lead"])
+    ticket = make_ticket(team="customer-service", assignee="")
+    client = login("newbie", lang="en")
+    r = client.post(f"/tickets/{ticket.number}/do/take/")
+    assert r.status_code == 400
+    assert "cannot take tickets yet: onboarding not completed" in r.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.assignee_id is None
+    tr.onboarding_override(plan=plan, actor=staff["cs_lead"], reason="高峰期")
+    assert client.post(f"/tickets/{ticket.number}/do/take/").status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.assignee_id == newbie.pk
