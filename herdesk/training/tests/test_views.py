@@ -242,3 +242,27 @@ def test_a_new_agent_in_onboarding_cannot_take_a_ticket_from_the_page(login, sta
     assert client.post(f"/tickets/{ticket.number}/do/take/").status_code == 302
     ticket.refresh_from_db()
     assert ticket.assignee_id == newbie.pk
+
+
+def test_module_attachments_are_checked_and_downloadable(
+    login, staff, module_with_exam, settings, tmp_path
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    lead = login("cs_lead")
+    url = f"/training/modules/{module_with_exam.pk}/do/attach/"
+    pdf = SimpleUploadedFile("服务礼仪手册.pdf", b"%PDF-1.4\n" + b"0" * 64, content_type="application/pdf")
+    assert lead.post(url, {"file": pdf}).status_code == 302
+    fake = SimpleUploadedFile("evil.pdf", b"<script>", content_type="application/pdf")
+    lead.post(url, {"file": fake})
+    att = module_with_exam.attachments.get()
+    assert att.original_name == "服务礼仪手册.pdf"
+    r = lead.get(f"/training/attachments/{att.pk}/")
+    assert r.status_code == 200 and b"".join(r.streaming_content).startswith(b"%PDF-")
+    # Only for managers and the people the module is assigned to.
+    assert login("agent1").get(f"/training/attachments/{att.pk}/").status_code == 404
+    tr.assignment_create(
+        agent=staff["agent1"], module_code="etiquette", reason="r", source_ref="", actor=None
+    )
+    assert login("agent1").get(f"/training/attachments/{att.pk}/").status_code == 200
