@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ExamKind(models.TextChoices):
@@ -21,7 +22,7 @@ class QuestionKind(models.TextChoices):
 
 
 class AssignmentStatus(models.TextChoices):
-    ASSIGNED = "assigned", _("Assigned")
+    ASSIGNED = "assigned", pgettext_lazy("training assignment", "Assigned")
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
 
