@@ -222,3 +222,12 @@ def my_mentorships(user: Any) -> tuple[Mentorship | None, list[Mentorship]]:
     mine = Mentorship.objects.select_related("mentor").filter(agent=user, ended_on__isnull=True).first()
     mentees = list(Mentorship.objects.select_related("agent").filter(mentor=user, ended_on__isnull=True))
     return mine, mentees
+
+
+def assignments_by_source(source_refs: list[str]) -> dict[str, list[Assignment]]:
+    """source reference → its assignments (for callers such as quality: "the review's training is
+    completed"), in one query."""
+    out: dict[str, list[Assignment]] = {ref: [] for ref in source_refs}
+    for a in Assignment.objects.filter(source_ref__in=source_refs).select_related("module", "agent"):
+        out[a.source_ref].append(a)
+    return out

@@ -344,3 +344,14 @@ def test_demo_training_is_idempotent(staff) -> None:
     assert {r.person.username: r.state for r in selectors.monthly_rule(timezone.localdate())}[
         "agent1"
     ] == "met"
+
+
+def test_assignments_by_source_and_the_notice_opens_the_module(staff, module_with_exam, login) -> None:
+    a = tr.assignment_create(
+        agent=staff["agent1"], module_code="etiquette", reason="r", source_ref="qa-review:9", actor=None
+    )
+    found = selectors.assignments_by_source(["qa-review:9", "qa-review:10"])
+    assert found == {"qa-review:9": [a], "qa-review:10": []}
+    notice = Notification.objects.get(user=staff["agent1"], data__key=f"training-assigned:{a.pk}")
+    r = login("agent1").get(f"/notifications/{notice.pk}/open/")
+    assert r.status_code == 302 and r["Location"] == f"/training/modules/{module_with_exam.pk}/"
