@@ -319,6 +319,10 @@ HERDESK_REPORT_PACK_INTERVAL_SECONDS = env.int("HERDESK_REPORT_PACK_INTERVAL_SEC
 HERDESK_NOTIFICATION_DIGEST_INTERVAL_SECONDS = env.int(
     "HERDESK_NOTIFICATION_DIGEST_INTERVAL_SECONDS", default=300
 )
+# Training (STF-2): the sweep (onboarding completion, overdue notices) and the working calendar of
+# due dates and onboarding days.
+HERDESK_TRAINING_SWEEP_INTERVAL_SECONDS = env.int("HERDESK_TRAINING_SWEEP_INTERVAL_SECONDS", default=3600)
+HERDESK_TRAINING_CALENDAR = env("HERDESK_TRAINING_CALENDAR", default="office")
 CELERY_BEAT_SCHEDULE = _beat_schedule(globals(), INSTALLED_APPS)
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "HERDESK_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule")

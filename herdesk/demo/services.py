@@ -276,6 +276,10 @@ def demo_load(
     from herdesk.kb.demo import kb_demo_ensure
 
     kb_demo_ensure(users)
+    # Training (STF-2): the onboarding curriculum with exams, sessions, a mentor and a trainee.
+    from herdesk.training.demo import training_demo_ensure
+
+    training_demo_ensure(users, password=data.DEMO_PASSWORD)
     # The demo customer login (portal/API) for the documented caller.
     first = cust[0]
     if not User.objects.filter(username="customer1").exists():

@@ -68,6 +68,10 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     number = (n.data or {}).get("ticket")
     if n.ticket_id and number:
         return redirect("workspace:ticket", number=number)
+    # A notice about something else names its page (training: the module, the attempt): local only.
+    url = str((n.data or {}).get("url") or "")
+    if url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return redirect(url)
     return redirect("notifications:list")
 
 

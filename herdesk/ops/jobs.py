@@ -56,6 +56,9 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # (CLS-3, SEC-4); does only what is due.
     PeriodicJob("retention", "herdesk.retention", "herdesk.privacy.retention:retention_run",
                 "HERDESK_RETENTION_INTERVAL_SECONDS", app="herdesk.privacy"),
+    # Training (STF-2): onboarding plans whose last day has come complete; overdue assignments told.
+    PeriodicJob("training-sweep", "herdesk.training_sweep", "herdesk.training.services:training_sweep",
+                "HERDESK_TRAINING_SWEEP_INTERVAL_SECONDS", app="herdesk.training"),
     # Last: what the jobs above enqueued goes out in the same round.
     PeriodicJob("outbox-dispatch", "herdesk.outbox_dispatch",
                 "herdesk.notifications.services:outbox_dispatch", "HERDESK_OUTBOX_INTERVAL_SECONDS"),

@@ -61,6 +61,11 @@ def notification_digest() -> Any:
     return job_run(job_by_task("herdesk.notification_digest"))
 
 
+@shared_task(name="herdesk.training_sweep", ignore_result=True)
+def training_sweep() -> Any:
+    return job_run(job_by_task("herdesk.training_sweep"))
+
+
 def mail_poll_function() -> Any | None:
     """`herdesk.mail.services.mail_poll_all` if the email app is installed, else None."""
     try:

@@ -31,6 +31,15 @@ class Team(models.Model):
         return self.name
 
 
+class TicketHold(models.TextChoices):
+    """Why a staff member may not take tickets yet (empty: they may). Set only through
+    `staff.services.user_ticket_hold_set`: training's onboarding (STF-2) sets and clears it, and
+    `tickets.services.ticket_assign` refuses to assign a ticket to a person on hold."""
+
+    NONE = "", _("none")
+    ONBOARDING = "onboarding", _("onboarding not completed")
+
+
 class User(AbstractUser):
     """A person who signs in: staff (with a team and role groups) or a portal customer (customer set)."""
 
@@ -39,6 +48,9 @@ class User(AbstractUser):
         Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     extension = models.CharField(_("phone extension"), max_length=20, blank=True)
+    ticket_hold = models.CharField(
+        _("may not take tickets"), max_length=20, choices=TicketHold.choices, default="", blank=True
+    )
     # Set for customer portal accounts: the customer this login acts for (SEC-3).
     customer = models.ForeignKey(
         "customers.Customer",

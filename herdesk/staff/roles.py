@@ -138,4 +138,13 @@ ROLES: dict[str, dict] = {
     "customer": {"label": _("Customer (portal)"), "perms": []},
 }
 
+# Training (STF-2): the supervisor and the supervision group run the curriculum and grade exams; only
+# a supervisor lets a new agent take tickets before onboarding is complete; administrators manage it.
+for _role, _perms in {
+    "supervisor": ["training.manage_training", "training.grade_exam", "training.override_onboarding"],
+    "qa": ["training.manage_training", "training.grade_exam"],
+    "admin": ["training.manage_training"],
+}.items():
+    ROLES[_role]["perms"] = [*ROLES[_role]["perms"], *_perms]
+
 STAFF_ROLES = [r for r in ROLES if r != "customer"]

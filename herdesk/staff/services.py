@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from herdesk.audit.services import audit_record
 from herdesk.common.errors import DomainError
 
-from .models import ApiToken, Team, User
+from .models import ApiToken, Team, TicketHold, User
 from .roles import ROLES
 
 TOKEN_PREFIX = "hdk_"
@@ -411,3 +411,27 @@ def totp_demo_device_ensure(user: User) -> Any:
         device = TOTPDevice.objects.create(user=user, name="demo", confirmed=True)
         audit_record(actor=None, action="user.2fa_enrolled", object_type="user", object_id=user.username)
     return device
+
+
+@transaction.atomic
+def user_ticket_hold_set(*, user: User, hold: str, actor: Any, reason: str = "") -> bool:
+    """Put a staff member on hold for tickets (`hold` a TicketHold value) or release them (`""`).
+    The staff-level flag that a layer above the ticket core (training's onboarding, STF-2) sets and
+    `ticket_assign` checks. Audited when it changes; returns whether it changed."""
+    if hold not in TicketHold.values:
+        raise ValidationError({"ticket_hold": _("Unknown hold: %(h)s") % {"h": hold[:20]}})
+    current = User.objects.select_for_update().get(pk=user.pk)
+    if current.ticket_hold == hold:
+        user.ticket_hold = hold
+        return False
+    old = current.ticket_hold
+    User.objects.filter(pk=user.pk).update(ticket_hold=hold)
+    user.ticket_hold = hold
+    audit_record(
+        actor=actor,
+        action="user.ticket_hold_set",
+        object_type="user",
+        object_id=user.pk,
+        data={"from": old, "to": hold, "reason": reason[:300]},
+    )
+    return True

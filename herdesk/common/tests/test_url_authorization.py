@@ -137,6 +137,23 @@ EXPECTED: dict[str, str] = {
     'governance/calendars/<slug:code>/closures/remove/': 'nf nf nf nf nf nf nf nf nf',
     'governance/calendars/<slug:code>/holidays/': 'nf nf nf nf nf nf nf nf nf',
     'admin/': 'lg lg lg lg lg lg lg ok lg',
+    # Training (STF-2): own training for all staff; the curriculum, onboarding, sessions and mentors
+    # for supervisor, qa and admin; grading for supervisor and qa; the monthly rule also for management.
+    'training/': 'lg ok ok ok ok ok ok ok rd',
+    'training/modules/': 'lg fb fb fb ok ok fb ok rd',
+    'training/modules/<int:pk>/': 'lg nf nf nf nf nf nf nf rd',
+    'training/modules/<int:pk>/do/<slug:action>/': 'lg me me me me me me me rd',
+    'training/attachments/<int:pk>/': 'lg nf nf nf nf nf nf nf rd',
+    'training/exams/<int:pk>/': 'lg fb fb fb nf nf fb nf rd',
+    'training/exams/<int:pk>/take/': 'lg nf nf nf nf nf nf nf rd',
+    'training/attempts/<int:pk>/': 'lg nf nf nf nf nf nf nf rd',
+    'training/grading/': 'lg fb fb fb ok ok fb fb rd',
+    'training/onboarding/': 'lg fb fb fb ok ok fb ok rd',
+    'training/onboarding/<int:pk>/': 'lg fb fb fb nf nf fb nf rd',
+    'training/sessions/': 'lg fb fb fb ok ok ok ok rd',
+    'training/sessions/<int:pk>/': 'lg fb fb fb nf nf fb nf rd',
+    'training/mentors/': 'lg fb fb fb ok ok fb ok rd',
+    'training/mentors/<int:pk>/': 'lg nf nf nf nf nf nf nf rd',
 }
 # fmt: on
 

@@ -70,7 +70,7 @@ def least_loaded_agent(*, team: Any, exclude: Any = None) -> Any:
     Handlers: active staff of the team who may change tickets."""
 
     qs = (
-        User.objects.filter(team=team, is_active=True, customer__isnull=True)
+        User.objects.filter(team=team, is_active=True, customer__isnull=True, ticket_hold="")
         .annotate(load=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_LIST)))
         .order_by("load", "username")
     )

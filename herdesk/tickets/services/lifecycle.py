@@ -131,6 +131,19 @@ def ticket_assign(
     ticket = _lock(ticket)
     if assignee is not None and getattr(assignee, "customer_id", None):
         raise ValidationError({"assignee": _("Tickets can only be assigned to staff.")})
+    if assignee is not None and getattr(assignee, "ticket_hold", None):
+        # STF-2: a new agent takes tickets only once onboarding is complete or a supervisor
+        # overrode it (training sets and clears the staff-level flag; staff.models.TicketHold).
+        raise DomainError(
+            _(
+                "%(who)s cannot take tickets yet: %(hold)s. "
+                "A supervisor can override it in Training → Onboarding."
+            )
+            % {"who": assignee, "hold": assignee.get_ticket_hold_display()},
+            code="assignee_on_hold",
+            field="assignee",
+            status=409,
+        )
     team = team or getattr(assignee, "team", None) or ticket.team
     if assignee is not None and team is not None and not _in_team(assignee, team):
         # HND-2: a transfer names the team that takes the ticket over; its handler is one of them
