@@ -15,7 +15,9 @@ class Config(AppConfig):
         from django.db.models.signals import post_save
 
         from herdesk.tickets.models import Ticket
+        from herdesk.tickets.signals import ticket_created
 
         from .services import _ticket_saved
 
         post_save.connect(_ticket_saved, sender=Ticket, dispatch_uid="complaints.ticket_saved")
+        ticket_created.connect(_ticket_saved, sender=Ticket, dispatch_uid="complaints.ticket_created")

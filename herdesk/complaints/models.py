@@ -48,11 +48,19 @@ class Complaint(models.Model):
     customer_tier = models.CharField(_("customer tier"), max_length=20, blank=True)
     is_key_account = models.BooleanField(_("key account"), default=False)
     account_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("account manager"),
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("designated owner"),
     )
     assessment_note = models.TextField(_("assessment note"), blank=True)

@@ -30,7 +30,7 @@ from herdesk.tickets.models import Ticket
 
 from .choices import CapaKind, CapaStatus, CheckResult, Level, Regulator, Stage
 from .lifecycle import ACTIONS, CAPA_ACTIONS
-from .models import CauseCategory, Capa, CapaCheck, Complaint, ComplaintLot, RootCause
+from .models import Capa, CapaCheck, CauseCategory, Complaint, ComplaintLot, RootCause
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def _text(errors: dict[str, str], field: str, value: Any, *, required: bool = Tr
 
 def _refuse(errors: dict[str, str]) -> None:
     if errors:
-        field, message = next(iter(errors.items()))
+        field = next(iter(errors))
         raise DomainError("; ".join(errors.values()), code="invalid", field=field)
 
 
@@ -164,10 +164,12 @@ def complaints_ensure_missing(*, limit: int = 500, at: dt.datetime | None = None
     return n
 
 
-def _ticket_saved(sender: Any, instance: Ticket, **kwargs: Any) -> None:
-    """post_save of a ticket: a complaint ticket gets its record after the ticket's transaction
-    commits (so the ticket services' own statements and pinned query counts are untouched)."""
-    if instance.problem_type != ProblemType.COMPLAINT or kwargs.get("raw"):
+def _ticket_saved(sender: Any, instance: Ticket | None = None, **kwargs: Any) -> None:
+    """post_save of a ticket and tickets' `ticket_created` (creation writes the row without model
+    signals): a complaint ticket gets its record after the ticket's transaction commits (so the
+    ticket services' own statements and pinned query counts are untouched)."""
+    instance = instance if instance is not None else kwargs.get("ticket")
+    if instance is None or instance.problem_type != ProblemType.COMPLAINT or kwargs.get("raw"):
         return
     pk = instance.pk
 
@@ -273,7 +275,9 @@ def complaint_transition(
         data = {"impact": impact, "urgency": urgency, "severity": severity, "lots": len(lots)}
     elif action == "assign":
         owner = fields.get("owner")
-        if owner is not None and (not getattr(owner, "is_active", False) or getattr(owner, "customer_id", None)):
+        if owner is not None and (
+            not getattr(owner, "is_active", False) or getattr(owner, "customer_id", None)
+        ):
             errors["owner"] = _("The owner must be an active member of staff.")
         if owner is None and ticket.complaint_severity == ComplaintSeverity.MAJOR:
             errors["owner"] = _("A major complaint needs a designated owner (CMP-2).")
@@ -310,7 +314,9 @@ def complaint_transition(
                 kind=NotificationKind.OTHER,
                 ticket=ticket,
                 exclude=actor,
-                data={"text": _("The solution of complaint %(t)s awaits your sign-off.") % {"t": ticket.number}},
+                data={
+                    "text": _("The solution of complaint %(t)s awaits your sign-off.") % {"t": ticket.number}
+                },
             )
     elif action == "execute":
         if complaint.is_key_account and complaint.am_signed_off_at is None:
@@ -331,7 +337,9 @@ def complaint_transition(
             raise DomainError(_("The root-cause analysis is required before a complaint closes (CMP-3)."))
         capas = complaint.capas.exclude(status=CapaStatus.CANCELLED)
         if rca.systemic and not capas.exists():
-            raise DomainError(_("A systemic cause needs at least one corrective or preventive action (CMP-3)."))
+            raise DomainError(
+                _("A systemic cause needs at least one corrective or preventive action (CMP-3).")
+            )
         complaint.closed_at = at
     _refuse(errors)
     old = complaint.stage
@@ -355,7 +363,9 @@ def complaint_am_sign_off(*, complaint: Complaint, actor: Any, at: dt.datetime |
         raise TransitionNotAllowed(_("There is no solution waiting for a sign-off."))
     complaint.am_signed_off_by, complaint.am_signed_off_at = actor, at
     complaint.save(update_fields=["am_signed_off_by", "am_signed_off_at", "updated_at"])
-    _timeline(complaint, actor, _("Account manager signed off the solution (CMP-4)."), at, action="am_sign_off")
+    _timeline(
+        complaint, actor, _("Account manager signed off the solution (CMP-4)."), at, action="am_sign_off"
+    )
     _audit(actor, "am_sign_off", complaint)
     return complaint
 
@@ -385,24 +395,35 @@ def complaint_regulator_set(
         errors["working_days"] = _("Between 1 and 60 working days.")
     _refuse(errors)
     due, warn = compute_due(
-        calendar_code=CALENDAR, target=f"{working_days}wd", start=forwarded_at or at, warn_percent=WARN_PERCENT
+        calendar_code=CALENDAR,
+        target=f"{working_days}wd",
+        start=forwarded_at or at,
+        warn_percent=WARN_PERCENT,
     )
     complaint.regulator, complaint.regulator_reference = regulator, ref
     complaint.regulator_due_at, complaint.regulator_warn_at = due, warn
     complaint.regulator_warned_at = complaint.regulator_breached_at = None
     complaint.save()
     _timeline(
-        complaint, actor,
+        complaint,
+        actor,
         _("Forwarded by %(r)s, reference %(ref)s; answer due %(due)s.")
-        % {"r": Regulator(regulator).label, "ref": ref, "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M")},
-        at, action="regulator",
-    )  # fmt: skip
+        % {
+            "r": Regulator(regulator).label,
+            "ref": ref,
+            "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M"),
+        },
+        at,
+        action="regulator",
+    )
     _audit(actor, "regulator", complaint, regulator=regulator, reference=ref, due=due.isoformat())
     return complaint
 
 
 @transaction.atomic
-def complaint_regulator_replied(*, complaint: Complaint, actor: Any, at: dt.datetime | None = None) -> Complaint:
+def complaint_regulator_replied(
+    *, complaint: Complaint, actor: Any, at: dt.datetime | None = None
+) -> Complaint:
     """The answer to the regulator went out: its deadline stops."""
     at = _now(at)
     complaint = _lock(complaint)
@@ -467,13 +488,26 @@ def rca_record(
     if files:
         rca.evidence.add(*files)
     _timeline(
-        complaint, actor,
-        _("Root cause: %(c)s%(s)s — %(w)s") % {
-            "c": str(category), "s": _(" (systemic)") if systemic else "", "w": " → ".join(chain)[:500],
+        complaint,
+        actor,
+        _("Root cause: %(c)s%(s)s — %(w)s")
+        % {
+            "c": str(category),
+            "s": _(" (systemic)") if systemic else "",
+            "w": " → ".join(chain)[:500],
         },
-        at, action="rca",
-    )  # fmt: skip
-    _audit(actor, "rca", complaint, category=category.code, systemic=bool(systemic), whys=len(chain), files=len(files))
+        at,
+        action="rca",
+    )
+    _audit(
+        actor,
+        "rca",
+        complaint,
+        category=category.code,
+        systemic=bool(systemic),
+        whys=len(chain),
+        files=len(files),
+    )
     return rca
 
 
@@ -507,9 +541,12 @@ def cause_save(
     _refuse(errors)
     if category is None:
         category = CauseCategory.objects.create(
-            parent=parent, code=code, name=name, name_en=name_en[:60],
+            parent=parent,
+            code=code,
+            name=name,
+            name_en=name_en[:60],
             position=CauseCategory.objects.filter(parent=parent).count() + 1,
-        )  # fmt: skip
+        )
         action = "cause.add"
     else:
         category.name, category.name_en = name, name_en[:60]
@@ -518,9 +555,12 @@ def cause_save(
         category.save()
         action = "cause.change"
     audit_record(
-        actor=actor, action=f"complaint.{action}", object_type="cause_category", object_id=category.code,
+        actor=actor,
+        action=f"complaint.{action}",
+        object_type="cause_category",
+        object_id=category.code,
         data={"name": name, "active": category.is_active},
-    )  # fmt: skip
+    )
     return category
 
 
@@ -563,23 +603,42 @@ def capa_create(
         calendar_code=CALENDAR, target=f"{working_days}wd", start=at, warn_percent=WARN_PERCENT
     )
     capa = Capa.objects.create(
-        complaint=complaint, kind=kind, description=text, expected_effect=effect, owner=owner,
-        working_days=working_days, due_at=due, warn_at=warn,
-        created_by=actor if getattr(actor, "pk", None) else None, created_at=at,
-    )  # fmt: skip
+        complaint=complaint,
+        kind=kind,
+        description=text,
+        expected_effect=effect,
+        owner=owner,
+        working_days=working_days,
+        due_at=due,
+        warn_at=warn,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        created_at=at,
+    )
     _timeline(
-        complaint, actor,
-        _("CAPA %(kind)s added: %(text)s (owner %(owner)s, due %(due)s)") % {
-            "kind": CapaKind(kind).label, "text": text[:200], "owner": owner.get_full_name() or owner.username,
+        complaint,
+        actor,
+        _("CAPA %(kind)s added: %(text)s (owner %(owner)s, due %(due)s)")
+        % {
+            "kind": CapaKind(kind).label,
+            "text": text[:200],
+            "owner": owner.get_full_name() or owner.username,
             "due": timezone.localtime(due).strftime("%Y-%m-%d"),
         },
-        at, action="capa_add", capa=capa.pk,
-    )  # fmt: skip
+        at,
+        action="capa_add",
+        capa=capa.pk,
+    )
     _audit(actor, "capa.add", complaint, capa=capa.pk, kind=kind, owner=owner.username, due=due.isoformat())
     notify(
-        users=[owner], kind=NotificationKind.OTHER, ticket=complaint.ticket, exclude=actor,
-        data={"text": _("CAPA for complaint %(t)s assigned to you: %(d)s") % {"t": complaint.ticket.number, "d": text[:80]}},
-    )  # fmt: skip
+        users=[owner],
+        kind=NotificationKind.OTHER,
+        ticket=complaint.ticket,
+        exclude=actor,
+        data={
+            "text": _("CAPA for complaint %(t)s assigned to you: %(d)s")
+            % {"t": complaint.ticket.number, "d": text[:80]}
+        },
+    )
     return capa
 
 
@@ -634,17 +693,25 @@ def capa_transition(
         )
         capa.warned_at = capa.breached_at = None
         notify(
-            users=[capa.owner_id, capa.complaint.owner_id], kind=NotificationKind.OTHER,
+            users=[capa.owner_id, capa.complaint.owner_id],
+            kind=NotificationKind.OTHER,
             ticket=capa.complaint.ticket,
-            data={"text": _("CAPA of complaint %(t)s reopened: %(r)s") % {"t": capa.complaint.ticket.number, "r": reason[:120]}},
-        )  # fmt: skip
+            data={
+                "text": _("CAPA of complaint %(t)s reopened: %(r)s")
+                % {"t": capa.complaint.ticket.number, "r": reason[:120]}
+            },
+        )
     capa.save()
     _timeline(
-        capa.complaint, actor,
-        _("CAPA #%(n)s: %(from)s → %(to)s") % {"n": capa.pk, "from": CapaStatus(old).label, "to": CapaStatus(target).label}
+        capa.complaint,
+        actor,
+        _("CAPA #%(n)s: %(from)s → %(to)s")
+        % {"n": capa.pk, "from": CapaStatus(old).label, "to": CapaStatus(target).label}
         + (f" — {(reason or text)[:300]}" if (reason or text) else ""),
-        at, action=f"capa_{action}", capa=capa.pk,
-    )  # fmt: skip
+        at,
+        action=f"capa_{action}",
+        capa=capa.pk,
+    )
     _audit(actor, f"capa.{action}", capa.complaint, capa=capa.pk, **{"from": old, "to": target})
     return capa
 
@@ -691,16 +758,23 @@ def capa_check_run(*, check: CapaCheck, at: dt.datetime | None = None) -> CapaCh
     check.save()
     if found:
         capa_transition(
-            capa=capa, action="reopen", actor=None, at=at,
+            capa=capa,
+            action="reopen",
+            actor=None,
+            at=at,
             reason=_("the +%(d)s-day check found a recurrence: %(list)s")
             % {"d": check.days, "list": ", ".join(check.recurrences[:10])},
-        )  # fmt: skip
+        )
     else:
         _timeline(
-            capa.complaint, None,
-            _("CAPA #%(n)s: +%(d)s-day effectiveness check, no recurrence.") % {"n": capa.pk, "d": check.days},
-            at, action="capa_check", capa=capa.pk,
-        )  # fmt: skip
+            capa.complaint,
+            None,
+            _("CAPA #%(n)s: +%(d)s-day effectiveness check, no recurrence.")
+            % {"n": capa.pk, "d": check.days},
+            at,
+            action="capa_check",
+            capa=capa.pk,
+        )
         _audit(None, "capa.check", capa.complaint, capa=capa.pk, days=check.days, result=check.result)
         if check.days == max(EFFECTIVENESS_DAYS) and capa.status == CapaStatus.DONE:
             capa_transition(capa=capa, action="confirm_effective", actor=None, at=at)
@@ -717,16 +791,18 @@ def complaints_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     now = _now(now)
     counts = {"records": complaints_ensure_missing(at=now), "warnings": 0, "breaches": 0, "checks": 0}
     open_statuses = [CapaStatus.OPEN, CapaStatus.IN_PROGRESS, CapaStatus.REOPENED]
-    for capa in Capa.objects.filter(status__in=open_statuses, breached_at__isnull=True, due_at__lte=now).select_related(
-        "complaint__ticket"
-    )[:200]:
+    for capa in Capa.objects.filter(
+        status__in=open_statuses, breached_at__isnull=True, due_at__lte=now
+    ).select_related("complaint__ticket")[:200]:
         with transaction.atomic():
             Capa.objects.filter(pk=capa.pk).update(breached_at=now, warned_at=capa.warned_at or now)
             notify(
-                users=[capa.owner_id, capa.complaint.owner_id], kind=NotificationKind.CLOCK_BREACH,
-                ticket=capa.complaint.ticket, key=f"capa-{capa.pk}-breach-{capa.reopen_count}",
+                users=[capa.owner_id, capa.complaint.owner_id],
+                kind=NotificationKind.CLOCK_BREACH,
+                ticket=capa.complaint.ticket,
+                key=f"capa-{capa.pk}-breach-{capa.reopen_count}",
                 data={"clock": "capa", "due_at": capa.due_at.isoformat()},
-            )  # fmt: skip
+            )
             _audit(None, "capa.breach", capa.complaint, capa=capa.pk)
         counts["breaches"] += 1
     for capa in Capa.objects.filter(
@@ -735,19 +811,29 @@ def complaints_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         with transaction.atomic():
             Capa.objects.filter(pk=capa.pk).update(warned_at=now)
             notify(
-                users=[capa.owner_id], kind=NotificationKind.CLOCK_WARNING, ticket=capa.complaint.ticket,
-                key=f"capa-{capa.pk}-warn-{capa.reopen_count}", data={"clock": "capa", "due_at": capa.due_at.isoformat()},
-            )  # fmt: skip
+                users=[capa.owner_id],
+                kind=NotificationKind.CLOCK_WARNING,
+                ticket=capa.complaint.ticket,
+                key=f"capa-{capa.pk}-warn-{capa.reopen_count}",
+                data={"clock": "capa", "due_at": capa.due_at.isoformat()},
+            )
         counts["warnings"] += 1
     regulated = Complaint.objects.filter(regulator_replied_at__isnull=True).exclude(regulator="")
-    for c in regulated.filter(regulator_breached_at__isnull=True, regulator_due_at__lte=now).select_related("ticket")[:200]:
+    for c in regulated.filter(regulator_breached_at__isnull=True, regulator_due_at__lte=now).select_related(
+        "ticket"
+    )[:200]:
         with transaction.atomic():
             Complaint.objects.filter(pk=c.pk).update(regulator_breached_at=now)
             notify(
-                users=[c.owner_id, c.account_manager_id, c.ticket.assignee_id], kind=NotificationKind.CLOCK_BREACH,
-                ticket=c.ticket, key="regulator-breach",
-                data={"clock": "regulator", "due_at": c.regulator_due_at.isoformat() if c.regulator_due_at else ""},
-            )  # fmt: skip
+                users=[c.owner_id, c.account_manager_id, c.ticket.assignee_id],
+                kind=NotificationKind.CLOCK_BREACH,
+                ticket=c.ticket,
+                key="regulator-breach",
+                data={
+                    "clock": "regulator",
+                    "due_at": c.regulator_due_at.isoformat() if c.regulator_due_at else "",
+                },
+            )
             _audit(None, "regulator.breach", c)
         counts["breaches"] += 1
     for c in regulated.filter(
@@ -756,12 +842,19 @@ def complaints_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         with transaction.atomic():
             Complaint.objects.filter(pk=c.pk).update(regulator_warned_at=now)
             notify(
-                users=[c.owner_id, c.ticket.assignee_id], kind=NotificationKind.CLOCK_WARNING, ticket=c.ticket,
+                users=[c.owner_id, c.ticket.assignee_id],
+                kind=NotificationKind.CLOCK_WARNING,
+                ticket=c.ticket,
                 key="regulator-warn",
-                data={"clock": "regulator", "due_at": c.regulator_due_at.isoformat() if c.regulator_due_at else ""},
-            )  # fmt: skip
+                data={
+                    "clock": "regulator",
+                    "due_at": c.regulator_due_at.isoformat() if c.regulator_due_at else "",
+                },
+            )
         counts["warnings"] += 1
-    for check in CapaCheck.objects.filter(performed_at__isnull=True, due_at__lte=now).order_by("due_at")[:200]:
+    for check in CapaCheck.objects.filter(performed_at__isnull=True, due_at__lte=now).order_by("due_at")[
+        :200
+    ]:
         capa_check_run(check=check, at=now)
         counts["checks"] += 1
     return counts
