@@ -76,3 +76,8 @@ def mail_poll_all() -> Any:
         log.info("mail polling is not installed (no herdesk.mail.services.mail_poll_all)")
         return None
     return fn()
+
+
+@shared_task(name="herdesk.complaints_sweep", ignore_result=True)
+def complaints_sweep() -> Any:
+    return str(job_run(job_by_task("herdesk.complaints_sweep")))

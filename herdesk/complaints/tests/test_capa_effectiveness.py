@@ -163,3 +163,10 @@ def test_regulator_deadline(make_complaint: Any, staff: dict[str, Any]) -> None:
     cs.complaint_regulator_replied(complaint=c, actor=staff["qa1"])
     with pytest.raises(DomainError):
         cs.complaint_regulator_replied(complaint=c, actor=staff["qa1"])
+
+
+def test_sweep_is_a_periodic_job() -> None:
+    from herdesk.ops.jobs import job_by_task, job_run
+
+    out = job_run(job_by_task("herdesk.complaints_sweep"))
+    assert set(out) == {"records", "warnings", "breaches", "checks"}
