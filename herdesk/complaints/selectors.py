@@ -108,7 +108,7 @@ def complaint_page(*, complaint: Complaint) -> ComplaintPage:
     )
     capas = list(complaint.capas.select_related("owner").prefetch_related("checks", "evidence_files"))
     for capa in capas:
-        capa.user_actions = capa_actions_from(capa.status)
+        capa.user_actions = capa_actions_from(capa.status)  # type: ignore[attr-defined]
     timeline = list(
         Interaction.objects.filter(ticket_id=complaint.ticket_id, data__complaint=True)
         .select_related("author")

@@ -260,3 +260,14 @@ def test_capa_due_in_working_days(capa: Capa) -> None:
     expected = working_calendar("office").add_working_days(capa.created_at, 5)
     assert capa.due_at == expected
     assert capa.created_at < capa.warn_at < capa.due_at
+
+
+def test_demo_complaints(make_complaint: Any, staff: dict[str, Any]) -> None:
+    from herdesk.complaints.demo import complaints_demo_ensure
+
+    for _ in range(3):
+        make_complaint()
+    assert complaints_demo_ensure(staff) == 3
+    stages = sorted(Complaint.objects.values_list("stage", flat=True))
+    assert stages == sorted([Stage.CONTAINMENT, Stage.SOLUTION, Stage.CLOSED])
+    assert complaints_demo_ensure(staff) == 0
