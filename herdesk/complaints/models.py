@@ -101,6 +101,15 @@ class Complaint(models.Model):
     def __str__(self) -> str:
         return f"{self.ticket.number}"
 
+    @property
+    def customer_tier_label(self) -> str:
+        from herdesk.customers.choices import Tier
+
+        try:
+            return str(Tier(self.customer_tier).label)
+        except ValueError:
+            return self.customer_tier or "—"
+
 
 class ComplaintLot(models.Model):
     """An affected product batch (production date) named at the assessment (CMP-5)."""

@@ -16,7 +16,7 @@ from herdesk.tickets.choices import ProblemType
 
 from .choices import Stage
 from .lifecycle import actions_from, capa_actions_from
-from .models import CauseCategory, Complaint, ComplaintLot, RootCause
+from .models import Capa, CauseCategory, Complaint, ComplaintLot, RootCause
 
 ZONE = ZoneInfo("Asia/Shanghai")
 LIST_LIMIT = 200
@@ -24,8 +24,8 @@ LIST_LIMIT = 200
 
 def complaints_visible_to(user: Any) -> QuerySet[Complaint]:
     """Holders of complaints.view_all_complaints (supervision group, supervisors, management) see
-    every complaint; other staff with complaints.view_complaint see those they own, handle, or whose
-    customer they manage (CMP-4); nobody else any."""
+    every complaint; other staff with complaints.view_complaint see those they own, handle, hold a
+    CAPA of, or whose customer they manage (CMP-4); nobody else any."""
     qs = Complaint.objects.all()
     if user is None or not user.is_authenticated or not user.is_active or getattr(user, "customer_id", None):
         return qs.none()
@@ -33,7 +33,12 @@ def complaints_visible_to(user: Any) -> QuerySet[Complaint]:
         return qs
     if not user.has_perm("complaints.view_complaint"):
         return qs.none()
-    return qs.filter(Q(owner=user) | Q(account_manager=user) | Q(ticket__assignee=user))
+    return qs.filter(
+        Q(owner=user)
+        | Q(account_manager=user)
+        | Q(ticket__assignee=user)
+        | Q(pk__in=Capa.objects.filter(owner=user).values("complaint_id"))
+    )
 
 
 def can_work(user: Any, complaint: Complaint) -> bool:

@@ -621,7 +621,7 @@ def capa_create(
         % {
             "kind": CapaKind(kind).label,
             "text": text[:200],
-            "owner": owner.get_full_name() or owner.username,
+            "owner": str(owner),
             "due": timezone.localtime(due).strftime("%Y-%m-%d"),
         },
         at,

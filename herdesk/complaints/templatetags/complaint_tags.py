@@ -11,7 +11,7 @@ register = template.Library()
 
 @register.filter
 def person(user: Any) -> str:
-    """A member of staff's display name (full name, else username), "—" for nobody."""
+    """A member of staff's display name (else username), "—" for nobody."""
     if user is None:
         return "—"
-    return str(user.get_full_name() or user.username)
+    return str(user)
