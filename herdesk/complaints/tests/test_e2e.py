@@ -217,3 +217,11 @@ def test_major_complaint_closed_loop_with_recurrence(
     qa.go("/complaints/?view=board")
     qa.page.wait_for_selector("#complaint-board")
     qa.shot("complaints-board", full=False)
+    # the monthly analysis of November: one complaint, 料 / 包装破损, batch B2611
+    qa.go("/complaints/analysis/?month=2026-11")
+    assert qa.page.inner_text("#an-complaints").strip() == "1"
+    assert "B2611" in qa.page.inner_text("#an-batch")
+    qa.shot("complaints-analysis", full=False)
+    # the 8D report is a PDF with the Chinese font embedded
+    pdf = qa.page.request.get(f"{live_server.url}/complaints/{t.number}/8d.pdf")
+    assert pdf.ok and pdf.body().startswith(b"%PDF")

@@ -153,3 +153,4 @@ def test_8d_pdf(make_complaint: Any, login: Any, staff: dict[str, Any]) -> None:
     r = login("qa1").get(f"/complaints/{c.ticket.number}/8d.pdf")
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
     assert r.content.startswith(b"%PDF")
+    assert b"NotoSansCJK" in r.content  # the Chinese font is embedded (fonts-noto-cjk)
