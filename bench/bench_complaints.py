@@ -11,7 +11,8 @@ cause from the seeded taxonomy, written with bulk inserts inside a transaction t
 at the end (the data set is unchanged) unless --keep is given.
 
     # small, on SQLite (generates --tickets tickets into a fresh file if it holds fewer)
-    DATABASE_URL=sqlite:////tmp/herdesk_bench_complaints.sqlite3 .venv/bin/python bench/bench_complaints.py --tickets 20000
+    DATABASE_URL=sqlite:////tmp/herdesk_bench_complaints.sqlite3 \
+        .venv/bin/python bench/bench_complaints.py --tickets 20000
     # 1,000,000 tickets on PostgreSQL (the bench/run.py data set)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/herdesk_bench .venv/bin/python bench/bench_complaints.py \
         --tickets 1000000 --append
@@ -35,7 +36,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 os.environ.setdefault("DATABASE_URL", "sqlite:////tmp/herdesk_bench_complaints.sqlite3")
 os.environ.setdefault("HERDESK_VAR_DIR", str(ROOT / "var" / "bench"))
 
-import django
+import django  # noqa: E402
 
 django.setup()
 
@@ -178,21 +179,24 @@ def main() -> int:
     except Rollback:
         pass
     complaints_total = Ticket.objects.filter(problem_type="complaint").count()
-    verdict = "PASS" if float(result["median"]) < TARGET_SECONDS else "FAIL"  # type: ignore[arg-type]
+    best, median = float(result["best"]), float(result["median"])  # type: ignore[arg-type]
+    verdict = "PASS" if median < TARGET_SECONDS else "FAIL"
     line = (
-        f"| monthly complaint analysis | {connection.vendor} | {total:,} tickets ({complaints_total:,} complaints) "
+        f"| monthly complaint analysis | {connection.vendor} "
+        f"| {total:,} tickets ({complaints_total:,} complaints) "
         f"| {result['month']} ({result['complaints']:,} complaints, {result['customers']:,} customers) "
-        f"| {float(result['best']) * 1000:.0f} ms | {float(result['median']) * 1000:.0f} ms | < 1 s: {verdict} |"  # type: ignore[arg-type]
+        f"| {best * 1000:.0f} ms | {median * 1000:.0f} ms | < 1 s: {verdict} |"
     )
-    head = "| scenario | database | data set | month | best | median | target |\n|---|---|---|---|---|---|---|"
+    head = "| scenario | database | data set | month | best | median | target |\n" + "|---" * 7 + "|"
     print(head)
     print(line)
-    print(f"(complaint records added for the run: {result['added']}, in {float(result['setup_s']):.1f} s; "  # type: ignore[arg-type]
-          f"{'kept' if args.keep else 'rolled back'})")  # fmt: skip
+    kept = "kept" if args.keep else "rolled back"
+    print(f"(complaint records added for the run: {result['added']}, in {result['setup_s']:.1f} s; {kept})")
     if args.append:
         from bench.benchlib import append_results, machine
 
-        append_results(ROOT / "bench" / "RESULTS.md", "Monthly complaint analysis (issue 16)", machine(), f"{head}\n{line}\n")
+        title = "Monthly complaint analysis (issue 16)"
+        append_results(ROOT / "bench" / "RESULTS.md", title, machine(), f"{head}\n{line}\n")
     return 0 if verdict == "PASS" else 1
 
 
