@@ -54,7 +54,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
                 "HERDESK_NOTIFICATION_DIGEST_INTERVAL_SECONDS"),
     # Complaints (CMP-3, CMP-5): CAPA and regulator deadlines, the +30/+90-day effectiveness checks,
     # and complaint records for complaint tickets written without one.
-    PeriodicJob("complaints-sweep", "herdesk.complaints_sweep", "herdesk.complaints.services:complaints_sweep",
+    PeriodicJob("complaints-sweep", "herdesk.complaints_sweep",
+                "herdesk.complaints.services:complaints_sweep",
                 "HERDESK_COMPLAINTS_SWEEP_INTERVAL_SECONDS", app="herdesk.complaints"),
     # Last: what the jobs above enqueued goes out in the same round.
     PeriodicJob("outbox-dispatch", "herdesk.outbox_dispatch",
