@@ -323,6 +323,8 @@ HERDESK_NOTIFICATION_DIGEST_INTERVAL_SECONDS = env.int(
 # due dates and onboarding days.
 HERDESK_TRAINING_SWEEP_INTERVAL_SECONDS = env.int("HERDESK_TRAINING_SWEEP_INTERVAL_SECONDS", default=3600)
 HERDESK_TRAINING_CALENDAR = env("HERDESK_TRAINING_CALENDAR", default="office")
+# Complaints: CAPA/regulator deadlines and effectiveness checks (a minute is precise enough).
+HERDESK_COMPLAINTS_SWEEP_INTERVAL_SECONDS = env.int("HERDESK_COMPLAINTS_SWEEP_INTERVAL_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = _beat_schedule(globals(), INSTALLED_APPS)
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "HERDESK_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule")

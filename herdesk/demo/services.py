@@ -280,6 +280,10 @@ def demo_load(
     from herdesk.training.demo import training_demo_ensure
 
     training_demo_ensure(users, password=data.DEMO_PASSWORD)
+    # Complaints (CMP-1..4): records for the complaint tickets, three worked through the process.
+    from herdesk.complaints.demo import complaints_demo_ensure
+
+    complaints_demo_ensure(users)
     # The demo customer login (portal/API) for the documented caller.
     first = cust[0]
     if not User.objects.filter(username="customer1").exists():

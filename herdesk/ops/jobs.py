@@ -59,6 +59,11 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # Training (STF-2): onboarding plans whose last day has come complete; overdue assignments told.
     PeriodicJob("training-sweep", "herdesk.training_sweep", "herdesk.training.services:training_sweep",
                 "HERDESK_TRAINING_SWEEP_INTERVAL_SECONDS", app="herdesk.training"),
+    # Complaints (CMP-3, CMP-5): CAPA and regulator deadlines, the +30/+90-day effectiveness checks,
+    # and complaint records for complaint tickets written without one.
+    PeriodicJob("complaints-sweep", "herdesk.complaints_sweep",
+                "herdesk.complaints.services:complaints_sweep",
+                "HERDESK_COMPLAINTS_SWEEP_INTERVAL_SECONDS", app="herdesk.complaints"),
     # Last: what the jobs above enqueued goes out in the same round.
     PeriodicJob("outbox-dispatch", "herdesk.outbox_dispatch",
                 "herdesk.notifications.services:outbox_dispatch", "HERDESK_OUTBOX_INTERVAL_SECONDS"),

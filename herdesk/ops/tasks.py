@@ -86,3 +86,6 @@ def mail_poll_all() -> Any:
 @shared_task(name="herdesk.retention", ignore_result=True)
 def retention() -> Any:
     return job_run(job_by_task("herdesk.retention"))
+@shared_task(name="herdesk.complaints_sweep", ignore_result=True)
+def complaints_sweep() -> Any:
+    return str(job_run(job_by_task("herdesk.complaints_sweep")))

@@ -23,6 +23,9 @@ _HANDLER = [
     "kb.view_article",
     "kb.add_article",
     "kb.change_article",
+    # Complaints (CMP-1..4): a handler sees the complaints they own or handle; an account manager
+    # sees their accounts' complaints and signs off the solution (CMP-4).
+    "complaints.view_complaint",
 ]
 
 ROLES: dict[str, dict] = {
@@ -48,6 +51,13 @@ ROLES: dict[str, dict] = {
             "policies.change_policyversion",
             "kb.review_article",
             "kb.view_kb_reports",
+            # Complaints (CMP-1..4): works every complaint and edits the cause taxonomy.
+            "complaints.view_all_complaints",
+            "complaints.work_complaint",
+            "complaints.view_complaint_reports",
+            "complaints.view_causecategory",
+            "complaints.add_causecategory",
+            "complaints.change_causecategory",
         ],
     },
     "qa": {
@@ -61,6 +71,12 @@ ROLES: dict[str, dict] = {
             "kb.view_article",
             "kb.review_article",
             "kb.view_kb_reports",
+            # Complaints (CMP-1..4): the supervision group works every complaint (S1 §五(二)).
+            "complaints.view_complaint",
+            "complaints.view_all_complaints",
+            "complaints.work_complaint",
+            "complaints.view_complaint_reports",
+            "complaints.view_causecategory",
         ],
     },
     "management": {
@@ -74,6 +90,9 @@ ROLES: dict[str, dict] = {
             "policies.view_policyversion",
             "policies.approve_policy",
             "calendars.view_calendar",
+            "complaints.view_complaint",
+            "complaints.view_all_complaints",
+            "complaints.view_complaint_reports",
         ],
     },
     "admin": {

@@ -154,6 +154,17 @@ EXPECTED: dict[str, str] = {
     'training/sessions/<int:pk>/': 'lg fb fb fb nf nf fb nf rd',
     'training/mentors/': 'lg fb fb fb ok ok fb ok rd',
     'training/mentors/<int:pk>/': 'lg nf nf nf nf nf nf nf rd',
+    # complaints (CMP-1..4): the supervision group and supervisors; handlers and account managers
+    # see the complaints they own, handle or manage (the sample ticket is not a complaint: 404).
+    'complaints/': 'lg ok ok ok ok ok ok fb rd',
+    'complaints/analysis/': 'lg fb fb fb ok ok ok fb rd',
+    'complaints/causes/': 'lg fb fb fb ok ok fb fb rd',
+    'complaints/capa/<int:pk>/do/<slug:action>/': 'lg me me me me me me me rd',
+    'complaints/<str:number>/': 'lg nf nf nf nf nf nf fb rd',
+    'complaints/<str:number>/do/<slug:action>/': 'lg me me me me me me me rd',
+    'complaints/<str:number>/rca/': 'lg me me me me me me me rd',
+    'complaints/<str:number>/capa/': 'lg me me me me me me me rd',
+    'complaints/<str:number>/8d.pdf': 'lg nf nf nf nf nf nf fb rd',
 }
 # fmt: on
 

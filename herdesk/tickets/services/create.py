@@ -37,6 +37,7 @@ from ..choices import (
     ProblemType,
 )
 from ..models import IdempotencyRecord, Interaction, Ticket, TicketCounter
+from ..signals import ticket_created
 
 if TYPE_CHECKING:
     from herdesk.staff.models import User
@@ -327,4 +328,5 @@ def _ticket_create(
         object_id=ticket.number,
         data={"channel": channel, "problem_type": problem_type, "received_at": received_at.isoformat()},
     )
+    ticket_created.send(sender=Ticket, ticket=ticket)  # feature layers above (complaints, CMP-1)
     return TicketCreated(ticket=ticket, interaction=interaction, clocks=started)
