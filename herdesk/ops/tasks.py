@@ -76,3 +76,8 @@ def mail_poll_all() -> Any:
         log.info("mail polling is not installed (no herdesk.mail.services.mail_poll_all)")
         return None
     return fn()
+
+
+@shared_task(name="herdesk.followup_sweep", ignore_result=True)
+def followup_sweep() -> Any:
+    return job_run(job_by_task("herdesk.followup_sweep"))

@@ -23,6 +23,9 @@ _HANDLER = [
     "kb.view_article",
     "kb.add_article",
     "kb.change_article",
+    # Follow-up worklist (CLS-2): every handler works the follow-ups of the tickets they resolved.
+    "followup.view_followuptask",
+    "followup.change_followuptask",
 ]
 
 ROLES: dict[str, dict] = {
@@ -48,6 +51,9 @@ ROLES: dict[str, dict] = {
             "policies.change_policyversion",
             "kb.review_article",
             "kb.view_kb_reports",
+            # Follow-up reviews (复盘) of every team, not only those they own (CLS-2).
+            "followup.view_followupreview",
+            "followup.change_followupreview",
         ],
     },
     "qa": {
