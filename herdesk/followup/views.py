@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -26,6 +27,8 @@ from . import selectors, services
 from .choices import ReviewState, TaskState
 from .forms import CallForm, ReviewCloseForm, ReviewDecideForm, SurveyForm, yes_no
 from .models import FollowUpReview, FollowUpTask, ReviewAction
+
+WORKLIST_PAGE = 25  # as the queues (PAGE_SIZE); soonest due first, the counts above say how many in all
 
 
 def _worker(request: HttpRequest) -> Any:
@@ -62,12 +65,18 @@ def worklist(request: HttpRequest) -> HttpResponse:
         agent=_int(request.GET.get("agent")),
     )
     now = timezone.now()
-    rows = selectors.worklist(user=user, filters=filters, now=now)
+    rows = selectors.worklist(user=user, filters=filters, now=now, limit=WORKLIST_PAGE)
+    # Two URL prefixes instead of two reverse() per row (a fifth of the page's time at 100 rows).
+    ticket_prefix = reverse("workspace:ticket", args=["0"])[:-2]
+    task_prefix = reverse("followup:task", args=[0])[:-2]
     return _page(
         request,
         "followup/worklist.html",
         {
             "rows": rows,
+            "ticket_prefix": ticket_prefix,
+            "task_prefix": task_prefix,
+            "page_size": WORKLIST_PAGE,
             "filters": filters,
             "scopes": scopes,
             "states": TaskState.choices,
