@@ -128,3 +128,13 @@ class SurveyForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control form-control-sm"}),
     )
+
+
+class SuggestionForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your suggestion"), max_length=2000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    anonymous = forms.BooleanField(label=_("Send anonymously"), required=False, initial=True)
+    name = forms.CharField(label=_("Name"), max_length=120, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)

@@ -867,3 +867,88 @@ def review_action_done(*, action: ReviewAction, actor: Actor, at: datetime | Non
             data={"review": action.review_id, "action": action.pk},
         )
     return action
+
+
+# --- the suggestion box (QA-2: external supervision) ----------------------------------------------
+
+ANONYMOUS_NAME = "匿名建议人"
+MAX_SUGGESTION = 2000
+SUGGESTIONS_PER_HOUR = 5
+
+
+def _anonymous_customer() -> Any:
+    from herdesk.customers.models import Customer
+    from herdesk.customers.services import customer_create
+
+    found = Customer.objects.filter(name=ANONYMOUS_NAME, organisation__isnull=True).order_by("pk").first()
+    return found or customer_create(name=ANONYMOUS_NAME)
+
+
+@transaction.atomic
+def suggestion_submit(
+    *,
+    text: str,
+    name: str = "",
+    phone: str = "",
+    email: str = "",
+    anonymous: bool = True,
+    client_key: str = "",
+    now: datetime | None = None,
+) -> Ticket:
+    """A suggestion from the public box becomes a suggestion ticket (channel portal), routed like
+    every new ticket (the intake team's queue, the triage suggestion). Anonymous unless the person
+    leaves a name and a phone or email to be answered on. At most 5 per client and hour."""
+    from django.core.cache import cache
+
+    from herdesk.triage.services import triage_ticket_received
+
+    now = now or timezone.now()
+    text = (text or "").strip()
+    errors: dict[str, str] = {}
+    if not text:
+        errors["text"] = _("Write your suggestion.")
+    elif len(text) > MAX_SUGGESTION:
+        errors["text"] = _("At most %(n)d characters (got %(got)d).") % {
+            "n": MAX_SUGGESTION,
+            "got": len(text),
+        }
+    if not anonymous and not (name.strip() and (phone.strip() or email.strip())):
+        errors["name"] = _("Leave your name and a phone number or email, or send it anonymously.")
+    if errors:
+        raise ValidationError(errors)
+    key = f"followup:suggest:{hashlib.sha256(client_key.encode()).hexdigest()[:32]}"
+    if client_key:
+        count = cache.get_or_set(key, 0, 3600)
+        if count >= SUGGESTIONS_PER_HOUR:
+            raise DomainError(
+                _("Too many suggestions from here; please try again later."), code="rate_limited"
+            )
+        cache.set(key, count + 1, 3600)
+    if anonymous:
+        customer = _anonymous_customer()
+    else:
+        from herdesk.customers.services import customer_create
+
+        try:
+            customer = customer_create(name=name.strip()[:120], phone=phone.strip(), email=email.strip())
+        except ValidationError as exc:
+            raise ValidationError({"phone": exc.messages})
+    first_line = text.splitlines()[0][:60]
+    ticket = ts.ticket_create(
+        actor=None,
+        customer=customer,
+        channel="portal",
+        problem_type=ProblemType.SUGGESTION,
+        subject=_("Suggestion: %(text)s") % {"text": first_line},
+        description=text,
+        now=now,
+    )
+    triage_ticket_received(ticket=ticket)
+    audit_record(
+        actor=None,
+        action="followup.suggestion",
+        object_type="ticket",
+        object_id=ticket.number,
+        data={"anonymous": anonymous},
+    )
+    return ticket

@@ -20,4 +20,5 @@ urlpatterns = [
     path("reviews/<int:pk>/actions/<int:action>/done/", views.review_action_done, name="review_action_done"),
     path("rate/", views.rate, name="rate"),
     path("s/<str:token>/", views.survey, name="survey"),
+    path("suggest/", views.suggest, name="suggest"),
 ]

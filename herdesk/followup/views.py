@@ -25,7 +25,7 @@ from herdesk.workspace.views import _apply_errors, _page, staff_required
 
 from . import selectors, services
 from .choices import ReviewState, TaskState
-from .forms import CallForm, ReviewCloseForm, ReviewDecideForm, SurveyForm, yes_no
+from .forms import CallForm, ReviewCloseForm, ReviewDecideForm, SuggestionForm, SurveyForm, yes_no
 from .models import FollowUpReview, FollowUpTask, ReviewAction
 
 WORKLIST_PAGE = 25  # as the queues (PAGE_SIZE); soonest due first, the counts above say how many in all
@@ -380,3 +380,39 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
             {"form": form, "ticket": link.task.ticket, "lang": lang, "token": token},
             status=status,
         )
+
+
+# --- the suggestion box (public, anonymous allowed) -------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def suggest(request: HttpRequest) -> HttpResponse:
+    """QA-2: anyone may leave a suggestion (anonymous allowed); it becomes a suggestion ticket."""
+    lang = _survey_language(request)
+    with translation.override(lang):
+        form = SuggestionForm(request.POST or None)
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                d = form.cleaned_data
+                try:
+                    ticket = services.suggestion_submit(
+                        text=d["text"],
+                        name=d["name"],
+                        phone=d["phone"],
+                        email=d["email"],
+                        anonymous=d["anonymous"],
+                        client_key=request.META.get("REMOTE_ADDR", ""),
+                    )
+                except DomainError as exc:
+                    form.add_error(None, exc.message)
+                    status = exc.status
+                except ValidationError as exc:
+                    _apply_errors(form, exc)
+                    status = 422
+                else:
+                    return render(request, "followup/suggest_done.html", {"lang": lang, "ticket": ticket})
+            else:
+                status = 422
+        return render(request, "followup/suggest.html", {"form": form, "lang": lang}, status=status)
