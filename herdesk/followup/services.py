@@ -918,7 +918,7 @@ def suggestion_submit(
         raise ValidationError(errors)
     key = f"followup:suggest:{hashlib.sha256(client_key.encode()).hexdigest()[:32]}"
     if client_key:
-        count = cache.get_or_set(key, 0, 3600)
+        count = int(cache.get_or_set(key, 0, 3600) or 0)
         if count >= SUGGESTIONS_PER_HOUR:
             raise DomainError(
                 _("Too many suggestions from here; please try again later."), code="rate_limited"
