@@ -952,3 +952,56 @@ def suggestion_submit(
         data={"anonymous": anonymous},
     )
     return ticket
+
+
+# --- rating after service (QA-2): the customer rates a resolved ticket on the portal ---------------
+
+
+@transaction.atomic
+def service_rating_record(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    score: Any,
+    fully_solved: bool,
+    comment: str = "",
+    at: datetime | None = None,
+) -> Any:
+    """The customer rates the service of their resolved or closed ticket (portal). It is the
+    follow-up's answer: the task (made now if the job has not run yet) is completed, the clock
+    stops, a low score opens the review. A ticket already rated is refused. Returns the FollowUp."""
+    at = at or timezone.now()
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise ValidationError({"score": _("Choose a score from 1 to 5.")})
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        raise TransitionNotAllowed(_("A request is rated once it is resolved."))
+    clock = Clock.objects.filter(ticket=ticket, kind="follow_up").order_by("-cycle").first()
+    task = FollowUpTask.objects.filter(clock=clock).first() if clock is not None else None
+    if task is None and clock is not None:
+        task = task_create_for_clock(clock=clock, at=at)
+    comments = _comments("", "", comment or "")
+    if task is not None and task.state in (*ACTIVE_TASK_STATES, TaskState.UNREACHABLE):
+        task = _lock_task(task)
+        if task.state == TaskState.OPEN:
+            task_move(task=task, to=TaskState.ATTEMPTING, actor=actor, at=at)
+        _answer(
+            task, actor=actor, method="link", fully_solved=fully_solved, score=score, comments=comments, at=at
+        )
+        return task.follow_up
+    if ticket.follow_ups.exists():
+        raise TransitionNotAllowed(_("You have already rated this request. Thank you!"))
+    # Excluded by the anti-fatigue rules, or no follow-up clock: the rating is kept all the same.
+    return ts.follow_up_record(
+        ticket=ticket,
+        actor=actor,
+        method="link",
+        fully_solved=fully_solved,
+        score=score,
+        comments=comments,
+        at=at,
+    )

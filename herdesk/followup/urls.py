@@ -21,4 +21,5 @@ urlpatterns = [
     path("rate/", views.rate, name="rate"),
     path("s/<str:token>/", views.survey, name="survey"),
     path("suggest/", views.suggest, name="suggest"),
+    path("ticket/<str:number>/rate/", views.rate_ticket, name="rate_ticket"),
 ]

@@ -416,3 +416,38 @@ def suggest(request: HttpRequest) -> HttpResponse:
             else:
                 status = 422
         return render(request, "followup/suggest.html", {"form": form, "lang": lang}, status=status)
+
+
+# --- rating after service on the portal (QA-2) ------------------------------------------------------
+
+
+@require_POST
+def rate_ticket(request: HttpRequest, number: str) -> HttpResponse:
+    """The signed-in portal customer rates their resolved request (the form is on the portal's
+    ticket page); back to that page with a message."""
+    from herdesk.tickets.selectors import tickets_visible_to
+
+    user: Any = request.user
+    if not (user.is_authenticated and getattr(user, "customer_id", None)):
+        raise PermissionDenied
+    ticket = tickets_visible_to(user).filter(number=number).first()
+    if ticket is None:
+        raise Http404
+    form = SurveyForm(request.POST)
+    back = reverse("portal:ticket", args=[ticket.number])
+    if not form.is_valid():
+        messages.error(request, _("Choose a score from 1 to 5 and whether the problem is fully solved."))
+        return redirect(back)
+    try:
+        services.service_rating_record(
+            ticket=ticket,
+            actor=user,
+            score=form.cleaned_data["score"],
+            fully_solved=bool(yes_no(form.cleaned_data["fully_solved"])),
+            comment=form.cleaned_data["comment"],
+        )
+    except (DomainError, ValidationError) as exc:
+        messages.error(request, getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", [])))
+        return redirect(back)
+    messages.success(request, _("Thank you for rating our service."))
+    return redirect(back)

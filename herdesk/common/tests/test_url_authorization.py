@@ -151,6 +151,7 @@ EXPECTED: dict[str, str] = {
     'followup/rate/': 'lg fb fb fb ok ok ok fb rd',
     'followup/s/<str:token>/': 'bd bd bd bd bd bd bd bd bd',
     'followup/suggest/': 'ok ok ok ok ok ok ok ok ok',
+    'followup/ticket/<str:number>/rate/': 'me me me me me me me me me',
 }
 # fmt: on
 

@@ -46,3 +46,31 @@ def test_suggestions_are_rate_limited(client, reference) -> None:
     r = client.post("/followup/suggest/", {"text": "再一条", "anonymous": "on"}, REMOTE_ADDR="10.9.9.9")
     assert r.status_code == 429
     assert Ticket.objects.filter(problem_type="suggestion").count() == 5
+
+
+def test_rating_after_service_on_the_portal(client, staff, customer) -> None:
+    from herdesk.followup.models import FollowUpReview, FollowUpTask
+    from herdesk.portal.services import portal_user_for
+
+    from .conftest import resolved
+
+    t = resolved(staff, customer)
+    client.force_login(portal_user_for(customer=customer))
+    page = client.get(f"/portal/tickets/{t.number}/").content.decode()
+    assert 'id="rate-form"' in page
+    assert client.get(f"/followup/ticket/{t.number}/rate/").status_code == 405
+    r = client.post(
+        f"/followup/ticket/{t.number}/rate/", {"score": "2", "fully_solved": "yes", "comment": "太慢"}
+    )
+    assert r.status_code == 302 and r["Location"] == f"/portal/tickets/{t.number}/"
+    task = FollowUpTask.objects.get(ticket=t)  # made at once, before the job ran
+    assert task.state == "completed" and task.follow_up.score == 2 and task.follow_up.comments == "太慢"
+    assert FollowUpReview.objects.filter(task=task).exists()  # score 2: the review opens
+    assert 'id="rate-form"' not in client.get(f"/portal/tickets/{t.number}/").content.decode()
+    r = client.post(f"/followup/ticket/{t.number}/rate/", {"score": "5", "fully_solved": "yes"})
+    assert r.status_code == 302 and t.follow_ups.count() == 1  # rated once
+    client.force_login(staff["agent1"])  # staff do not rate
+    assert (
+        client.post(f"/followup/ticket/{t.number}/rate/", {"score": "5", "fully_solved": "yes"}).status_code
+        == 403
+    )
