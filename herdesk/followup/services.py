@@ -664,7 +664,9 @@ def _review_open(*, task: FollowUpTask, follow_up: Any, at: datetime) -> FollowU
         kind=NotificationKind.LOW_SCORE,
         ticket=task.ticket,
         data={"review": review.pk},
-        key=f"review:{review.pk}:open",
+        # The key of the low-score notice tickets.services.follow_up_record also queues (outbox →
+        # notify): the lead is told once, by whichever comes first (this one, with the review).
+        key="follow_up:low score:",
     )
     return review
 
