@@ -186,6 +186,10 @@ def test_survey_answer_lands_on_the_record_and_a_low_score_opens_the_review(staf
     assert review.owner == staff["cs_lead"] and review.state == ReviewState.OPEN
     assert review.due_at == datetime(2026, 11, 24, 18, 0, tzinfo=SH)  # the end of the next working day
     assert Notification.objects.filter(user=staff["cs_lead"], kind="low_score", ticket=t).count() == 1
+    from herdesk.notifications.services import outbox_dispatch
+
+    outbox_dispatch()  # follow_up_record's own low-score notice: the lead was told already
+    assert Notification.objects.filter(user=staff["cs_lead"], kind="low_score", ticket=t).count() == 1
     assert t.interactions.filter(body__contains="2/5").exists()
 
 
