@@ -52,7 +52,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("notification-digest", "herdesk.notification_digest",
                 "herdesk.notifications.staff_notices:notification_digest_send",
                 "HERDESK_NOTIFICATION_DIGEST_INTERVAL_SECONDS"),
-    # Follow-up tasks for new resolutions, reopened tickets' tasks cancelled, review warnings/breaches (CLS-2).
+    # Follow-up tasks for new resolutions, reopened tickets' tasks cancelled, review deadlines (CLS-2).
     PeriodicJob("followup-sweep", "herdesk.followup_sweep", "herdesk.followup.services:followup_sweep",
                 "HERDESK_FOLLOWUP_SWEEP_INTERVAL_SECONDS", app="herdesk.followup"),
     # Last: what the jobs above enqueued goes out in the same round.
