@@ -325,6 +325,10 @@ HERDESK_TRAINING_SWEEP_INTERVAL_SECONDS = env.int("HERDESK_TRAINING_SWEEP_INTERV
 HERDESK_TRAINING_CALENDAR = env("HERDESK_TRAINING_CALENDAR", default="office")
 # Complaints: CAPA/regulator deadlines and effectiveness checks (a minute is precise enough).
 HERDESK_COMPLAINTS_SWEEP_INTERVAL_SECONDS = env.int("HERDESK_COMPLAINTS_SWEEP_INTERVAL_SECONDS", default=60)
+# Follow-up tasks and review deadlines (CLS-2); the follow-up rules' defaults (a FollowUpRule row wins).
+HERDESK_FOLLOWUP_SWEEP_INTERVAL_SECONDS = env.int("HERDESK_FOLLOWUP_SWEEP_INTERVAL_SECONDS", default=60)
+HERDESK_FOLLOWUP_FATIGUE_DAYS = env.int("HERDESK_FOLLOWUP_FATIGUE_DAYS", default=30)
+HERDESK_FOLLOWUP_MAX_ATTEMPTS = env.int("HERDESK_FOLLOWUP_MAX_ATTEMPTS", default=3)
 CELERY_BEAT_SCHEDULE = _beat_schedule(globals(), INSTALLED_APPS)
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "HERDESK_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule")

@@ -64,6 +64,9 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("complaints-sweep", "herdesk.complaints_sweep",
                 "herdesk.complaints.services:complaints_sweep",
                 "HERDESK_COMPLAINTS_SWEEP_INTERVAL_SECONDS", app="herdesk.complaints"),
+    # Follow-up tasks for new resolutions, reopened tickets' tasks cancelled, review deadlines (CLS-2).
+    PeriodicJob("followup-sweep", "herdesk.followup_sweep", "herdesk.followup.services:followup_sweep",
+                "HERDESK_FOLLOWUP_SWEEP_INTERVAL_SECONDS", app="herdesk.followup"),
     # Last: what the jobs above enqueued goes out in the same round.
     PeriodicJob("outbox-dispatch", "herdesk.outbox_dispatch",
                 "herdesk.notifications.services:outbox_dispatch", "HERDESK_OUTBOX_INTERVAL_SECONDS"),

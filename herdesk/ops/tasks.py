@@ -89,3 +89,6 @@ def retention() -> Any:
 @shared_task(name="herdesk.complaints_sweep", ignore_result=True)
 def complaints_sweep() -> Any:
     return str(job_run(job_by_task("herdesk.complaints_sweep")))
+@shared_task(name="herdesk.followup_sweep", ignore_result=True)
+def followup_sweep() -> Any:
+    return job_run(job_by_task("herdesk.followup_sweep"))

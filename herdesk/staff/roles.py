@@ -26,6 +26,9 @@ _HANDLER = [
     # Complaints (CMP-1..4): a handler sees the complaints they own or handle; an account manager
     # sees their accounts' complaints and signs off the solution (CMP-4).
     "complaints.view_complaint",
+    # Follow-up worklist (CLS-2): every handler works the follow-ups of the tickets they resolved.
+    "followup.view_followuptask",
+    "followup.change_followuptask",
 ]
 
 ROLES: dict[str, dict] = {
@@ -58,6 +61,9 @@ ROLES: dict[str, dict] = {
             "complaints.view_causecategory",
             "complaints.add_causecategory",
             "complaints.change_causecategory",
+            # Follow-up reviews (复盘) of every team, not only those they own (CLS-2).
+            "followup.view_followupreview",
+            "followup.change_followupreview",
         ],
     },
     "qa": {

@@ -165,6 +165,23 @@ EXPECTED: dict[str, str] = {
     'complaints/<str:number>/rca/': 'lg me me me me me me me rd',
     'complaints/<str:number>/capa/': 'lg me me me me me me me rd',
     'complaints/<str:number>/8d.pdf': 'lg nf nf nf nf nf nf fb rd',
+    # follow-up worklist, reviews (复盘), rate and the customer's survey link (CLS-2, issue #16)
+    'followup/': 'lg ok ok ok ok fb fb fb rd',
+    'followup/count/': 'lg ok ok ok ok fb fb fb rd',
+    'followup/tasks/<int:pk>/': 'lg nf nf nf nf fb fb fb rd',
+    'followup/tasks/<int:pk>/call/': 'lg me me me me me me me rd',
+    'followup/tasks/<int:pk>/survey/': 'lg me me me me me me me rd',
+    'followup/tasks/<int:pk>/unreachable/': 'lg me me me me me me me rd',
+    'followup/reviews/': 'lg ok ok ok ok fb fb fb rd',
+    'followup/reviews/<int:pk>/': 'lg nf nf nf nf fb fb fb rd',
+    'followup/reviews/<int:pk>/decide/': 'lg me me me me me me me rd',
+    'followup/reviews/<int:pk>/close/': 'lg me me me me me me me rd',
+    'followup/reviews/<int:pk>/reopen/': 'lg me me me me me me me rd',
+    'followup/reviews/<int:pk>/actions/<int:action>/done/': 'nf nf nf nf nf nf nf nf nf',
+    'followup/rate/': 'lg fb fb fb ok ok ok fb rd',
+    'followup/s/<str:token>/': 'bd bd bd bd bd bd bd bd bd',
+    'followup/suggest/': 'ok ok ok ok ok ok ok ok ok',
+    'followup/ticket/<str:number>/rate/': 'me me me me me me me me me',
 }
 # fmt: on
 
