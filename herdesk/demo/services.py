@@ -48,6 +48,9 @@ def reference_data_ensure() -> None:
     builtin_holidays_load()
     demo_calendars_ensure()
     templates_install(active_code="seed-000")
+    from herdesk.quality.services import scorecard_templates_ensure
+
+    scorecard_templates_ensure()  # the supervision group's scorecards (issue #17)
 
 
 def _staff() -> dict[str, User]:

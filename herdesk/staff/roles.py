@@ -48,6 +48,12 @@ ROLES: dict[str, dict] = {
             "policies.change_policyversion",
             "kb.review_article",
             "kb.view_kb_reports",
+            # Supervision (issue #17): reads reviews, decides disputes, comments on agents' scorecards.
+            "quality.view_review",
+            "quality.decide_dispute",
+            "quality.view_all_scorecards",
+            "quality.add_appraisal",
+            "quality.view_inspectionplan",
         ],
     },
     "qa": {
@@ -61,6 +67,19 @@ ROLES: dict[str, dict] = {
             "kb.view_article",
             "kb.review_article",
             "kb.view_kb_reports",
+            # The supervision group (issue #17): plans, samples, scorecards, reviews, calibration.
+            "quality.view_scorecard",
+            "quality.add_scorecard",
+            "quality.change_scorecard",
+            "quality.view_inspectionplan",
+            "quality.add_inspectionplan",
+            "quality.change_inspectionplan",
+            "quality.view_review",
+            "quality.add_review",
+            "quality.decide_dispute",
+            "quality.add_calibrationsession",
+            "quality.view_all_scorecards",
+            "quality.change_scoreweights",
         ],
     },
     "management": {
@@ -74,6 +93,11 @@ ROLES: dict[str, dict] = {
             "policies.view_policyversion",
             "policies.approve_policy",
             "calendars.view_calendar",
+            # Agent scorecards (KPI-3) and their weights.
+            "quality.view_review",
+            "quality.view_all_scorecards",
+            "quality.change_scoreweights",
+            "quality.add_appraisal",
         ],
     },
     "admin": {
