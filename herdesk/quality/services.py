@@ -699,7 +699,7 @@ def _submit(review: Review, actor: Any) -> None:
                 )
                 % {
                     "score": review.score,
-                    "grade": review.get_grade_label(),
+                    "grade": review.get_grade_display(),
                     "due": timezone.localtime(review.dispute_deadline).strftime("%Y-%m-%d %H:%M")
                     if review.dispute_deadline
                     else "",
@@ -942,7 +942,7 @@ def calibration_review(
     *, actor: Any, item: CalibrationItem, answers: dict[int, tuple[int | None, str]]
 ) -> Review:
     """A reviewer's blind score of one calibration item (submitted at once; no dispute)."""
-    session = item.session
+    session = CalibrationSession.objects.select_for_update().get(pk=item.session_id)
     if session.closed_at:
         raise TransitionNotAllowed(_("The session is closed. / 校准已结束。"))
     if not session.reviewers.filter(pk=actor.pk).exists():
