@@ -71,6 +71,9 @@ class ScoreSection(models.Model):
     class Meta:
         ordering = ["position"]
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class ScoreCriterion(models.Model):
     section = models.ForeignKey(ScoreSection, on_delete=models.CASCADE, related_name="criteria")
@@ -89,6 +92,9 @@ class ScoreCriterion(models.Model):
 
     class Meta:
         ordering = ["section__position", "position"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class InspectionPlan(models.Model):

@@ -83,7 +83,9 @@ def test_seed_templates_installed(qa: dict[str, Any]) -> None:
         v = qs.version_in_use(Scorecard.objects.get(code=code))
         assert qs.version_problems(v) == []
         assert sum(ScoreCriterion.objects.filter(section__version=v).values_list("weight", flat=True)) == 100
-    sections = Scorecard.objects.get(code="seed-001-conduct").versions.get().sections.values_list("name", flat=True)
+    sections = (
+        Scorecard.objects.get(code="seed-001-conduct").versions.get().sections.values_list("name", flat=True)
+    )
     assert list(sections) == ["服务态度", "专业能力", "问题解决效率", "客户满意度", "服务记录"]
 
 
@@ -121,7 +123,9 @@ def test_draw_is_reproducible_from_the_stored_seed(qa: dict[str, Any], contacts:
     assert draw.population_size == 12
     items = list(draw.items.values_list("source", "object_id", "pick", "reviewer_id"))
     assert qs.sample_verify(draw)
-    again = [(p.candidate.source, p.candidate.object_id, p.pick, p.reviewer_id) for p in qs.draw_recompute(draw)]
+    again = [
+        (p.candidate.source, p.candidate.object_id, p.pick, p.reviewer_id) for p in qs.draw_recompute(draw)
+    ]
     assert again == items
     # Stratified 20 % per channel: ceil(4 × 0.2) = 1 per channel → 3 random, then every agent gets 2.
     assert sum(1 for i in items if i[2] == Pick.RANDOM) == 3
@@ -160,7 +164,13 @@ def test_cycle_period_weekly_biweekly_monthly(qa: dict[str, Any]) -> None:
 
 def test_plan_refuses_bad_input(qa: dict[str, Any]) -> None:
     card = _card(qa)
-    for bad in ({"percentage": 0}, {"percentage": 101}, {"sources": []}, {"reviewers": []}, {"cycle": "daily"}):
+    for bad in (
+        {"percentage": 0},
+        {"percentage": 101},
+        {"sources": []},
+        {"reviewers": []},
+        {"cycle": "daily"},
+    ):
         with pytest.raises(DomainError):
             _plan(qa, card, **bad)
 
@@ -168,7 +178,9 @@ def test_plan_refuses_bad_input(qa: dict[str, Any]) -> None:
 # ------------------------------------------------------------------ reviews and the loop
 
 
-def _reviewed(qa: dict[str, Any], contacts: Any, ratings: dict[str, int | None], submit: bool = True) -> Review:
+def _reviewed(
+    qa: dict[str, Any], contacts: Any, ratings: dict[str, int | None], submit: bool = True
+) -> Review:
     contacts("ticket", "agent1", WEEK[0] + timedelta(hours=10))
     card = _card(qa, code=f"t{Scorecard.objects.count()}")
     plan = _plan(qa, card, reviewers=[qa["qa1"]], per_agent_minimum=1)
@@ -176,7 +188,9 @@ def _reviewed(qa: dict[str, Any], contacts: Any, ratings: dict[str, int | None],
     item = draw.items.get()
     review = qs.review_start(actor=qa["qa1"], item=item)
     with time_machine.travel(TUESDAY, tick=False):
-        return qs.review_save(actor=qa["qa1"], review=review, answers=_answers(review, ratings), submit=submit)
+        return qs.review_save(
+            actor=qa["qa1"], review=review, answers=_answers(review, ratings), submit=submit
+        )
 
 
 def test_review_scores_and_needs_comments_on_deductions(qa: dict[str, Any], contacts: Any) -> None:
@@ -233,7 +247,9 @@ def test_nobody_reviews_their_own_contact(qa: dict[str, Any], contacts: Any) -> 
 # ------------------------------------------------------------------ disputes (state machine as data)
 
 
-@pytest.mark.parametrize(("state", "action"), list(itertools.product(ReviewState.values, ReviewAction.values)))
+@pytest.mark.parametrize(
+    ("state", "action"), list(itertools.product(ReviewState.values, ReviewAction.values))
+)
 def test_every_transition(qa: dict[str, Any], state: str, action: str) -> None:
     card = _card(qa)
     review = Review.objects.create(
@@ -275,16 +291,26 @@ def test_dispute_within_three_working_days_second_reviewer_decides(qa: dict[str,
     with pytest.raises(DomainError):  # an amendment brings the new ratings
         qs.dispute_decide(actor=qa["qa2"], review=review, decision="amended", note="改")
     dispute = qs.dispute_decide(
-        actor=qa["qa2"], review=review, decision="amended", note="录音显示已解决", answers=_answers(review, {"a": 8})
+        actor=qa["qa2"],
+        review=review,
+        decision="amended",
+        note="录音显示已解决",
+        answers=_answers(review, {"a": 8}),
     )
     review.refresh_from_db()
-    assert review.state == ReviewState.FINAL and review.score == Decimal("90.00") and review.grade == Grade.EXCELLENT
+    assert (
+        review.state == ReviewState.FINAL
+        and review.score == Decimal("90.00")
+        and review.grade == Grade.EXCELLENT
+    )
     assert dispute.original["score"] == "80.00" and dispute.decided_by == qa["qa2"]
     assert AuditEntry.objects.filter(action="quality.dispute_decide", object_id=str(review.pk)).exists()
     assert AuditEntry.objects.filter(action="quality.review_dispute", object_id=str(review.pk)).exists()
 
 
-def test_dispute_after_the_window_is_refused_and_the_sweep_finalises(qa: dict[str, Any], contacts: Any) -> None:
+def test_dispute_after_the_window_is_refused_and_the_sweep_finalises(
+    qa: dict[str, Any], contacts: Any
+) -> None:
     review = _reviewed(qa, contacts, {"a": 6})
     with time_machine.travel(datetime(2026, 11, 30, 9, 0, tzinfo=SH), tick=False):  # the next Monday
         with pytest.raises(DomainError, match="closed"):
