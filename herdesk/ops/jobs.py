@@ -52,6 +52,10 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("notification-digest", "herdesk.notification_digest",
                 "herdesk.notifications.staff_notices:notification_digest_send",
                 "HERDESK_NOTIFICATION_DIGEST_INTERVAL_SECONDS"),
+    # Supervision (issue #17): reviews past their 3-working-day dispute window become final; the
+    # per-agent daily rollups of the agent scorecards catch up.
+    PeriodicJob("quality-sweep", "herdesk.quality_sweep", "herdesk.quality.services:quality_sweep",
+                "HERDESK_QUALITY_SWEEP_INTERVAL_SECONDS", app="herdesk.quality"),
     # Last: what the jobs above enqueued goes out in the same round.
     PeriodicJob("outbox-dispatch", "herdesk.outbox_dispatch",
                 "herdesk.notifications.services:outbox_dispatch", "HERDESK_OUTBOX_INTERVAL_SECONDS"),

@@ -155,8 +155,8 @@ def test_agent_scorecard_visibility_and_export(qa: dict[str, Any], login: Any) -
 
     assert "xl/workbook.xml" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
     cs = _client(login, "cs_lead")
-    r = cs.post(f"/quality/agents/{agent1.pk}/appraise/", {"period": "2026-11", "kind": "supervisor",
-                                                            "score": "88", "comment": "认真负责"})  # fmt: skip
+    form = {"period": "2026-11", "kind": "supervisor", "score": "88", "comment": "认真负责"}
+    r = cs.post(f"/quality/agents/{agent1.pk}/appraise/", form)
     assert r.status_code == 302
     page = m.get(f"/quality/agents/{agent1.pk}/?period=2026-11").content.decode()
     assert "认真负责" in page

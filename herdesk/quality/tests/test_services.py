@@ -381,3 +381,53 @@ def test_sample_draw_recorded_on_the_audit_chain(qa: dict[str, Any], contacts: A
     entry = AuditEntry.objects.get(action="quality.sample_draw")
     assert entry.data["seed"] == 99 and entry.data["draw"] == draw.pk
     assert SampleDraw.objects.get().params["percentage"] == "20.00"
+
+
+def test_agent_rollup_and_weighted_scorecard(qa: dict[str, Any], contacts: Any) -> None:
+    """Hand-computed: FCR 100, handling 60 min ≤ 240 target → 100, follow-up in time 0, ratings
+    (5 + 3) / 2 = 4 → 75, supervisor 80; no clock finished, no QA review, no peer review:
+    (15·100 + 10·100 + 10·0 + 15·75 + 5·80) / 55 = 4025 / 55 = 73.18 (良好)."""
+    from herdesk.quality.rollup import agent_rollup_day
+    from herdesk.quality.selectors import agent_period, current_weights, period_parse
+    from herdesk.tickets.models import FollowUp, Ticket
+
+    at = datetime(2026, 11, 24, 10, 0, tzinfo=SH)
+    for score in (5, 3):
+        t = contacts("ticket", "agent1", at)
+        Ticket.objects.filter(pk=t.pk).update(received_at=at, resolved_at=at + timedelta(hours=1))
+        FollowUp.objects.create(
+            ticket=t,
+            method="phone",
+            fully_solved=True,
+            score=score,
+            recorded_by=qa["agent2"],
+            recorded_at=at + timedelta(hours=2),
+        )
+    assert agent_rollup_day(at.date()) == 2
+    qs.appraisal_record(
+        actor=qa["cs_lead"], agent=qa["agent1"], period="2026-11", kind="supervisor", score=80, comment="好"
+    )
+    with pytest.raises(DomainError):
+        qs.appraisal_record(
+            actor=qa["tech1"], agent=qa["agent1"], period="2026-11", kind="peer", score=80, comment=""
+        )
+    w, target = current_weights()
+    row = agent_period(qa["agent1"].pk, period_parse("2026-11"), w, target)
+    v = row["values"]
+    assert v["fcr"] == 100 and v["aht"] == 100 and v["follow_up"] == 0 and v["csat"] == 75
+    assert v["on_time"] is None and v["qa"] is None and v["peer"] is None and v["supervisor"] == 80
+    assert row["score"] == Decimal("73.18") and row["grade"] == Grade.GOOD
+    assert row["raw"]["resolved"] == 2
+    other = agent_period(qa["agent2"].pk, period_parse("2026-11"), w, target)
+    assert other["raw"]["done"] == 2  # agent2 made both follow-ups
+    with pytest.raises(DomainError):
+        qs.weights_set(actor=qa["manager"], weights={"qa": 50})
+    qs.weights_set(actor=qa["manager"], weights={"csat": 50, "supervisor": 50})
+    w, target = current_weights()
+    assert agent_period(qa["agent1"].pk, period_parse("2026-11"), w, target)["score"] == Decimal("77.50")
+
+
+def test_quality_sweep_runs(qa: dict[str, Any]) -> None:
+    with time_machine.travel(TUESDAY, tick=False):
+        out = qs.quality_sweep()
+    assert set(out) == {"finalised", "days"}
