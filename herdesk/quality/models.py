@@ -9,6 +9,8 @@ scores. Every write goes through `quality.services`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -114,7 +116,9 @@ class InspectionPlan(models.Model):
     stratify_by_channel = models.BooleanField(_("stratified by channel"), default=True)
     recheck_count = models.PositiveSmallIntegerField(_("contacts re-checked after a failure"), default=5)
     scorecard = models.ForeignKey(Scorecard, verbose_name=_("scorecard"), on_delete=models.PROTECT)
-    reviewers = models.ManyToManyField(USER, verbose_name=_("reviewers"), related_name="+")
+    reviewers: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        USER, verbose_name=_("reviewers"), related_name="+"
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -144,6 +148,13 @@ class SampleDraw(models.Model):
     class Meta:
         ordering = ["-period_start", "-id"]
         constraints = [models.UniqueConstraint(fields=["plan", "period_start"], name="qa_draw_once")]
+
+    @property
+    def period_last(self) -> Any:
+        """The last instant of the period (for display: the end is exclusive)."""
+        from datetime import timedelta
+
+        return self.period_end - timedelta(seconds=1)
 
 
 class SampleItem(models.Model):
@@ -183,7 +194,7 @@ class Recheck(models.Model):
 class CalibrationSession(models.Model):
     title = models.CharField(_("title"), max_length=120)
     version = models.ForeignKey(ScorecardVersion, on_delete=models.PROTECT, related_name="+")
-    reviewers = models.ManyToManyField(USER, related_name="+")
+    reviewers: models.ManyToManyField[Any, Any] = models.ManyToManyField(USER, related_name="+")
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -56,7 +56,7 @@ def agent_rollup_day(day: dt.date) -> int:
         a = t["assignee_id"]
         add(a, "resolved", 1)
         add(a, "resolved_first_contact", int((t["n_transfers"] or 0) <= 1 and t["reopen_count"] == 0))
-        add(a, "handling_seconds", calendar.elapsed(t["received_at"], t["resolved_at"]))
+        add(a, "handling_seconds", calendar.elapsed(t["received_at"], t["resolved_at"]))  # type: ignore[arg-type]
         add(a, "followed_up_in_time", int(bool(t["fu"])))
 
     for row in (
@@ -70,19 +70,19 @@ def agent_rollup_day(day: dt.date) -> int:
         add(row["agent"], "clocks_met", row["met"])
         add(row["agent"], "clocks_finished", row["finished"])
 
-    for row in (
+    for rating in (
         FollowUp.objects.filter(recorded_at__gte=start, recorded_at__lt=end, ticket__assignee__isnull=False)
         .values(agent=F("ticket__assignee_id"))
         .annotate(n=Count("id"), total=Sum("score"))
     ):
-        add(row["agent"], "ratings", row["n"])
-        add(row["agent"], "rating_sum", row["total"] or 0)
-    for row in (
+        add(rating["agent"], "ratings", rating["n"])
+        add(rating["agent"], "rating_sum", rating["total"] or 0)
+    for done in (
         FollowUp.objects.filter(recorded_at__gte=start, recorded_at__lt=end, recorded_by__isnull=False)
         .values("recorded_by_id")
         .annotate(n=Count("id"))
     ):
-        add(row["recorded_by_id"], "follow_ups_done", row["n"])
+        add(done["recorded_by_id"], "follow_ups_done", done["n"])
 
     AgentDailyStats.objects.filter(day=day).delete()
     AgentDailyStats.objects.bulk_create(AgentDailyStats(day=day, agent_id=a, **v) for a, v in stats.items())

@@ -68,7 +68,7 @@ def population(
             "pk", "assignee_id", "first_contact_owner_id", "channel", "closed_at"
         ).order_by("pk"):
             if assignee or fco:
-                out.append(Candidate(Source.TICKET, pk, pk, assignee or fco, channel, at))
+                out.append(Candidate(Source.TICKET, pk, pk, assignee or fco, channel, at))  # type: ignore[arg-type]
     if Source.CALL in srcs:
         calls = CallRecord.objects.filter(
             status=CallStatus.COMPLETED, ended_at__gte=start, ended_at__lt=end, agent__isnull=False
@@ -78,7 +78,7 @@ def population(
         for pk, ticket_id, agent_id, at in calls.values_list(
             "pk", "ticket_id", "agent_id", "ended_at"
         ).order_by("pk"):
-            out.append(Candidate(Source.CALL, pk, ticket_id, agent_id, "phone", at))
+            out.append(Candidate(Source.CALL, pk, ticket_id, agent_id, "phone", at))  # type: ignore[arg-type]
     if Source.CHAT in srcs:
         chats = Conversation.objects.filter(
             status=ConversationStatus.CLOSED, closed_at__gte=start, closed_at__lt=end, agent__isnull=False
@@ -88,7 +88,7 @@ def population(
         for pk, ticket_id, agent_id, at in chats.values_list(
             "pk", "ticket_id", "agent_id", "closed_at"
         ).order_by("pk"):
-            out.append(Candidate(Source.CHAT, pk, ticket_id, agent_id, "chat", at))
+            out.append(Candidate(Source.CHAT, pk, ticket_id, agent_id, "chat", at))  # type: ignore[arg-type]
     if Source.EMAIL in srcs:
         mails = EmailMessage.objects.filter(
             direction=EmailDirection.OUTBOUND,

@@ -272,62 +272,87 @@ def _pct(n: float, d: float) -> float | None:
     return 100 * n / d if d else None
 
 
-def agent_period(agent_id: int, p: Period, weights: dict[str, int], aht_target: int) -> dict[str, Any]:
-    """The components (0–100 each, None without data), the weighted score and the grade."""
-    s = AgentDailyStats.objects.filter(agent_id=agent_id, day__gte=p.first, day__lte=p.last).aggregate(
-        resolved=Sum("resolved"),
-        fcr=Sum("resolved_first_contact"),
-        secs=Sum("handling_seconds"),
-        fu=Sum("followed_up_in_time"),
-        met=Sum("clocks_met"),
-        fin=Sum("clocks_finished"),
-        ratings=Sum("ratings"),
-        rating_sum=Sum("rating_sum"),
-        done=Sum("follow_ups_done"),
+_SUMS = {
+    "resolved": "resolved",
+    "fcr": "resolved_first_contact",
+    "secs": "handling_seconds",
+    "fu": "followed_up_in_time",
+    "met": "clocks_met",
+    "fin": "clocks_finished",
+    "ratings": "ratings",
+    "rating_sum": "rating_sum",
+    "done": "follow_ups_done",
+}
+
+
+def agents_period(
+    agent_ids: list[int], p: Period, weights: dict[str, int], aht_target: int
+) -> dict[int, dict[str, Any]]:
+    """Per agent: the components (0–100 each, None without data), the weighted score and the grade.
+    Three grouped queries whatever the number of agents (rollup, reviews, appraisals)."""
+    sums: dict[int, dict[str, int]] = {a: dict.fromkeys(_SUMS, 0) for a in agent_ids}
+    rows: Any = (
+        AgentDailyStats.objects.filter(agent_id__in=agent_ids, day__gte=p.first, day__lte=p.last)
+        .values("agent_id")
+        .annotate(**{k: Sum(col) for k, col in _SUMS.items()})
     )
-    s = {k: v or 0 for k, v in s.items()}
+    for row in rows:
+        sums[row["agent_id"]] = {k: row[k] or 0 for k in _SUMS}
     start = dt.datetime.combine(p.first, dt.time(), _zone())
     end = dt.datetime.combine(p.last + dt.timedelta(days=1), dt.time(), _zone())
-    qa = Review.objects.filter(
-        agent_id=agent_id,
-        is_calibration=False,
-        state__in=[ReviewState.SUBMITTED, ReviewState.DISPUTED, ReviewState.FINAL],
-        occurred_at__gte=start,
-        occurred_at__lt=end,
-    ).aggregate(avg=Avg("score"), n=Count("id"), red=Count("id", filter=Q(red_line_failed=True)))
-    appr = {
-        r["kind"]: r
-        for r in Appraisal.objects.filter(agent_id=agent_id, period=p.label)
-        .values("kind")
-        .annotate(avg=Avg("score"), n=Count("id"))
+    qa: dict[int, Any] = {}
+    for row in (
+        Review.objects.filter(
+            agent_id__in=agent_ids,
+            is_calibration=False,
+            state__in=[ReviewState.SUBMITTED, ReviewState.DISPUTED, ReviewState.FINAL],
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+        )
+        .values("agent_id")
+        .annotate(avg=Avg("score"), n=Count("id"), red=Count("id", filter=Q(red_line_failed=True)))
+    ):
+        qa[row["agent_id"]] = row
+    appr: dict[tuple[int, str], float] = {
+        (r["agent_id"], r["kind"]): float(r["avg"])
+        for r in Appraisal.objects.filter(agent_id__in=agent_ids, period=p.label)
+        .values("agent_id", "kind")
+        .annotate(avg=Avg("score"))
     }
-    aht_min = s["secs"] / 60 / s["resolved"] if s["resolved"] else None
-    values: dict[str, float | None] = {
-        "on_time": _pct(s["met"], s["fin"]),
-        "fcr": _pct(s["fcr"], s["resolved"]),
-        "aht": min(100.0, 100 * aht_target / aht_min) if aht_min else None,
-        "follow_up": _pct(s["fu"], s["resolved"]),
-        "csat": (100 * (s["rating_sum"] / s["ratings"] - 1) / 4) if s["ratings"] else None,
-        "qa": float(qa["avg"]) if qa["avg"] is not None else None,
-        "supervisor": float(appr[AppraisalKind.SUPERVISOR]["avg"])
-        if AppraisalKind.SUPERVISOR in appr
-        else None,
-        "peer": float(appr[AppraisalKind.PEER]["avg"]) if AppraisalKind.PEER in appr else None,
-    }
-    score = weighted((weights[c], values[c]) for c in values)
-    return {
-        "period": p,
-        "values": values,
-        "score": score,
-        "grade": grade_of(score),
-        "raw": {
-            **s,
-            "aht_minutes": aht_min,
-            "qa_reviews": qa["n"],
-            "qa_red_lines": qa["red"],
-            "csat_average": s["rating_sum"] / s["ratings"] if s["ratings"] else None,
-        },
-    }
+    out = {}
+    for a in agent_ids:
+        s = sums[a]
+        q = qa.get(a, {"avg": None, "n": 0, "red": 0})
+        aht_min = s["secs"] / 60 / s["resolved"] if s["resolved"] else None
+        values: dict[str, float | None] = {
+            "on_time": _pct(s["met"], s["fin"]),
+            "fcr": _pct(s["fcr"], s["resolved"]),
+            "aht": min(100.0, 100 * aht_target / aht_min) if aht_min else None,
+            "follow_up": _pct(s["fu"], s["resolved"]),
+            "csat": (100 * (s["rating_sum"] / s["ratings"] - 1) / 4) if s["ratings"] else None,
+            "qa": float(q["avg"]) if q["avg"] is not None else None,
+            "supervisor": appr.get((a, AppraisalKind.SUPERVISOR)),
+            "peer": appr.get((a, AppraisalKind.PEER)),
+        }
+        score = weighted((weights[c], values[c]) for c in values)
+        out[a] = {
+            "period": p,
+            "values": values,
+            "score": score,
+            "grade": grade_of(score),
+            "raw": {
+                **s,
+                "aht_minutes": aht_min,
+                "qa_reviews": q["n"],
+                "qa_red_lines": q["red"],
+                "csat_average": s["rating_sum"] / s["ratings"] if s["ratings"] else None,
+            },
+        }
+    return out
+
+
+def agent_period(agent_id: int, p: Period, weights: dict[str, int], aht_target: int) -> dict[str, Any]:
+    return agents_period([agent_id], p, weights, aht_target)[agent_id]
 
 
 def _zone() -> Any:
@@ -364,7 +389,7 @@ def agent_scorecard(agent: Any, p: Period, trend: int = 6) -> dict[str, Any]:
     )
     failed = [a for a in failed if a.rating is not None and a.rating < scale_max(a.criterion.scale)]
     rechecks = list(Recheck.objects.filter(agent=agent).select_related("draw").order_by("-created_at")[:10])
-    recheck_items = {}
+    recheck_items: dict[int, list[Any]] = {}
     if rechecks:
         from .models import SampleItem
 
@@ -404,11 +429,12 @@ def agent_scorecard(agent: Any, p: Period, trend: int = 6) -> dict[str, Any]:
 
 def team_overview(user: Any, p: Period) -> list[dict[str, Any]]:
     weights, aht_target = current_weights()
-    out = []
-    for agent in agents_visible_to(user).order_by("team__code", "username")[:200]:
-        row = agent_period(agent.pk, p, weights, aht_target)
-        out.append({"agent": agent, "score": row["score"], "grade": row["grade"], "raw": row["raw"]})
-    return out
+    agents = list(agents_visible_to(user).order_by("team__code", "username")[:500])
+    rows = agents_period([a.pk for a in agents], p, weights, aht_target)
+    return [
+        {"agent": a, "score": rows[a.pk]["score"], "grade": rows[a.pk]["grade"], "raw": rows[a.pk]["raw"]}
+        for a in agents
+    ]
 
 
 def score_label(score: Decimal | None) -> str:

@@ -680,7 +680,7 @@ def _submit(review: Review, actor: Any) -> None:
         from herdesk.tickets.services import interaction_add
 
         interaction_add(
-            ticket=review.ticket,
+            ticket=review.ticket,  # type: ignore[arg-type]
             actor=actor,
             kind=InteractionKind.SYSTEM_EVENT,
             body=_("Supervision review QA-%(id)d recorded (监督小组抽查已评分).") % {"id": review.pk},
@@ -745,7 +745,7 @@ def _failure_loop(review: Review, actor: Any) -> None:
     training = _training_for_failed_criteria(review)
     if not (review.red_line_failed or training) or review.agent is None:
         return
-    count = review.item.draw.plan.recheck_count if review.item_id else 5
+    count = review.item.draw.plan.recheck_count if review.item is not None else 5
     if training:
         audit_record(
             actor=actor,

@@ -746,7 +746,7 @@ def weights(request: HttpRequest) -> HttpResponse:
         try:
             services.weights_set(
                 actor=request.user,
-                weights={c: request.POST.get(f"w-{c}", "0") for c, _l, _w in COMPONENTS},
+                weights={c: request.POST.get(f"w-{c}", "0") for c, _l, _w in COMPONENTS},  # type: ignore[misc]
                 aht_target_minutes=int(request.POST.get("aht_target_minutes") or 0),
             )
         except ValueError:
