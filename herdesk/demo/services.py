@@ -279,6 +279,10 @@ def demo_load(
     from herdesk.kb.demo import kb_demo_ensure
 
     kb_demo_ensure(users)
+    # The supervision group: reviewers, a weekly inspection plan with last week's sample (issue #17).
+    from herdesk.quality.demo import quality_demo_ensure
+
+    quality_demo_ensure(users, data.DEMO_PASSWORD)
     # The demo customer login (portal/API) for the documented caller.
     first = cust[0]
     if not User.objects.filter(username="customer1").exists():

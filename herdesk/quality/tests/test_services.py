@@ -431,3 +431,15 @@ def test_quality_sweep_runs(qa: dict[str, Any]) -> None:
     with time_machine.travel(TUESDAY, tick=False):
         out = qs.quality_sweep()
     assert set(out) == {"finalised", "days"}
+
+
+def test_demo_rows(qa: dict[str, Any], contacts: Any) -> None:
+    from herdesk.quality.demo import quality_demo_ensure
+    from herdesk.quality.models import InspectionPlan
+
+    with time_machine.travel(TUESDAY, tick=False):
+        contacts("ticket", "agent1", WEEK[0] + timedelta(hours=3))
+        out = quality_demo_ensure(dict(qa), "herdesk-demo")
+        again = quality_demo_ensure(dict(qa), "herdesk-demo")
+    assert out["sampled"] == 1 and again["sampled"] == 0
+    assert InspectionPlan.objects.get().draws.count() == 1
