@@ -114,7 +114,7 @@ def reviews_visible_to(user: Any) -> QuerySet[Review]:
 
 def review_sheet(review: Review) -> list[dict[str, Any]]:
     """The version's sections with each criterion and this review's answer."""
-    answers = {a.criterion_id: a for a in ReviewAnswer.objects.filter(review=review)}
+    answers = {a.criterion_id: a for a in ReviewAnswer.objects.filter(review=review)} if review.pk else {}
     sections: dict[int, dict[str, Any]] = {}
     for c in ScoreCriterion.objects.filter(section__version_id=review.version_id).select_related("section"):
         s = sections.setdefault(c.section_id, {"section": c.section, "rows": []})

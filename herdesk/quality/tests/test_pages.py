@@ -127,6 +127,7 @@ def test_calibration_pages(qa: dict[str, Any], contacts: Any, login: Any) -> Non
     for n, name in enumerate(("qa1", "qa2", "qa3")):
         cl = _client(login, name)
         for item in session.items.all():
+            assert cl.get(f"/quality/calibration/items/{item.pk}/").status_code == 200
             post = {f"r-{x.pk}": str(int(x.scale.split("-")[1])) for x in crit}
             post[f"r-{crit[3].pk}"] = str(4 - n)
             post[f"c-{crit[3].pk}"] = "用语" if n else ""
