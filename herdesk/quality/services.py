@@ -849,6 +849,16 @@ def dispute_decide(
     review.finalised_at = now
     _review_move(review, ReviewAction.AMEND if decision == DisputeDecision.AMENDED else ReviewAction.UPHOLD,
                  actor=actor)  # fmt: skip
+    if decision == DisputeDecision.AMENDED and not (
+        review.red_line_failed or _training_for_failed_criteria(review)
+    ):
+        # The amendment removed the failure: its re-check, if not drawn yet, is withdrawn.
+        withdrawn = Recheck.objects.filter(review=review, draw__isnull=True).delete()[0]
+        if withdrawn:
+            audit_record(
+                actor=actor, action="quality.recheck_withdrawn", object_type="review", object_id=review.pk,
+                data={"rechecks": withdrawn},
+            )  # fmt: skip
     dispute.decided_by = actor
     dispute.decided_at = now
     dispute.decision = decision

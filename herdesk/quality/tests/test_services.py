@@ -304,6 +304,8 @@ def test_dispute_within_three_working_days_second_reviewer_decides(qa: dict[str,
         and review.grade == Grade.EXCELLENT
     )
     assert dispute.original["score"] == "80.00" and dispute.decided_by == qa["qa2"]
+    # "a" (training mod-a) still loses points (8 of 10): the re-check stays (full marks withdraw it).
+    assert Recheck.objects.filter(review=review).exists()
     assert AuditEntry.objects.filter(action="quality.dispute_decide", object_id=str(review.pk)).exists()
     assert AuditEntry.objects.filter(action="quality.review_dispute", object_id=str(review.pk)).exists()
 
