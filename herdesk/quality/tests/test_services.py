@@ -445,3 +445,14 @@ def test_demo_rows(qa: dict[str, Any], contacts: Any) -> None:
         again = quality_demo_ensure(dict(qa), "herdesk-demo")
     assert out["sampled"] == 1 and again["sampled"] == 0
     assert InspectionPlan.objects.get().draws.count() == 1
+
+
+def test_amendment_to_full_marks_withdraws_the_recheck(qa: dict[str, Any], contacts: Any) -> None:
+    review = _reviewed(qa, contacts, {"a": 6})
+    assert Recheck.objects.filter(review=review).exists()
+    with time_machine.travel(TUESDAY, tick=False):
+        qs.review_dispute(actor=qa["agent1"], review=review, reason="满分")
+    qs.dispute_decide(
+        actor=qa["qa2"], review=review, decision="amended", note="改为满分", answers=_answers(review, {})
+    )
+    assert not Recheck.objects.filter(review=review).exists()
