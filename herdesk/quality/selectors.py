@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from herdesk.analytics.periods import Period, PeriodError, month, quarter
@@ -319,35 +320,93 @@ def agents_period(
         .values("agent_id", "kind")
         .annotate(avg=Avg("score"))
     }
-    out = {}
-    for a in agent_ids:
-        s = sums[a]
-        q = qa.get(a, {"avg": None, "n": 0, "red": 0})
-        aht_min = s["secs"] / 60 / s["resolved"] if s["resolved"] else None
-        values: dict[str, float | None] = {
-            "on_time": _pct(s["met"], s["fin"]),
-            "fcr": _pct(s["fcr"], s["resolved"]),
-            "aht": min(100.0, 100 * aht_target / aht_min) if aht_min else None,
-            "follow_up": _pct(s["fu"], s["resolved"]),
-            "csat": (100 * (s["rating_sum"] / s["ratings"] - 1) / 4) if s["ratings"] else None,
-            "qa": float(q["avg"]) if q["avg"] is not None else None,
-            "supervisor": appr.get((a, AppraisalKind.SUPERVISOR)),
-            "peer": appr.get((a, AppraisalKind.PEER)),
+    none = {"avg": None, "n": 0, "red": 0}
+    sup, peer = AppraisalKind.SUPERVISOR, AppraisalKind.PEER
+    return {
+        a: _row(p, sums[a], qa.get(a, none), appr.get((a, sup)), appr.get((a, peer)), weights, aht_target)
+        for a in agent_ids
+    }
+
+
+def _row(
+    p: Period, s: dict[str, int], q: dict[str, Any], sup: float | None, peer: float | None,
+    weights: dict[str, int], aht_target: int,
+) -> dict[str, Any]:  # fmt: skip
+    aht_min = s["secs"] / 60 / s["resolved"] if s["resolved"] else None
+    values: dict[str, float | None] = {
+        "on_time": _pct(s["met"], s["fin"]),
+        "fcr": _pct(s["fcr"], s["resolved"]),
+        "aht": min(100.0, 100 * aht_target / aht_min) if aht_min else None,
+        "follow_up": _pct(s["fu"], s["resolved"]),
+        "csat": (100 * (s["rating_sum"] / s["ratings"] - 1) / 4) if s["ratings"] else None,
+        "qa": float(q["avg"]) if q["avg"] is not None else None,
+        "supervisor": sup,
+        "peer": peer,
+    }
+    score = weighted((weights[c], values[c]) for c in values)
+    return {
+        "period": p,
+        "values": values,
+        "score": score,
+        "grade": grade_of(score),
+        "raw": {
+            **s,
+            "aht_minutes": aht_min,
+            "qa_reviews": q["n"],
+            "qa_red_lines": q["red"],
+            "csat_average": s["rating_sum"] / s["ratings"] if s["ratings"] else None,
+        },
+    }
+
+
+def agent_periods(
+    agent_id: int, periods: list[Period], weights: dict[str, int], aht_target: int
+) -> list[dict]:
+    """One agent over several periods (the trend) in three queries: the daily rows, the reviews and
+    the appraisals of the whole span, summed per period here."""
+    first = min(p.first for p in periods)
+    last = max(p.last for p in periods)
+    days = list(
+        AgentDailyStats.objects.filter(agent_id=agent_id, day__gte=first, day__lte=last).values_list(
+            "day", *_SUMS.values()
+        )
+    )
+    start = dt.datetime.combine(first, dt.time(), _zone())
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), _zone())
+    reviews = [
+        (timezone.localtime(at, _zone()).date(), score, red)
+        for at, score, red in Review.objects.filter(
+            agent_id=agent_id,
+            is_calibration=False,
+            state__in=[ReviewState.SUBMITTED, ReviewState.DISPUTED, ReviewState.FINAL],
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+        ).values_list("occurred_at", "score", "red_line_failed")
+    ]
+    appr: dict[tuple[str, str], list[int]] = {}
+    for period, kind, score in Appraisal.objects.filter(
+        agent_id=agent_id, period__in=[p.label for p in periods]
+    ).values_list("period", "kind", "score"):
+        appr.setdefault((period, kind), []).append(score)
+    out = []
+    for p in periods:
+        sums = dict.fromkeys(_SUMS, 0)
+        for row in days:
+            if p.first <= row[0] <= p.last:
+                for k, v in zip(_SUMS, row[1:], strict=True):
+                    sums[k] += v or 0
+        mine = [(sc, red) for d, sc, red in reviews if p.first <= d <= p.last and sc is not None]
+        q = {
+            "avg": (sum(sc for sc, _r in mine) / len(mine)) if mine else None,
+            "n": len(mine),
+            "red": sum(1 for _sc, red in mine if red),
         }
-        score = weighted((weights[c], values[c]) for c in values)
-        out[a] = {
-            "period": p,
-            "values": values,
-            "score": score,
-            "grade": grade_of(score),
-            "raw": {
-                **s,
-                "aht_minutes": aht_min,
-                "qa_reviews": q["n"],
-                "qa_red_lines": q["red"],
-                "csat_average": s["rating_sum"] / s["ratings"] if s["ratings"] else None,
-            },
-        }
+        sup = appr.get((p.label, AppraisalKind.SUPERVISOR))
+        peer = appr.get((p.label, AppraisalKind.PEER))
+        out.append(
+            _row(p, sums, q, sum(sup) / len(sup) if sup else None, sum(peer) / len(peer) if peer else None,
+                 weights, aht_target)
+        )  # fmt: skip
     return out
 
 
@@ -363,15 +422,12 @@ def _zone() -> Any:
 
 def agent_scorecard(agent: Any, p: Period, trend: int = 6) -> dict[str, Any]:
     weights, aht_target = current_weights()
-    now = agent_period(agent.pk, p, weights, aht_target)
-    history = []
-    q = p
+    periods = [p]
     for _i in range(trend):
-        q = _previous(q)
-        h = agent_period(agent.pk, q, weights, aht_target)
-        history.append({"label": q.label, "score": h["score"], "grade": h["grade"]})
-    history.reverse()
-    history.append({"label": p.label, "score": now["score"], "grade": now["grade"]})
+        periods.insert(0, _previous(periods[0]))
+    rows = agent_periods(agent.pk, periods, weights, aht_target)
+    now = rows[-1]
+    history = [{"label": r["period"].label, "score": r["score"], "grade": r["grade"]} for r in rows]
     start = dt.datetime.combine(p.first, dt.time(), _zone())
     end = dt.datetime.combine(p.last + dt.timedelta(days=1), dt.time(), _zone())
     reviews = list(
