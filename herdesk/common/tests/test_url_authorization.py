@@ -224,6 +224,8 @@ def samples(staff, customer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "channels/mail/attachments/<int:pk>": str(EmailAttachment.objects.get(email=email).pk),
         # Real objects, not the payload's id (which is only equal to theirs by chance on SQLite).
         "customers/<int:pk>/": str(customer.pk),
+        "quality/agents/<int:pk>/": str(staff["agent1"].pk),
+        "quality/agents/<int:pk>/export.xlsx": str(staff["agent1"].pk),
         "governance/policies/<int:pk>/": str(
             PolicyVersion.objects.order_by("pk").values_list("pk", flat=True)[0]
         ),
