@@ -48,6 +48,9 @@ def reference_data_ensure() -> None:
     builtin_holidays_load()
     demo_calendars_ensure()
     templates_install(active_code="seed-000")
+    from herdesk.quality.services import scorecard_templates_ensure
+
+    scorecard_templates_ensure()  # the supervision group's scorecards (issue #17)
 
 
 def _staff() -> dict[str, User]:
@@ -284,6 +287,10 @@ def demo_load(
     from herdesk.complaints.demo import complaints_demo_ensure
 
     complaints_demo_ensure(users)
+    # The supervision group: reviewers, a weekly inspection plan with last week's sample (issue #17).
+    from herdesk.quality.demo import quality_demo_ensure
+
+    quality_demo_ensure(users, data.DEMO_PASSWORD)
     # The demo customer login (portal/API) for the documented caller.
     first = cust[0]
     if not User.objects.filter(username="customer1").exists():

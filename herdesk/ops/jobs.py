@@ -67,6 +67,10 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # Follow-up tasks for new resolutions, reopened tickets' tasks cancelled, review deadlines (CLS-2).
     PeriodicJob("followup-sweep", "herdesk.followup_sweep", "herdesk.followup.services:followup_sweep",
                 "HERDESK_FOLLOWUP_SWEEP_INTERVAL_SECONDS", app="herdesk.followup"),
+    # Supervision (issue #17): reviews past their 3-working-day dispute window become final; the
+    # per-agent daily rollups of the agent scorecards catch up.
+    PeriodicJob("quality-sweep", "herdesk.quality_sweep", "herdesk.quality.services:quality_sweep",
+                "HERDESK_QUALITY_SWEEP_INTERVAL_SECONDS", app="herdesk.quality"),
     # Last: what the jobs above enqueued goes out in the same round.
     PeriodicJob("outbox-dispatch", "herdesk.outbox_dispatch",
                 "herdesk.notifications.services:outbox_dispatch", "HERDESK_OUTBOX_INTERVAL_SECONDS"),

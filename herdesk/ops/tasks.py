@@ -56,6 +56,11 @@ def report_pack() -> Any:
     return job_run(job_by_task("herdesk.report_pack"))
 
 
+@shared_task(name="herdesk.quality_sweep", ignore_result=True)
+def quality_sweep() -> Any:
+    return str(job_run(job_by_task("herdesk.quality_sweep")))
+
+
 @shared_task(name="herdesk.notification_digest", ignore_result=True)
 def notification_digest() -> Any:
     return job_run(job_by_task("herdesk.notification_digest"))

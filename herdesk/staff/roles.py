@@ -64,6 +64,12 @@ ROLES: dict[str, dict] = {
             # Follow-up reviews (复盘) of every team, not only those they own (CLS-2).
             "followup.view_followupreview",
             "followup.change_followupreview",
+            # Supervision (issue #17): reads reviews, decides disputes, comments on agents' scorecards.
+            "quality.view_review",
+            "quality.decide_dispute",
+            "quality.view_all_scorecards",
+            "quality.add_appraisal",
+            "quality.view_inspectionplan",
         ],
     },
     "qa": {
@@ -83,6 +89,19 @@ ROLES: dict[str, dict] = {
             "complaints.work_complaint",
             "complaints.view_complaint_reports",
             "complaints.view_causecategory",
+            # The supervision group (issue #17): plans, samples, scorecards, reviews, calibration.
+            "quality.view_scorecard",
+            "quality.add_scorecard",
+            "quality.change_scorecard",
+            "quality.view_inspectionplan",
+            "quality.add_inspectionplan",
+            "quality.change_inspectionplan",
+            "quality.view_review",
+            "quality.add_review",
+            "quality.decide_dispute",
+            "quality.add_calibrationsession",
+            "quality.view_all_scorecards",
+            "quality.change_scoreweights",
         ],
     },
     "management": {
@@ -99,6 +118,11 @@ ROLES: dict[str, dict] = {
             "complaints.view_complaint",
             "complaints.view_all_complaints",
             "complaints.view_complaint_reports",
+            # Agent scorecards (KPI-3) and their weights.
+            "quality.view_review",
+            "quality.view_all_scorecards",
+            "quality.change_scoreweights",
+            "quality.add_appraisal",
         ],
     },
     "admin": {

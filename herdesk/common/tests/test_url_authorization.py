@@ -136,6 +136,31 @@ EXPECTED: dict[str, str] = {
     'governance/calendars/<slug:code>/closures/': 'nf nf nf nf nf nf nf nf nf',
     'governance/calendars/<slug:code>/closures/remove/': 'nf nf nf nf nf nf nf nf nf',
     'governance/calendars/<slug:code>/holidays/': 'nf nf nf nf nf nf nf nf nf',
+    # Supervision and agent scorecards (issue #17): reviewers = qa1 (and supervisors read); an agent
+    # sees their own reviews and scorecard, a team lead the team's, supervisors/QA/management all.
+    'quality/': 'lg ok ok ok ok ok ok ok rd',
+    'quality/plans/': 'lg fb fb fb ok ok fb fb rd',
+    'quality/plans/<int:pk>/': 'lg fb fb fb nf nf fb fb rd',
+    'quality/plans/<int:pk>/draw/': 'lg me me me me me me me rd',
+    'quality/plans/<int:pk>/recheck/': 'lg me me me me me me me rd',
+    'quality/draws/<int:pk>/': 'lg fb fb fb nf nf fb fb rd',
+    'quality/items/<int:pk>/review/': 'lg me me me me me me me rd',
+    'quality/reviews/<int:pk>/': 'lg nf nf nf nf nf nf nf rd',
+    'quality/reviews/<int:pk>/dispute/': 'lg me me me me me me me rd',
+    'quality/reviews/<int:pk>/accept/': 'lg me me me me me me me rd',
+    'quality/reviews/<int:pk>/decide/': 'lg me me me me me me me rd',
+    'quality/scorecards/': 'lg fb fb fb fb ok fb fb rd',
+    'quality/versions/<int:pk>/': 'lg fb fb fb fb ok fb fb rd',
+    'quality/versions/<int:pk>/<slug:action>/': 'lg me me me me me me me rd',
+    'quality/calibration/': 'lg fb fb fb ok ok ok fb rd',
+    'quality/calibration/<int:pk>/': 'lg nf nf nf nf nf nf nf rd',
+    'quality/calibration/<int:pk>/close/': 'lg me me me me me me me rd',
+    'quality/calibration/items/<int:pk>/': 'lg nf nf nf nf nf nf nf rd',
+    'quality/agents/': 'lg ok ok ok ok ok ok ok rd',
+    'quality/agents/<int:pk>/': 'lg ok nf nf ok ok ok nf rd',
+    'quality/agents/<int:pk>/appraise/': 'lg me me me me me me me rd',
+    'quality/agents/<int:pk>/export.xlsx': 'lg ok nf nf ok ok ok nf rd',
+    'quality/weights/': 'lg fb fb fb ok ok ok fb rd',
     'admin/': 'lg lg lg lg lg lg lg ok lg',
     # Training (STF-2): own training for all staff; the curriculum, onboarding, sessions and mentors
     # for supervisor, qa and admin; grading for supervisor and qa; the monthly rule also for management.
@@ -246,6 +271,8 @@ def samples(staff, customer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "channels/mail/attachments/<int:pk>": str(EmailAttachment.objects.get(email=email).pk),
         # Real objects, not the payload's id (which is only equal to theirs by chance on SQLite).
         "customers/<int:pk>/": str(customer.pk),
+        "quality/agents/<int:pk>/": str(staff["agent1"].pk),
+        "quality/agents/<int:pk>/export.xlsx": str(staff["agent1"].pk),
         "governance/policies/<int:pk>/": str(
             PolicyVersion.objects.order_by("pk").values_list("pk", flat=True)[0]
         ),
