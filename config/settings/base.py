@@ -300,6 +300,10 @@ HERDESK_REPORT_PACK_INTERVAL_SECONDS = env.int("HERDESK_REPORT_PACK_INTERVAL_SEC
 HERDESK_NOTIFICATION_DIGEST_INTERVAL_SECONDS = env.int(
     "HERDESK_NOTIFICATION_DIGEST_INTERVAL_SECONDS", default=300
 )
+# Field service (FLD-3): the preventive-maintenance generator (idempotent; catches up after downtime).
+HERDESK_MAINTENANCE_INTERVAL_SECONDS = env.int("HERDESK_MAINTENANCE_INTERVAL_SECONDS", default=3600)
+# Biosecurity (FLD-4): hours an engineer stays away from other farms after a farm under a disease alert.
+HERDESK_FIELD_QUARANTINE_HOURS = env.int("HERDESK_FIELD_QUARANTINE_HOURS", default=48)
 CELERY_BEAT_SCHEDULE = _beat_schedule(globals(), INSTALLED_APPS)
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "HERDESK_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule")

@@ -52,6 +52,10 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("notification-digest", "herdesk.notification_digest",
                 "herdesk.notifications.staff_notices:notification_digest_send",
                 "HERDESK_NOTIFICATION_DIGEST_INTERVAL_SECONDS"),
+    # Preventive maintenance work orders due within each plan's lead time (FLD-3; idempotent).
+    PeriodicJob("maintenance-generate", "herdesk.maintenance_generate",
+                "herdesk.field.services:maintenance_generate", "HERDESK_MAINTENANCE_INTERVAL_SECONDS",
+                app="herdesk.field"),
     # Last: what the jobs above enqueued goes out in the same round.
     PeriodicJob("outbox-dispatch", "herdesk.outbox_dispatch",
                 "herdesk.notifications.services:outbox_dispatch", "HERDESK_OUTBOX_INTERVAL_SECONDS"),

@@ -61,6 +61,11 @@ def notification_digest() -> Any:
     return job_run(job_by_task("herdesk.notification_digest"))
 
 
+@shared_task(name="herdesk.maintenance_generate", ignore_result=True)
+def maintenance_generate() -> Any:
+    return job_run(job_by_task("herdesk.maintenance_generate"))
+
+
 def mail_poll_function() -> Any | None:
     """`herdesk.mail.services.mail_poll_all` if the email app is installed, else None."""
     try:
