@@ -203,7 +203,7 @@ def equipment_reading(request: HttpRequest, pk: int) -> HttpResponse:
             services.meter_reading_record(actor=request.user, equipment=eq, value=form.cleaned_data["value"])
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-            return redirect(reverse("field:equipment", kwargs={"pk": pk}), status=303)
+            return redirect("field:equipment", pk=pk)
         messages.success(request, _("Meter reading recorded."))
     else:
         messages.error(request, _("Please correct the marked fields."))
@@ -439,7 +439,7 @@ def order_schedule(request: HttpRequest, number: str) -> HttpResponse:
     errors = " ".join(str(e) for errs in form.errors.values() for e in errs)
     messages.error(request, errors or _("Please correct the marked fields."))
     if back.startswith("/field/board/"):
-        return redirect(back + ("&" if "?" in back else "?") + "refused=" + wo.number, status=303)
+        return redirect(back + ("&" if "?" in back else "?") + "refused=" + wo.number)
     return _page(request, "field/order.html", _order_ctx(request, wo, schedule_form=form), status=status)
 
 
@@ -547,8 +547,9 @@ def my_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
             services.work_order_arrive(actor=request.user, work_order=wo, idempotency_key=key)
             messages.success(request, _("Arrival recorded."))
         elif action == "part":
-            part = Part.objects.filter(pk=request.POST.get("p-part", "0") or 0).first()
-            store = Store.objects.filter(pk=request.POST.get("p-store", "0") or 0).first()
+            pid, sid = request.POST.get("p-part", ""), request.POST.get("p-store", "")
+            part = Part.objects.filter(pk=int(pid)).first() if pid.isdigit() else None
+            store = Store.objects.filter(pk=int(sid)).first() if sid.isdigit() else None
             qty = request.POST.get("p-quantity", "")
             if part is None or store is None or not qty.isdigit():
                 messages.error(request, _("Choose a part, where it came from and the quantity."))
