@@ -3,7 +3,8 @@ a quarterly calendar plan and a 500-hour meter plan; times `field.services.maint
 (first run creates the due orders, the second must create none: idempotent) and a catch-up run
 after simulated downtime (a later `now`).
 
-    DATABASE_URL=sqlite:////tmp/herdesk_bench_fld.sqlite3 .venv/bin/python bench/bench_maintenance.py --n 10000
+    DATABASE_URL=sqlite:////tmp/herdesk_bench_fld.sqlite3 \
+        .venv/bin/python bench/bench_maintenance.py --n 10000
 
 Target (issue #19): 10,000 pieces generated in < 60 s, and the second run creates nothing.
 """
@@ -42,7 +43,9 @@ def main() -> None:
     WorkOrder.objects.all().delete()
     MaintenancePlan.objects.all().delete()
     Equipment.objects.all().delete()
-    product, _ = Product.objects.get_or_create(code="bench-milker", defaults={"name": "挤奶机", "kind": "equipment"})
+    product, _ = Product.objects.get_or_create(
+        code="bench-milker", defaults={"name": "挤奶机", "kind": "equipment"}
+    )
     farms = [Organisation.objects.create(name=f"牧场{i}", region="内蒙古") for i in range(50)]
     customers = [Customer.objects.create(name=f"客户{i}", organisation=farms[i % 50]) for i in range(500)]
     rnd = random.Random(19)
@@ -72,7 +75,11 @@ def main() -> None:
         interval_kind="meter", meter_interval=500, lead_hours=50,
     )  # fmt: skip
     now = dt.datetime(2026, 6, 1, 1, tzinfo=dt.UTC)
-    for label, when in (("first run", now), ("second run", now), ("catch-up after 4 months", now + dt.timedelta(days=120))):
+    for label, when in (
+        ("first run", now),
+        ("second run", now),
+        ("catch-up after 4 months", now + dt.timedelta(days=120)),
+    ):
         t = time.perf_counter()
         n = fs.maintenance_generate(now=when)
         print(f"{label}: {n} work orders in {time.perf_counter() - t:.1f} s")

@@ -65,7 +65,7 @@ class ScheduleForm(forms.Form):
 
     def __init__(self, *args, engineers=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["engineers"].choices = [(str(e.pk), str(e)) for e in engineers]
+        self.fields["engineers"].choices = [(str(e.pk), str(e)) for e in engineers]  # type: ignore[attr-defined]
 
 
 class CancelForm(forms.Form):

@@ -154,7 +154,7 @@ def equipment_import(*, actor: Any, rows: list[dict[str, Any]], dry_run: bool = 
         for r in rows
         if str(r.get("customer_id") or "").strip().isdigit()
     }
-    refs = {
+    refs: dict[str, dict[Any, Any]] = {
         "customers": Customer.objects.in_bulk(list(ids)),
         "products": {p.code: p for p in Product.objects.all()},
         "farms": {o.name: o for o in Organisation.objects.all()},

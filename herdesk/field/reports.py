@@ -88,7 +88,7 @@ def ics_feed(user: Any, *, days_back: int = 14, host: str = "herdesk") -> bytes:
         ev.add("dtstart", wo.scheduled_start)
         ev.add("dtend", wo.scheduled_end or wo.scheduled_start)
         ev.add("dtstamp", timezone.now())
-        ev.add("location", " ".join(x for x in (wo.farm.name if wo.farm_id else "", wo.address) if x))
+        ev.add("location", " ".join(x for x in (wo.farm.name if wo.farm else "", wo.address) if x))
         ev.add("description", wo.content)
         ev.add("status", "CONFIRMED")
         cal.add_component(ev)

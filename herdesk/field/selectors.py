@@ -105,7 +105,8 @@ def board(*, start: dt.date, days: int = 7) -> dict[str, Any]:
     for mine in by_engineer.values():
         for i, a in enumerate(mine):
             for b in mine[i + 1 :]:
-                if a.scheduled_start < b.scheduled_end and b.scheduled_start < a.scheduled_end:
+                a0, a1, b0, b1 = a.scheduled_start, a.scheduled_end, b.scheduled_start, b.scheduled_end
+                if a0 and a1 and b0 and b1 and a0 < b1 and b0 < a1:
                     conflicts.update({a.pk, b.pk})
     rows = [{"engineer": e, "cells": [{"day": d, "orders": grid[e.pk][d]} for d in dates]} for e in engineers]
     unscheduled = list(

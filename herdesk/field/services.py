@@ -425,7 +425,7 @@ def biosecurity_conflicts(
     orders = (
         WorkOrder.objects.filter(engineers=engineer)
         .exclude(status=WorkOrderStatus.CANCELLED)
-        .exclude(pk=exclude)
+        .exclude(pk=exclude or 0)
         .exclude(farm_id=farm_id)
         .select_related("farm")
     )
@@ -491,7 +491,7 @@ def schedule_conflicts(
             scheduled_start__lt=end,
             scheduled_end__gt=start,
             status__in=[WorkOrderStatus.SCHEDULED, WorkOrderStatus.IN_PROGRESS],
-        ).exclude(pk=exclude)
+        ).exclude(pk=exclude or 0)
     )
 
 
@@ -736,11 +736,11 @@ def work_order_complete(
         departed_at=departed_at,
         completed_at=timezone.now(),
     )
-    if meter_hours is not None and wo.equipment_id:
+    if meter_hours is not None and wo.equipment is not None:
         meter_reading_record(
             actor=actor, equipment=wo.equipment, value=meter_hours, at=departed_at, work_order=wo
         )
-    if wo.ticket_id:
+    if wo.ticket is not None:
         parts = "；".join(f"{u.part.name} × {u.quantity}" for u in wo.parts_used.select_related("part"))
         content = f"{wo.get_kind_display()}：{wo.content}\n{_('Findings')}：{findings}"
         if parts:
@@ -758,8 +758,8 @@ def work_order_complete(
         )
         wo.interaction_id = entry.pk
         wo.save(update_fields=["interaction_id"])
-    if wo.equipment_id and wo.equipment.status == EquipmentStatus.UNDER_REPAIR:
-        Equipment.objects.filter(pk=wo.equipment_id).update(status=EquipmentStatus.IN_SERVICE)
+    if wo.equipment is not None and wo.equipment.status == EquipmentStatus.UNDER_REPAIR:
+        Equipment.objects.filter(pk=wo.equipment.pk).update(status=EquipmentStatus.IN_SERVICE)
     report_send(work_order=wo)
     return wo
 
@@ -790,7 +790,7 @@ def report_send(*, work_order: WorkOrder) -> None:
                 "payload": {
                     "subject": f"服务报告 {work_order.number}",
                     "text": text,
-                    "ticket": work_order.ticket.number if work_order.ticket_id else "",
+                    "ticket": work_order.ticket.number if work_order.ticket is not None else "",
                     "files": [work_order.report.name],
                 },
             }
@@ -884,7 +884,7 @@ def _generate_plan(plan: MaintenancePlan, today: dt.date, actor: Any) -> int:
     if plan.equipment_id:
         pieces = pieces.filter(pk=plan.equipment_id)
     else:
-        pieces = pieces.filter(product_id=plan.product_id)
+        pieces = pieces.filter(product_id=plan.product_id)  # type: ignore[misc]
     existing = set(WorkOrder.objects.filter(plan=plan).values_list("equipment_id", "due_key"))
     horizon = today + dt.timedelta(days=plan.lead_days)
     rows: list[WorkOrder] = []

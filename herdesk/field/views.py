@@ -224,7 +224,10 @@ def equipment_document(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("A document is at most 20 MB."))
         return redirect("field:equipment", pk=pk)
     EquipmentDocument.objects.create(
-        equipment=eq, title=form.cleaned_data["title"], file=f, uploaded_by=request.user
+        equipment=eq,
+        title=form.cleaned_data["title"],
+        file=f,
+        uploaded_by=request.user,  # type: ignore[misc]
     )
     messages.success(request, _("Document added."))
     return redirect("field:equipment", pk=pk)
@@ -508,8 +511,8 @@ def _my_ctx(request: HttpRequest, wo: WorkOrder, **extra: Any) -> dict[str, Any]
     stores = list(Store.objects.filter(stock__part__is_active=True).distinct().order_by("kind", "code"))
     vans_first = sorted(stores, key=lambda s: (s.engineer_id != request.user.pk, s.kind != "van", s.code))
     part_form = PartForm(prefix="p")
-    part_form.fields["part"].choices = [(str(p.pk), str(p)) for p in Part.objects.filter(is_active=True)]
-    part_form.fields["store"].choices = [(str(s.pk), str(s)) for s in vans_first]
+    part_form.fields["part"].choices = [(str(p.pk), str(p)) for p in Part.objects.filter(is_active=True)]  # type: ignore[attr-defined]
+    part_form.fields["store"].choices = [(str(s.pk), str(s)) for s in vans_first]  # type: ignore[attr-defined]
     maps = f"https://uri.amap.com/search?keyword={wo.address}" if wo.address else ""
     if wo.equipment_id and wo.equipment and wo.equipment.latitude is not None:
         e = wo.equipment

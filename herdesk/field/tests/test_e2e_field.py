@@ -33,7 +33,15 @@ class PhoneSession(Session):
         self.shots = shots
 
 
-def test_engineer_completes_a_repair_on_the_phone(browser, live_server, staff, ticket, equipment, van, screenshot_dir) -> None:  # noqa: F811
+def test_engineer_completes_a_repair_on_the_phone(
+    browser,  # noqa: F811
+    live_server,
+    staff,
+    ticket,
+    equipment,
+    van,
+    screenshot_dir,  # noqa: F811
+) -> None:
     from herdesk.customers.services import customer_create, organisation_create
     from herdesk.field import services as fs
     from herdesk.field.models import Stock, WorkOrder
@@ -42,9 +50,17 @@ def test_engineer_completes_a_repair_on_the_phone(browser, live_server, staff, t
     lead, f1 = staff["cs_lead"], staff["field1"]
     store, part = van
     fs.ticket_equipment_link(actor=lead, ticket=ticket, equipment=equipment)
-    wo = fs.work_order_create(actor=lead, kind="repair", ticket=ticket, content="挤奶机脉动异常，上门检修", checklist=["检查真空度", "更换奶杯内衬", "试机"])
+    wo = fs.work_order_create(
+        actor=lead,
+        kind="repair",
+        ticket=ticket,
+        content="挤奶机脉动异常，上门检修",
+        checklist=["检查真空度", "更换奶杯内衬", "试机"],
+    )
     start = timezone.now() - dt.timedelta(minutes=30)
-    fs.work_order_schedule(actor=lead, work_order=wo, engineers=[f1], start=start, end=start + dt.timedelta(hours=2))
+    fs.work_order_schedule(
+        actor=lead, work_order=wo, engineers=[f1], start=start, end=start + dt.timedelta(hours=2)
+    )
     shots = screenshot_dir
 
     eng = PhoneSession(browser, live_server.url, shots)
@@ -91,9 +107,14 @@ def test_engineer_completes_a_repair_on_the_phone(browser, live_server, staff, t
 
     # The dispatcher: field1 was at a farm now under a disease alert; another farm within 48 h is refused.
     fs.disease_alert_declare(
-        actor=lead, farm=ticket.customer.organisation, disease="口蹄疫", started_at=timezone.now() - dt.timedelta(days=1)
+        actor=lead,
+        farm=ticket.customer.organisation,
+        disease="口蹄疫",
+        started_at=timezone.now() - dt.timedelta(days=1),
     )
-    other = customer_create(name="王五", organisation=organisation_create(name="青山牧场"), phone="13700002222")
+    other = customer_create(
+        name="王五", organisation=organisation_create(name="青山牧场"), phone="13700002222"
+    )
     nxt = fs.work_order_create(actor=lead, kind="inspection", customer=other, content="年度巡检")
     desk = Session(browser, live_server.url, shots)
     desk.login("cs_lead")

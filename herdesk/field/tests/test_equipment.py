@@ -51,7 +51,7 @@ def _csv(rows: list[str]) -> bytes:
 def test_import_dry_run_validation_and_round_trip(customer, staff, product, equipment) -> None:
     good = f"NEW-1,{customer.pk},{product.code},X9,,1号舍,,40.8,111.7,2026-01-02,2026-01-05,24,10,in_service"
     upd = f"X9-0001,{customer.pk},,X9,,3号舍,,,,,,12,0,under_repair"
-    bad = f"NEW-2,999999,nope,,,,,north,,2026-13-01,,x,,broken"
+    bad = "NEW-2,999999,nope,,,,,north,,2026-13-01,,x,,broken"
     rows = imports.read_rows(_csv([good, upd, bad]), "e.csv")
     report = imports.equipment_import(actor=staff["admin"], rows=rows, dry_run=False)
     cols = {c for _n, c, _m in report.errors}

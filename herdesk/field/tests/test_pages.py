@@ -24,14 +24,19 @@ def _local(when):
 def test_ticket_page_shows_equipment_links_and_opens_a_work_order(client, ticket, equipment, staff) -> None:
     client.force_login(staff["field1"])
     page = client.get(f"/tickets/{ticket.number}/")
-    assert page.status_code == 200 and b'id="customer-equipment"' in page.content and b"X9-0001" in page.content
+    assert (
+        page.status_code == 200 and b'id="customer-equipment"' in page.content and b"X9-0001" in page.content
+    )
     r = client.post(f"/field/ticket/{ticket.number}/equipment/", {"equipment": equipment.pk})
     assert r.status_code == 302 and ticket.equipment_link.equipment_id == equipment.pk
-    assert client.post(f"/field/ticket/{ticket.number}/equipment/", {"equipment": "999999"}).status_code == 302
+    assert (
+        client.post(f"/field/ticket/{ticket.number}/equipment/", {"equipment": "999999"}).status_code == 302
+    )
     bad = client.post(f"/field/ticket/{ticket.number}/work-order/", {"kind": "nope", "content": ""})
     assert bad.status_code == 400
     r = client.post(
-        f"/field/ticket/{ticket.number}/work-order/", {"kind": "repair", "content": "更换内衬", "checklist": "a\nb"}
+        f"/field/ticket/{ticket.number}/work-order/",
+        {"kind": "repair", "content": "更换内衬", "checklist": "a\nb"},
     )
     wo = WorkOrder.objects.get(ticket=ticket)
     assert r.status_code == 302 and wo.equipment_id == equipment.pk and len(wo.checklist) == 2
@@ -39,7 +44,9 @@ def test_ticket_page_shows_equipment_links_and_opens_a_work_order(client, ticket
     assert history.status_code == 200 and wo.number.encode() in history.content
 
 
-def test_board_schedules_and_refuses_with_the_reason(client, customer, staff, django_assert_max_num_queries) -> None:
+def test_board_schedules_and_refuses_with_the_reason(
+    client, customer, staff, django_assert_max_num_queries
+) -> None:
     lead, f1 = staff["cs_lead"], staff["field1"]
     client.force_login(lead)
     wo = fs.work_order_create(actor=lead, kind="repair", customer=customer)
@@ -54,7 +61,9 @@ def test_board_schedules_and_refuses_with_the_reason(client, customer, staff, dj
     fs.disease_alert_declare(actor=lead, farm=customer.organisation, disease="口蹄疫")
     from herdesk.customers.services import customer_create, organisation_create
 
-    other = customer_create(name="王五", organisation=organisation_create(name="青山牧场"), phone="13700001111")
+    other = customer_create(
+        name="王五", organisation=organisation_create(name="青山牧场"), phone="13700001111"
+    )
     nxt = fs.work_order_create(actor=lead, kind="repair", customer=other)
     r = client.post(
         f"/field/orders/{nxt.number}/schedule/",
@@ -86,7 +95,9 @@ def test_phone_pages_complete_with_signature_and_resends_are_applied_once(client
     store, part = van
     wo = fs.work_order_create(actor=lead, kind="repair", ticket=ticket, checklist=["检查"])
     start = timezone.now() - dt.timedelta(hours=1)
-    fs.work_order_schedule(actor=lead, work_order=wo, engineers=[f1], start=start, end=start + dt.timedelta(hours=2))
+    fs.work_order_schedule(
+        actor=lead, work_order=wo, engineers=[f1], start=start, end=start + dt.timedelta(hours=2)
+    )
     client.force_login(f1)
     day = client.get("/field/my/")
     assert day.status_code == 200 and wo.number.encode() in day.content and b".ics" in day.content
@@ -103,10 +114,17 @@ def test_phone_pages_complete_with_signature_and_resends_are_applied_once(client
     assert short.status_code == 409
     assert client.post(base + "part/", {"p-part": "x"}).status_code == 400
     assert client.post(base + "nope/").status_code == 404
-    missing = client.post(base + "complete/", {"idempotency_key": "c1", "d-findings": "好", "d-signed_by": "张三"})
+    missing = client.post(
+        base + "complete/", {"idempotency_key": "c1", "d-findings": "好", "d-signed_by": "张三"}
+    )
     assert missing.status_code == 400
-    done = {"idempotency_key": "c2", "d-findings": "更换内衬，试机正常", "d-signed_by": "张三", "d-signature": PNG_URL,
-            "check": ["0"]}  # fmt: skip
+    done = {
+        "idempotency_key": "c2",
+        "d-findings": "更换内衬，试机正常",
+        "d-signed_by": "张三",
+        "d-signature": PNG_URL,
+        "check": ["0"],
+    }
     assert client.post(base + "complete/", done).status_code == 302
     assert client.post(base + "complete/", done).status_code == 302  # the offline queue resending
     wo.refresh_from_db()
@@ -116,7 +134,9 @@ def test_phone_pages_complete_with_signature_and_resends_are_applied_once(client
     assert report.status_code == 200 and report.content[:4] == b"%PDF"
     # The ICS feed: the token is the credential.
     feed = client.get(f"/field/ics/{reports.feed_token(f1)}.ics")
-    assert feed.status_code == 200 and wo.number.encode() in feed.content and b"BEGIN:VCALENDAR" in feed.content
+    assert (
+        feed.status_code == 200 and wo.number.encode() in feed.content and b"BEGIN:VCALENDAR" in feed.content
+    )
     client.logout()
     assert client.get(f"/field/ics/{reports.feed_token(f1)}.ics").status_code == 200
     assert client.get("/field/ics/forged.ics").status_code == 404
@@ -129,12 +149,14 @@ def test_import_page_dry_run(client, staff, customer) -> None:
 
     client.force_login(staff["admin"])
     body = ",".join(COLUMNS) + f"\nP-1,{customer.pk},,M,,,,,,,,12,0,in_service\n"
-    r = client.post("/field/equipment/import/", {"file": SimpleUploadedFile("e.csv", body.encode()), "dry_run": "on"})
+    r = client.post(
+        "/field/equipment/import/", {"file": SimpleUploadedFile("e.csv", body.encode()), "dry_run": "on"}
+    )
     assert r.status_code == 200 and b'id="import-report"' in r.content
     r = client.post("/field/equipment/import/", {"file": SimpleUploadedFile("e.xlsx", b"junk")})
     assert r.status_code == 400
     assert client.get("/field/equipment/export.xlsx").status_code == 200
     assert client.get("/field/equipment/export.pdf").status_code == 404
-    r = client.post("/field/equipment/new/", {"customer_id": customer.pk, "serial": "N-1", "warranty_months": 12,
-                                              "status": "in_service"})  # fmt: skip
+    new = {"customer_id": customer.pk, "serial": "N-1", "warranty_months": 12, "status": "in_service"}
+    r = client.post("/field/equipment/new/", new)
     assert r.status_code == 302
