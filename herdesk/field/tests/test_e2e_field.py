@@ -91,8 +91,8 @@ def test_engineer_completes_a_repair_on_the_phone(
         eng.page.mouse.move(box["x"] + 20 + i * 25, box["y"] + 60 + (30 if i % 2 else -20))
     eng.page.mouse.up()
     eng.shot("field-02-signature-phone")
-    eng.page.click("#complete")
-    eng.page.locator("#completed").wait_for()
+    eng.page.click("#complete", timeout=90000)  # the PDF is rendered in this request
+    eng.page.locator("#completed").wait_for(timeout=90000)
     eng.shot("field-03-completed-phone")
 
     wo.refresh_from_db()
