@@ -276,6 +276,10 @@ def demo_load(
     from herdesk.kb.demo import kb_demo_ensure
 
     kb_demo_ensure(users)
+    # Field service: equipment, parts and stores, a maintenance plan, field1's booked repair (FLD-1..3).
+    from herdesk.field.demo import field_demo_ensure
+
+    field_demo_ensure(users)
     # The demo customer login (portal/API) for the documented caller.
     first = cust[0]
     if not User.objects.filter(username="customer1").exists():

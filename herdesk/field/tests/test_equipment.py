@@ -92,3 +92,15 @@ def test_qr_label_and_public_page(client, equipment, staff) -> None:
     anon = client.get(public)
     assert anon.status_code == 200 and equipment.serial.encode() in anon.content
     assert client.get("/field/e/nope/").status_code == 404
+
+
+def test_demo_rows(staff, customer) -> None:
+    from herdesk.field.demo import field_demo_ensure
+    from herdesk.field.models import Stock, WorkOrder
+
+    field_demo_ensure(staff)
+    assert Equipment.objects.filter(customer=customer).exists()
+    assert Stock.objects.filter(store__code="van-field1", quantity=6).count() == 5
+    assert WorkOrder.objects.filter(kind="repair", engineers=staff["field1"], status="scheduled").exists()
+    field_demo_ensure(staff)  # idempotent
+    assert Equipment.objects.count() == 1

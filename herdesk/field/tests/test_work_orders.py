@@ -91,6 +91,16 @@ def test_completed_work_order_makes_the_ticket_finalisable(ticket, staff, equipm
     assert msg.payload["files"] == [wo.report.name]
     with wo.report.open("rb") as fh:
         assert fh.read(4) == b"%PDF"
+    # The dispatcher sends it as an email with the PDF attached.
+    from django.core import mail
+
+    from herdesk.notifications.services import outbox_dispatch
+
+    outbox_dispatch()
+    sent = [m for m in mail.outbox if wo.number in m.subject]
+    assert sent and sent[0].to == ["zhang@example.cn"]
+    assert sent[0].attachments[0][0] == wo.report.name.rsplit("/", 1)[-1]
+    assert sent[0].attachments[0][1][:4] == b"%PDF"
 
 
 def test_parts_refused_below_zero_and_outside_the_visit(ticket, staff, van) -> None:
