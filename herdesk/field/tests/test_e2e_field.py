@@ -69,8 +69,15 @@ def test_engineer_completes_a_repair_on_the_phone(
     eng.page.locator(f"#order-{wo.number}").wait_for()
     eng.shot("field-01-engineer-day-phone")
     eng.page.click(f"#order-{wo.number}")
+    # No network in the barn: the arrival is kept on the phone and sent when the network returns.
+    eng.context.set_offline(True)
     eng.page.locator("#arrive").click()
-    eng.page.locator("#add-part").wait_for()
+    eng.page.locator("#fld-queue-status").wait_for(state="visible")
+    eng.shot("field-02a-offline-queued-phone")
+    assert WorkOrder.objects.get(pk=wo.pk).status == "scheduled"
+    eng.context.set_offline(False)
+    eng.page.locator("#add-part").wait_for(timeout=60000)  # resent, applied once, page reloaded
+    assert WorkOrder.objects.get(pk=wo.pk).status == "in_progress"
     eng.page.select_option("#id_p-part", str(part.pk))
     eng.page.select_option("#id_p-store", str(store.pk))
     eng.page.fill("#id_p-quantity", "2")
