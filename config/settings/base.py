@@ -331,6 +331,10 @@ HERDESK_COMPLAINTS_SWEEP_INTERVAL_SECONDS = env.int("HERDESK_COMPLAINTS_SWEEP_IN
 HERDESK_FOLLOWUP_SWEEP_INTERVAL_SECONDS = env.int("HERDESK_FOLLOWUP_SWEEP_INTERVAL_SECONDS", default=60)
 HERDESK_FOLLOWUP_FATIGUE_DAYS = env.int("HERDESK_FOLLOWUP_FATIGUE_DAYS", default=30)
 HERDESK_FOLLOWUP_MAX_ATTEMPTS = env.int("HERDESK_FOLLOWUP_MAX_ATTEMPTS", default=3)
+# Field service (FLD-3): the preventive-maintenance generator (idempotent; catches up after downtime).
+HERDESK_MAINTENANCE_INTERVAL_SECONDS = env.int("HERDESK_MAINTENANCE_INTERVAL_SECONDS", default=3600)
+# Biosecurity (FLD-4): hours an engineer stays away from other farms after a farm under a disease alert.
+HERDESK_FIELD_QUARANTINE_HOURS = env.int("HERDESK_FIELD_QUARANTINE_HOURS", default=48)
 CELERY_BEAT_SCHEDULE = _beat_schedule(globals(), INSTALLED_APPS)
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "HERDESK_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule")

@@ -291,6 +291,10 @@ def demo_load(
     from herdesk.quality.demo import quality_demo_ensure
 
     quality_demo_ensure(users, data.DEMO_PASSWORD)
+    # Field service: equipment, parts and stores, a maintenance plan, field1's booked repair (FLD-1..3).
+    from herdesk.field.demo import field_demo_ensure
+
+    field_demo_ensure(users)
     # The demo customer login (portal/API) for the documented caller.
     first = cust[0]
     if not User.objects.filter(username="customer1").exists():

@@ -96,6 +96,11 @@ class EmailAdapter:
             headers={k: v for k, v in headers.items() if v},
             connection=get_connection(fail_silently=False),
         )
+        for name in p.get("files", []):  # stored files named by the producer (e.g. a field service report)
+            from django.core.files.storage import default_storage
+
+            with default_storage.open(name, "rb") as fh:
+                mail.attach(name.rsplit("/", 1)[-1], fh.read())
         mail.send(fail_silently=False)  # the network: the dispatcher calls us outside any transaction
         with transaction.atomic():  # the record of it, short
             if row is None and message.ticket_id:

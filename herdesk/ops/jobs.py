@@ -71,6 +71,10 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # per-agent daily rollups of the agent scorecards catch up.
     PeriodicJob("quality-sweep", "herdesk.quality_sweep", "herdesk.quality.services:quality_sweep",
                 "HERDESK_QUALITY_SWEEP_INTERVAL_SECONDS", app="herdesk.quality"),
+    # Preventive maintenance work orders due within each plan's lead time (FLD-3; idempotent).
+    PeriodicJob("maintenance-generate", "herdesk.maintenance_generate",
+                "herdesk.field.services:maintenance_generate", "HERDESK_MAINTENANCE_INTERVAL_SECONDS",
+                app="herdesk.field"),
     # Last: what the jobs above enqueued goes out in the same round.
     PeriodicJob("outbox-dispatch", "herdesk.outbox_dispatch",
                 "herdesk.notifications.services:outbox_dispatch", "HERDESK_OUTBOX_INTERVAL_SECONDS"),

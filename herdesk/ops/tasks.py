@@ -69,6 +69,9 @@ def notification_digest() -> Any:
 @shared_task(name="herdesk.training_sweep", ignore_result=True)
 def training_sweep() -> Any:
     return job_run(job_by_task("herdesk.training_sweep"))
+@shared_task(name="herdesk.maintenance_generate", ignore_result=True)
+def maintenance_generate() -> Any:
+    return job_run(job_by_task("herdesk.maintenance_generate"))
 
 
 def mail_poll_function() -> Any | None:

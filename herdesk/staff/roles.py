@@ -29,12 +29,32 @@ _HANDLER = [
     # Follow-up worklist (CLS-2): every handler works the follow-ups of the tickets they resolved.
     "followup.view_followuptask",
     "followup.change_followuptask",
+    # Field service (FLD-1..2): every handler sees the customer's equipment and work orders.
+    "field.view_equipment",
+    "field.view_workorder",
+]
+# Field service (FLD-1..4): engineers register equipment and carry out work orders; the
+# after-sales dispatcher (supervisor) books them, declares disease alerts and keeps the plans.
+_FIELD_WORK = [
+    "field.add_equipment",
+    "field.change_equipment",
+    "field.add_workorder",
+    "field.change_workorder",
+    "field.view_diseasealert",
+    "field.view_maintenanceplan",
+]
+_FIELD_DISPATCH = [
+    *_FIELD_WORK,
+    "field.schedule_workorder",
+    "field.add_diseasealert",
+    "field.add_maintenanceplan",
+    "field.change_maintenanceplan",
 ]
 
 ROLES: dict[str, dict] = {
     "agent": {"label": _("Service agent"), "perms": _HANDLER},
     "tech_engineer": {"label": _("Technical support engineer"), "perms": _HANDLER},
-    "field_engineer": {"label": _("After-sales field engineer"), "perms": _HANDLER},
+    "field_engineer": {"label": _("After-sales field engineer"), "perms": [*_HANDLER, *_FIELD_WORK]},
     "account_manager": {
         "label": _("Account manager"),
         "perms": [*_HANDLER, "customers.view_personal_data"],
@@ -70,6 +90,7 @@ ROLES: dict[str, dict] = {
             "quality.view_all_scorecards",
             "quality.add_appraisal",
             "quality.view_inspectionplan",
+            *_FIELD_DISPATCH,
         ],
     },
     "qa": {
@@ -182,6 +203,18 @@ ROLES: dict[str, dict] = {
             "notifications.view_customernoticepreference",
             "notifications.add_customernoticepreference",
             "notifications.change_customernoticepreference",
+            # Field service: the equipment registry (import), the parts catalogue and stores.
+            "field.view_equipment",
+            "field.add_equipment",
+            "field.change_equipment",
+            "field.view_part",
+            "field.add_part",
+            "field.change_part",
+            "field.view_store",
+            "field.add_store",
+            "field.change_store",
+            "field.view_stock",
+            "field.change_stock",
         ],
     },
     "customer": {"label": _("Customer (portal)"), "perms": []},
