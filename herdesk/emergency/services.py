@@ -71,6 +71,15 @@ PLACEHOLDERS = frozenset({"incident", "title", "product", "batch", "region", "ho
 # --- plans ---------------------------------------------------------------------------------------
 
 
+def plans_ensure() -> int:
+    """The seeded plans (seed 001 §7) that are missing, e.g. after a test flushed the tables; plans
+    already there, edited or not, are left alone. Returns how many were created."""
+    from .seed import plans_seed
+
+    with transaction.atomic():
+        return plans_seed()
+
+
 def _check_template_text(text: str, field: str) -> None:
     try:
         names = {n for _lit, n, _spec, _conv in string.Formatter().parse(text) if n is not None}
