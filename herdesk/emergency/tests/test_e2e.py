@@ -171,7 +171,8 @@ def test_cold_chain_incident_links_200_tickets_notifies_and_shows_the_banner(
 
     s.page.fill(
         "#id_st-public_statement",
-        "因冷链运输故障，内蒙古地区部分酸奶（批次 B2026120701）将延迟配送，已收到的请勿食用，我们将免费更换。",
+        "因冷链运输故障，内蒙古地区部分酸奶（批次 B2026120701）将延迟配送，"
+        "已收到的请勿食用，我们将免费更换。",
     )
     s.page.click("#statement-card button[type=submit]")
     s.page.wait_for_selector(".hd-messages")
@@ -184,7 +185,9 @@ def test_cold_chain_incident_links_200_tickets_notifies_and_shows_the_banner(
         OutboxMessage.objects.filter(dedupe_key__startswith=f"emg:{incident.pk}:", channel="sms").count()
         == 200
     )
-    s.shot("emergency-incident", full=True)
+    s.shot("emergency-incident")
+    s.page.locator("#notify-card").scroll_into_view_if_needed()
+    s.shot("emergency-notified")
     # A second click queues nothing more (dedupe per incident, customer and channel).
     s.page.click("#notify-button")
     s.page.wait_for_selector(".hd-messages")
@@ -236,4 +239,4 @@ def test_a_drill_is_recorded(
     drill.refresh_from_db()
     assert drill.closed_at and drill.first_notice_at and drill.findings.startswith("短信模板")
     assert s.page.inner_text("#time-first-notice") != "—"
-    s.shot("emergency-drill", full=True)
+    s.shot("emergency-drill")
