@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import string
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -167,7 +167,7 @@ def render(text: str, incident: Incident) -> str:
     values = _Blank(
         incident=incident.number,
         title=incident.title,
-        product=incident.product.name if incident.product_id else "",
+        product=incident.product.name if incident.product is not None else "",
         batch=incident.batch or "-",
         region=incident.region,
         hotline=HOTLINE,
@@ -222,7 +222,7 @@ def incident_declare(
     if not plan.is_active:
         raise DomainError(_("This plan is not active."), code="invalid")
     now = timezone.now()
-    if detected_at is not None and detected_at > now + timezone.timedelta(minutes=5):
+    if detected_at is not None and detected_at > now + timedelta(minutes=5):
         raise ValidationError({"detected_at": _("The event cannot be detected in the future.")})
     scheduled = bool(is_drill and scheduled_for is not None and scheduled_for > now)
     if not title.strip():
@@ -242,7 +242,7 @@ def incident_declare(
                     status=IncidentStatus.SCHEDULED if scheduled else IncidentStatus.DECLARED,
                     is_drill=is_drill,
                     scheduled_for=scheduled_for,
-                    detected_at=(scheduled_for if scheduled else (detected_at or now)),
+                    detected_at=(scheduled_for if scheduled and scheduled_for else (detected_at or now)),
                     declared_at=None if scheduled else now,
                     declared_by=None if scheduled else actor,
                     product=product,

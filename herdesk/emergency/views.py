@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from herdesk.catalog.models import Product
 from herdesk.common.errors import DomainError
 from herdesk.workspace.views import _page, staff_required
 
@@ -209,7 +210,7 @@ def _do(request: HttpRequest, incident: Incident, action: str) -> tuple[str, dic
         services.incident_transition(incident=incident, to=to, actor=actor, note=post.get("note", "")[:300])
         return _("Now: %(s)s.") % {"s": IncidentStatus(to).label}, {}
     if action == "assess":
-        assess = AssessForm(post)
+        assess: Any = AssessForm(post)
         if not assess.is_valid():
             raise ValidationError(_("Write the risk assessment."))
         services.incident_assess(
@@ -219,13 +220,12 @@ def _do(request: HttpRequest, incident: Incident, action: str) -> tuple[str, dic
             level=assess.cleaned_data["level"],
         )
         return _("Risk assessed."), {}
+    form: Any
     if action == "statement":
         form = StatementForm(post)
         if not form.is_valid():
             raise ValidationError(_("Check the scope and the statement."))
         d = form.cleaned_data
-        from herdesk.catalog.models import Product
-
         services.incident_scope_update(
             incident=incident,
             actor=actor,
@@ -262,8 +262,6 @@ def _do(request: HttpRequest, incident: Incident, action: str) -> tuple[str, dic
         if not form.is_valid():
             raise ValidationError(_("Choose who and at least one channel."))
         d = form.cleaned_data
-        from herdesk.catalog.models import Product
-
         customers = selectors.customers_for_scope(
             user=actor,
             incident=incident,
