@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from herdesk.ops.tests.test_multiprocess import HERDESK, ROOT, Fleet, _run, mp_env  # noqa: F401
+from herdesk.sms.backends import SmsBackend
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.multiprocess]
 
@@ -32,7 +33,7 @@ UNSENT = OUTBOX + " AND status <> 'sent'"
 DEADLINE = int(os.environ.get("HERDESK_MP_EMG_DEADLINE", "420"))
 
 
-class FileSmsBackend:
+class FileSmsBackend(SmsBackend):
     """A provider stand-in for several processes: one line per accepted message (O_APPEND)."""
 
     def send(self, message: Any) -> str:
