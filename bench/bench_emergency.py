@@ -1,5 +1,5 @@
 """Benchmark of the mass notification of an incident (EMG-2): N affected customers queued in the
-outbox (one IncidentRecipient + one outbox row each, CHUNK per transaction), then the same click
+outbox (one IncidentRecipient + one outbox row each, CHUNK = 1,000 per transaction), then the same click
 again (the dedupe key emg:<incident>:<customer>:<channel> must queue nothing more).
 
 Target: 10,000 customers queued in < 60 s. Optionally (--dispatch) the outbox dispatcher sends them

@@ -62,7 +62,7 @@ from .seed import HOTLINE
 log = logging.getLogger(__name__)
 
 BANNER_CACHE_KEY = "emergency:banner:v1"
-CHUNK = 2000  # customers per transaction of a mass notification
+CHUNK = 1000  # customers per transaction of a mass notification
 UPDATE_CHUNK = 100  # linked tickets per transaction of an update
 MAX_LINK = 10_000  # tickets linked from one search
 PLACEHOLDERS = frozenset({"incident", "title", "product", "batch", "region", "hotline", "level"})
