@@ -5,6 +5,7 @@ from . import views
 app_name = "emergency"
 urlpatterns = [
     path("", views.incident_list, name="list"),
+    path("banner/", views.banner, name="banner"),
     path("declare/", views.incident_declare, name="declare"),
     path("drills/new/", views.drill_schedule, name="drill_new"),
     path("plans/<slug:code>/", views.plan_detail, name="plan"),

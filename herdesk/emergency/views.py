@@ -65,6 +65,17 @@ def _incident_or_404(number: str) -> Incident:
         raise Http404
 
 
+@require_GET
+def banner(request: HttpRequest) -> HttpResponse:
+    """The status banner of active incidents, for everyone (the portal and the help centre load it
+    after the page with htmx, so their own pages keep their query counts)."""
+    from django.shortcuts import render
+
+    response = render(request, "emergency/_banner.html", {"banners": selectors.active_banners()})
+    response["Cache-Control"] = "max-age=30"
+    return response
+
+
 @staff_required
 @require_GET
 def incident_list(request: HttpRequest) -> HttpResponse:

@@ -80,6 +80,7 @@ EXPECTED: dict[str, str] = {
     'kb/<str:number>/edit/': 'lg nf nf nf nf fb fb fb rd',
     # emergencies (EMG-1, EMG-2): plan pages are covered with real plans in herdesk/emergency/tests
     'emergency/': 'lg ok ok ok ok ok ok ok rd',
+    'emergency/banner/': 'ok ok ok ok ok ok ok ok ok',
     'emergency/declare/': 'lg me me me me me me me rd',
     'emergency/drills/new/': 'lg me me me me me me me rd',
     'emergency/plans/<slug:code>/': 'nf nf nf nf nf nf nf nf nf',

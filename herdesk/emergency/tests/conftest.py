@@ -5,6 +5,18 @@ from typing import Any
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _no_cached_banner() -> Any:
+    """The banner cache (locmem in tests) must not outlive a rolled-back test."""
+    from django.core.cache import cache
+
+    from herdesk.emergency.services import BANNER_CACHE_KEY
+
+    cache.delete(BANNER_CACHE_KEY)
+    yield
+    cache.delete(BANNER_CACHE_KEY)
+
+
 @pytest.fixture
 def plans(reference: Any) -> Any:
     """The seeded plans (the data migration; again here after a flushing transactional test)."""

@@ -141,12 +141,13 @@ def test_plan_and_template_edit(plans: Any, staff: Any) -> None:
 
 def test_portal_banner(plans: Any, staff: Any) -> None:
     boss = staff["cs_lead"]
+    assert 'hx-get="/emergency/banner/"' in Client().get("/portal/help/").content.decode()
     inc = services.incident_declare(plan=plans["cold-chain"], level=2, actor=boss)
     services.incident_scope_update(incident=inc, actor=boss, public_statement="内蒙古地区部分酸奶延迟配送")
-    page = Client().get("/portal/help/")
-    assert "内蒙古地区部分酸奶延迟配送" in page.content.decode()
+    page = Client().get("/emergency/banner/")
+    assert page.status_code == 200 and "内蒙古地区部分酸奶延迟配送" in page.content.decode()
     drill = services.incident_declare(plan=plans["system-outage"], level=3, actor=boss, is_drill=True)
     services.incident_scope_update(incident=drill, actor=boss, public_statement="演练公告")
-    assert "演练公告" not in Client().get("/portal/help/").content.decode()
+    assert "演练公告" not in Client().get("/emergency/banner/").content.decode()
     services.incident_transition(incident=inc, to=S.CANCELLED, actor=boss)
-    assert "内蒙古地区部分酸奶延迟配送" not in Client().get("/portal/help/").content.decode()
+    assert "内蒙古地区部分酸奶延迟配送" not in Client().get("/emergency/banner/").content.decode()
