@@ -349,7 +349,7 @@ def _activate(incident: Incident, actor: Any, now: datetime) -> None:
     notify(
         users=[u for u, _d in pairs],
         kind=NotificationKind.OTHER,
-        data={"text": f"{drill}{text}"[:300], "incident": incident.number},
+        data={"text": f"{drill}{text}"[:300], "incident": incident.number, "drill": incident.is_drill},
         key=f"emg:{incident.pk}:activated",
     )
     mgmt_tpl = template_for(incident, Audience.MANAGEMENT, MessageChannel.EMAIL)
@@ -360,6 +360,7 @@ def _activate(incident: Incident, actor: Any, now: datetime) -> None:
         data={
             "text": f"{drill}{render(mgmt_tpl.body if mgmt_tpl else '{incident} {title}', incident)}"[:300],
             "incident": incident.number,
+            "drill": incident.is_drill,
         },
         key=f"emg:{incident.pk}:management",
     )
