@@ -230,3 +230,15 @@ def _trigram_usable(term: str) -> bool:
         if run >= 3:
             return True
     return False
+
+
+def ticket_match_ids(q: str) -> RawSQL | None:
+    """The ids of every ticket whose text matches `q` (same semantics as ticket_search), as a
+    subquery for `pk__in=` (bulk selections: an incident links every ticket of a batch, EMG-1).
+    None for an empty query; ValidationError as parse_query. Not permission-filtered: combine it
+    with tickets_visible_to."""
+    terms = parse_query(q)
+    if not terms:
+        return None
+    sql, params, _plan = _match_sql(terms)
+    return RawSQL(sql, tuple(params))

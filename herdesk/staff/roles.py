@@ -228,5 +228,21 @@ for _role, _perms in {
     "admin": ["training.manage_training"],
 }.items():
     ROLES[_role]["perms"] = [*ROLES[_role]["perms"], *_perms]
+# Emergencies (EMG-1, EMG-2, issue 19): every member of staff sees incidents and plans; supervisors
+# (the incident commander) and management declare and run incidents; supervisors and admins edit plans.
+_EMG_VIEW = ["emergency.view_incident", "emergency.view_contingencyplan"]
+_EMG_RUN = ["emergency.add_incident", "emergency.change_incident"]
+_EMG_PLAN = ["emergency.change_contingencyplan", "emergency.change_messagetemplate"]
+for _role, _extra in {
+    "agent": _EMG_VIEW,
+    "tech_engineer": _EMG_VIEW,
+    "field_engineer": _EMG_VIEW,
+    "account_manager": _EMG_VIEW,
+    "supervisor": [*_EMG_VIEW, *_EMG_RUN, *_EMG_PLAN],
+    "qa": _EMG_VIEW,
+    "management": [*_EMG_VIEW, *_EMG_RUN],
+    "admin": [*_EMG_VIEW, *_EMG_PLAN],
+}.items():
+    ROLES[_role]["perms"] = [*ROLES[_role]["perms"], *_extra]
 
 STAFF_ROLES = [r for r in ROLES if r != "customer"]
