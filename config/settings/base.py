@@ -278,7 +278,9 @@ HERDESK_AUDIT_ANCHOR_INTERVAL_SECONDS = env.int("HERDESK_AUDIT_ANCHOR_INTERVAL_S
 # Per-subject data keys (crypto-shredding, SEC-4; herdesk.common.keystore): backups leave the keys out
 # and `herdesk backup take` writes them here instead — ONE current copy, never versioned (an erasure
 # blanks its key here too). Keep it apart from the backups (e.g. with the secret store).
-HERDESK_SUBJECT_KEYS_FILE = env("HERDESK_SUBJECT_KEYS_FILE", default=str(VAR_DIR / "keys" / "subject-keys.jsonl"))
+HERDESK_SUBJECT_KEYS_FILE = env(
+    "HERDESK_SUBJECT_KEYS_FILE", default=str(VAR_DIR / "keys" / "subject-keys.jsonl")
+)
 # Retention per data class and the monthly archive (CLS-3, SEC-4; herdesk.privacy.retention): months
 # (the archive waits archive_grace_days after a month ends). The audit chain is kept without limit.
 HERDESK_RETENTION = {

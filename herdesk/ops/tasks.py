@@ -69,6 +69,8 @@ def notification_digest() -> Any:
 @shared_task(name="herdesk.training_sweep", ignore_result=True)
 def training_sweep() -> Any:
     return job_run(job_by_task("herdesk.training_sweep"))
+
+
 @shared_task(name="herdesk.maintenance_generate", ignore_result=True)
 def maintenance_generate() -> Any:
     return job_run(job_by_task("herdesk.maintenance_generate"))
@@ -94,9 +96,13 @@ def mail_poll_all() -> Any:
 @shared_task(name="herdesk.retention", ignore_result=True)
 def retention() -> Any:
     return job_run(job_by_task("herdesk.retention"))
+
+
 @shared_task(name="herdesk.complaints_sweep", ignore_result=True)
 def complaints_sweep() -> Any:
     return str(job_run(job_by_task("herdesk.complaints_sweep")))
+
+
 @shared_task(name="herdesk.followup_sweep", ignore_result=True)
 def followup_sweep() -> Any:
     return job_run(job_by_task("herdesk.followup_sweep"))
