@@ -7,6 +7,7 @@ DomainError (a 4xx on the pages) with a bilingual message.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from herdesk.audit.services import audit_record
 from herdesk.common.errors import DomainError, TransitionNotAllowed
 from herdesk.notifications.choices import NotificationKind
 from herdesk.notifications.staff_notices import notify
+from herdesk.training.services import assignment_create
 
 from . import sampling
 from .choices import (
@@ -59,6 +61,8 @@ from .scoring import Line, score_sheet
 
 DISPUTE_WORKING_DAYS = 3
 DISPUTE_CALENDAR = "office"
+
+log = logging.getLogger(__name__)
 
 
 def _refuse(message: str, code: str = "invalid", field: str | None = None) -> DomainError:
@@ -721,11 +725,8 @@ def failed_criteria(review: Review) -> list[ScoreCriterion]:
 def _training_for_failed_criteria(review: Review) -> list[tuple[Any, str, str]]:
     """(agent, module code, reason) for every failed criterion linked to a training module.
 
-    The loop's training half: after merging with the training app (issue #17, STF-2) the lead wires
-    each tuple to `herdesk.training.services.assignment_create(agent=…, module_code=…, reason=…,
-    source_ref=f"quality.review:{review.pk}", actor=…)` here, in the review's transaction. Until
-    then the tuples are recorded in the audit entry of the submission and shown on the agent's
-    scorecard."""
+    The loop's training half: `_failure_loop` assigns each module to the agent through
+    `training.services.assignment_create` in the review's transaction (idempotent per review)."""
     if review.agent is None or review.is_calibration:
         return []
     return [
@@ -754,6 +755,20 @@ def _failure_loop(review: Review, actor: Any) -> None:
             object_id=review.pk,
             data={"agent": review.agent_id, "modules": [m for _a, m, _r in training]},
         )
+        for agent, module_code, reason in training:
+            try:
+                with transaction.atomic():  # a refusal rolls back only this assignment
+                    assignment_create(
+                        agent=agent,
+                        module_code=module_code,
+                        reason=reason,
+                        source_ref=f"quality.review:{review.pk}",
+                        actor=actor,
+                    )
+            except DomainError:
+                # A criterion naming a module that was retired or never made: the review stands
+                # (the audit entry above names the module); the supervision group fixes the link.
+                log.warning("review %s: no training module %r to assign", review.pk, module_code)
     if count:
         recheck_open(
             actor=actor,

@@ -456,3 +456,25 @@ def test_amendment_to_full_marks_withdraws_the_recheck(qa: dict[str, Any], conta
         actor=qa["qa2"], review=review, decision="amended", note="改为满分", answers=_answers(review, {})
     )
     assert not Recheck.objects.filter(review=review).exists()
+
+
+def test_a_failed_criterion_assigns_its_training_module_once(qa: dict[str, Any], contacts: Any) -> None:
+    """The loop closed (issue #17): the criterion's module is assigned to the agent through
+    training.services.assignment_create in the review's transaction; a module that does not exist
+    leaves the review standing (the audit entry names it)."""
+    from herdesk.training import services as tr
+    from herdesk.training.models import Assignment
+
+    tr.module_create(actor=qa["cs_lead"], code="mod-a", title="服务礼仪", materials="先问候后办理。")
+    review = _reviewed(qa, contacts, {"a": 5})
+    assigned = Assignment.objects.get(agent=qa["agent1"], module__code="mod-a")
+    assert assigned.source_ref == f"quality.review:{review.pk}"
+    qs._failure_loop(review, qa["qa1"])  # again (e.g. an amended review): no second assignment
+    assert Assignment.objects.filter(agent=qa["agent1"], module__code="mod-a").count() == 1
+
+
+def test_a_criterion_naming_no_module_leaves_the_review_standing(qa: dict[str, Any], contacts: Any) -> None:
+    from herdesk.training.models import Assignment
+
+    review = _reviewed(qa, contacts, {"a": 5})  # "mod-a" was never created
+    assert review.state == ReviewState.SUBMITTED and not Assignment.objects.exists()
