@@ -10,7 +10,7 @@ from django.db import models
 from . import crypto
 
 
-class SubjectKeyField(models.ForeignKey):
+class SubjectKeyField(models.ForeignKey[Any, Any]):
     """The row's data subject key (herdesk.common.models.SubjectKey; crypto-shredding, SEC-4).
     Created on first save when missing, so every new subject gets a key of its own. No database
     constraint: backups hold the rows without the key table's (kept apart, herdesk.ops.backup), and
