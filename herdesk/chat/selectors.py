@@ -17,6 +17,7 @@ from herdesk.tickets.selectors import tickets_visible_to
 from .choices import ConversationStatus
 from .models import ChatMessage, Conversation
 from .services import last_seq_key
+from .verification import is_verified
 
 HISTORY_LIMIT = 500
 
@@ -110,8 +111,6 @@ def queue_for(*, user: Any, limit: int = 100) -> list[Conversation]:
 def customer_context(*, user: Any, conversation: Conversation) -> dict[str, Any]:
     """What the agent sees beside the chat (INT-7): who it is, how sure we are, recent tickets,
     and saved replies. Contact details are masked unless the agent may see them (then audited)."""
-
-    from .verification import is_verified
 
     customer = conversation.customer
     contact = conversation.contact

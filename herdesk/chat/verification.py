@@ -32,6 +32,7 @@ from herdesk.common.pii import mask_phone
 
 from .choices import Identity
 from .models import Conversation
+from .services import AGENTS_GROUP, _publish, agent_group, queue_payload
 
 log = logging.getLogger(__name__)
 CODE_TTL = timedelta(minutes=10)
@@ -95,7 +96,6 @@ def verification_check(*, conversation_pk: int, code: str, now: datetime | None 
 
 @transaction.atomic
 def _check(*, conversation_pk: int, code: str, now: datetime) -> tuple[Conversation, DomainError | None]:
-    from .services import AGENTS_GROUP, _publish, agent_group, queue_payload
 
     c = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation_pk)
     if is_verified(c):

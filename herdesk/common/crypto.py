@@ -18,6 +18,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from .models import SubjectKey
+from .rowsql import rows_insert
+
 PREFIX = "v1:"
 
 
@@ -173,7 +176,6 @@ key_cache = _KeyCache()
 def _load_keys(kid: int, *, window: int = KEY_PREFETCH_WINDOW) -> AESGCM | None:
     """Load key `kid` (and its live neighbours) into the cache. None if destroyed; raises
     SubjectKeyMissing if there is no such key."""
-    from .models import SubjectKey
 
     key_cache.loads += 1
     found: AESGCM | None = None
@@ -200,8 +202,6 @@ def _load_keys(kid: int, *, window: int = KEY_PREFETCH_WINDOW) -> AESGCM | None:
 
 def subject_key_create() -> int:
     """A new random subject key, stored wrapped; returns its id (the key is cached)."""
-    from .models import SubjectKey
-    from .rowsql import rows_insert
 
     key = AESGCM.generate_key(bit_length=256)
     row = SubjectKey(wrapped=key_wrap(key))
@@ -214,8 +214,6 @@ def subject_key_destroy(kid: int) -> bool:
     """Crypto-shred: forget the subject key for good (every value under it becomes unreadable).
     Returns False if it was already destroyed. The caller audits (herdesk.privacy)."""
     from django.utils import timezone
-
-    from .models import SubjectKey
 
     key_cache.drop(kid)
     done = SubjectKey.objects.filter(pk=kid, destroyed_at__isnull=True).update(

@@ -19,6 +19,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from .models import SubjectKey
+
 FORMAT = "herdesk-subject-keys/1"
 
 
@@ -45,7 +47,6 @@ def _write_atomically(path: Path, lines: Any) -> int:
 
 def key_export(path: Path, *, using: str = "default") -> int:
     """Write every subject key (destroyed ones as empty) to `path`; returns the number of keys."""
-    from .models import SubjectKey
 
     rows = (
         SubjectKey.objects.using(using)
@@ -72,8 +73,6 @@ def key_import(path: Path, *, using: str = "default") -> int:
     number of live keys loaded."""
     from django.utils.dateparse import parse_datetime
 
-    from .models import SubjectKey
-
     rows = key_export_read(path)
     with transaction.atomic(using=using):
         SubjectKey.objects.using(using).bulk_create(
@@ -95,8 +94,6 @@ def key_import(path: Path, *, using: str = "default") -> int:
 def _sequence_reset(using: str) -> None:
     from django.core.management.color import no_style
     from django.db import connections
-
-    from .models import SubjectKey
 
     conn = connections[using]
     with conn.cursor() as cur:

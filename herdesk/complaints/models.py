@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from herdesk.customers.choices import Tier
+
 from .choices import CapaKind, CapaStatus, CheckResult, Level, Regulator, Stage
 
 
@@ -103,7 +105,6 @@ class Complaint(models.Model):
 
     @property
     def customer_tier_label(self) -> str:
-        from herdesk.customers.choices import Tier
 
         try:
             return str(Tier(self.customer_tier).label)

@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
 
+from herdesk.customers.models import Customer
 from herdesk.tickets.choices import ProblemType
+from herdesk.tickets.models import Interaction, Ticket
 
 from .choices import Stage
 from .lifecycle import actions_from, capa_actions_from
@@ -103,7 +105,6 @@ class ComplaintPage:
 
 
 def complaint_page(*, complaint: Complaint) -> ComplaintPage:
-    from herdesk.tickets.models import Interaction
 
     rca = (
         RootCause.objects.filter(complaint=complaint)
@@ -181,8 +182,6 @@ def monthly_analysis(*, month: dt.date) -> MonthlyAnalysis:
 
     Reads the month's complaint tickets once (index on received_at) and the month's complaint
     records' lots and root causes (their own received_at index)."""
-    from herdesk.customers.models import Customer
-    from herdesk.tickets.models import Ticket
 
     start, end = month_bounds(month)
     # One pass over the month's complaint tickets (index on received_at), grouped here: the month

@@ -19,7 +19,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from herdesk.attachments.services import attachment_add
 from herdesk.audit.services import audit_record
+from herdesk.catalog.models import Product
 from herdesk.clocks.services import clocks_on_event, compute_due
 from herdesk.common.errors import DomainError, TransitionNotAllowed
 from herdesk.notifications.choices import NotificationKind
@@ -27,6 +29,7 @@ from herdesk.notifications.staff_notices import notify
 from herdesk.policies.choices import Event
 from herdesk.tickets.choices import ComplaintSeverity, Direction, InteractionKind, ProblemType
 from herdesk.tickets.models import Ticket
+from herdesk.tickets.services import interaction_add, ticket_triage
 
 from .choices import CapaKind, CapaStatus, CheckResult, Level, Regulator, Stage
 from .lifecycle import ACTIONS, CAPA_ACTIONS
@@ -54,7 +57,6 @@ def _lock(complaint: Complaint) -> Complaint:
 
 
 def _timeline(complaint: Complaint, actor: Any, body: str, at: dt.datetime, **data: Any) -> None:
-    from herdesk.tickets.services import interaction_add
 
     interaction_add(
         ticket=complaint.ticket,
@@ -188,7 +190,6 @@ def _ticket_saved(sender: Any, instance: Ticket | None = None, **kwargs: Any) ->
 
 
 def _lots(errors: dict[str, str], raw: Iterable[dict[str, Any]] | None) -> list[ComplaintLot]:
-    from herdesk.catalog.models import Product
 
     lots: list[ComplaintLot] = []
     for row in list(raw or [])[: MAX_LOTS + 1]:
@@ -266,8 +267,6 @@ def complaint_transition(
                 lot.complaint = complaint
             ComplaintLot.objects.bulk_create(lots)
         if ticket.complaint_severity != severity:
-            from herdesk.tickets.services import ticket_triage
-
             ticket_triage(ticket=ticket, actor=actor, complaint_severity=severity, at=at)
             complaint.ticket.refresh_from_db()
         if complaint.stage == Stage.RECEIVED:
@@ -454,7 +453,6 @@ def rca_record(
     """CMP-3: record (or revise) the root-cause analysis: an active cause category of the taxonomy,
     the 5-why chain (1 to 5 answers, in order), the root-cause statement, whether it is systemic, and
     evidence files (stored as the ticket's internal attachments)."""
-    from herdesk.attachments.services import attachment_add
 
     at = _now(at)
     complaint = _lock(complaint)
@@ -656,7 +654,6 @@ def capa_transition(
     """One CAPA step (lifecycle.CAPA_ACTIONS). Completing needs evidence of completion (text or a
     file) and schedules the effectiveness checks at +30 and +90 days; a reopen (a recurrence)
     restarts the due date from now with the same number of working days."""
-    from herdesk.attachments.services import attachment_add
 
     at = _now(at)
     capa = _capa_lock(capa)

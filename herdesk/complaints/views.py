@@ -22,12 +22,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from herdesk.catalog.models import Product
 from herdesk.common.errors import DomainError
+from herdesk.staff.models import User
 from herdesk.workspace.views import _page, staff_required
 
 from . import selectors, services
 from .choices import CapaKind, Level, Regulator, Stage
 from .lifecycle import ACTIONS, CAPA_ACTIONS, CAPA_USER_ACTIONS
 from .models import Capa, CauseCategory, Complaint
+from .report import render_8d
 
 ACTION_LABELS = {
     "assess": gettext_lazy("Assess"),
@@ -102,7 +104,6 @@ def complaint_detail(request: HttpRequest, number: str) -> HttpResponse:
     _viewer(request)
     complaint = _complaint_or_404(request, number)
     page = selectors.complaint_page(complaint=complaint)
-    from herdesk.staff.models import User
 
     ctx = {
         "active": "complaints",
@@ -124,7 +125,6 @@ def complaint_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _user(raw: str | None) -> Any:
-    from herdesk.staff.models import User
 
     if not raw or not str(raw).isdigit():
         return None
@@ -366,7 +366,6 @@ def analysis(request: HttpRequest) -> HttpResponse:
 def report_pdf(request: HttpRequest, number: str) -> HttpResponse:
     _viewer(request)
     complaint = _complaint_or_404(request, number)
-    from .report import render_8d
 
     pdf = render_8d(complaint=complaint)
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -22,6 +22,7 @@ from herdesk.customers.models import Customer
 from herdesk.customers.services import customer_create, organisation_create
 from herdesk.emergency.services import plans_ensure
 from herdesk.policies.services import templates_install
+from herdesk.quality.services import scorecard_templates_ensure
 from herdesk.staff.models import Team, User
 from herdesk.staff.services import roles_sync, team_ensure, token_create, user_create
 from herdesk.tickets import services as ts
@@ -50,7 +51,6 @@ def reference_data_ensure() -> None:
     demo_calendars_ensure()
     plans_ensure()  # the contingency plans of seed 001 §7 (EMG-1), as the data migration loads them
     templates_install(active_code="seed-000")
-    from herdesk.quality.services import scorecard_templates_ensure
 
     scorecard_templates_ensure()  # the supervision group's scorecards (issue #17)
 

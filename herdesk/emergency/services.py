@@ -57,7 +57,7 @@ from .models import (
     MessageTemplate,
     PlanStep,
 )
-from .seed import HOTLINE
+from .seed import HOTLINE, plans_seed
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,6 @@ PLACEHOLDERS = frozenset({"incident", "title", "product", "batch", "region", "ho
 def plans_ensure() -> int:
     """The seeded plans (seed 001 §7) that are missing, e.g. after a test flushed the tables; plans
     already there, edited or not, are left alone. Returns how many were created."""
-    from .seed import plans_seed
 
     with transaction.atomic():
         return plans_seed()

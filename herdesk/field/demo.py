@@ -9,6 +9,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from herdesk.catalog.models import Product
+from herdesk.customers.models import Customer
+
 from . import services
 from .models import Equipment, MaintenancePlan, Part, Store, WorkOrder
 
@@ -23,8 +26,6 @@ MODELS = ["milking-machine", "cooling-tank", "tmr-mixer", "filling-machine"]
 
 
 def field_demo_ensure(users: dict[str, Any]) -> None:
-    from herdesk.catalog.models import Product
-    from herdesk.customers.models import Customer
 
     if Equipment.objects.exists():
         return

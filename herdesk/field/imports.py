@@ -14,9 +14,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
+from herdesk.catalog.models import Product
+from herdesk.customers.models import Customer, Organisation
 
 from .choices import EquipmentStatus
 from .models import Equipment
+from .services import _equipment_check, parse_date, parse_decimal
 
 COLUMNS = [
     "serial",
@@ -78,7 +81,6 @@ def read_rows(content: bytes, filename: str) -> list[dict[str, Any]]:
 def _clean(
     row: dict[str, Any], refs: dict[str, dict[Any, Any]]
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    from .services import parse_date, parse_decimal
 
     errs: list[tuple[str, str]] = []
     out: dict[str, Any] = {}
@@ -143,10 +145,6 @@ def _clean(
 @transaction.atomic
 def equipment_import(*, actor: Any, rows: list[dict[str, Any]], dry_run: bool = True) -> ImportReport:
     """Validate every row; unless a dry run and only when every row is valid, create/update them."""
-    from herdesk.catalog.models import Product
-    from herdesk.customers.models import Customer, Organisation
-
-    from .services import _equipment_check
 
     report = ImportReport(dry_run=dry_run)
     ids = {

@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from herdesk.staff.models import User
+from herdesk.tickets.models import Ticket
+
 from .choices import WorkOrderStatus
 from .models import DiseaseAlert, Equipment, TicketEquipment, WorkOrder
 
@@ -48,7 +51,6 @@ def ticket_equipment(*, ticket_id: int) -> Equipment | None:
 
 def service_history(*, equipment: Equipment) -> dict[str, Any]:
     """Everything that happened to this piece: its work orders and the tickets that pointed at it."""
-    from herdesk.tickets.models import Ticket
 
     orders = list(
         WorkOrder.objects.filter(equipment=equipment)
@@ -78,7 +80,6 @@ def engineer_day(*, user: Any, day: dt.date) -> list[WorkOrder]:
 
 def board(*, start: dt.date, days: int = 7) -> dict[str, Any]:
     """Engineers × days, with the bookings per cell, overlaps marked, and the unscheduled queue."""
-    from herdesk.staff.models import User
 
     first = dt.datetime.combine(start, dt.time(), ZONE)
     last = first + dt.timedelta(days=days)

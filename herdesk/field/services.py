@@ -26,6 +26,11 @@ from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
 from herdesk.common.errors import DomainError, TransitionNotAllowed
+from herdesk.notifications.services import outbox_enqueue_many
+from herdesk.notifications.staff_notices import notify
+from herdesk.tickets import services as ts
+from herdesk.tickets.choices import Direction, InteractionKind
+from herdesk.tickets.services import interaction_add
 
 from .choices import EquipmentStatus, IntervalKind, WorkOrderKind, WorkOrderStatus
 from .lifecycle import next_status
@@ -43,6 +48,7 @@ from .models import (
     WorkOrder,
     WorkOrderPhoto,
 )
+from .reports import render_report_pdf
 
 ZONE = ZoneInfo("Asia/Shanghai")
 MAX_SIGNATURE_BYTES = 400_000
@@ -192,8 +198,6 @@ def _person(actor: Any) -> Any:
 @transaction.atomic
 def ticket_equipment_link(*, actor: Any, ticket: Any, equipment: Equipment | None) -> TicketEquipment | None:
     """Point a ticket at one of its customer's pieces of equipment (None removes the link)."""
-    from herdesk.tickets.choices import Direction, InteractionKind
-    from herdesk.tickets.services import interaction_add
 
     if equipment is not None and equipment.customer_id != ticket.customer_id:
         raise DomainError(
@@ -281,8 +285,6 @@ def _checklist(items: list[str] | list[dict[str, Any]] | None) -> list[dict[str,
 def _timeline(ticket: Any, actor: Any, text: str, **data: Any) -> None:
     if ticket is None:
         return
-    from herdesk.tickets.choices import Direction, InteractionKind
-    from herdesk.tickets.services import interaction_add
 
     interaction_add(
         ticket=ticket,
@@ -501,7 +503,6 @@ def work_order_schedule(
 ) -> WorkOrder:
     """Book (or rebook) engineers for a window. Refused (DomainError `quarantine`, with the
     reasons) when biosecurity forbids it; overlaps with other bookings are allowed and shown."""
-    from herdesk.notifications.staff_notices import notify
 
     errors: dict[str, str] = {}
     if not engineers:
@@ -694,7 +695,6 @@ def work_order_complete(
     time, place, staff, customer confirmation: CLS-3), and the customer's sign-off counts as the
     confirmation for closing (CLS-1). The Chinese PDF service report is queued to the customer
     through the outbox."""
-    from herdesk.tickets import services as ts
 
     wo = _lock(work_order)
     if _seen(idempotency_key, actor, wo, "complete"):
@@ -766,9 +766,6 @@ def work_order_complete(
 
 def report_send(*, work_order: WorkOrder) -> None:
     """Render the Chinese PDF service report onto the order and queue it to the customer (email)."""
-    from herdesk.notifications.services import outbox_enqueue_many
-
-    from .reports import render_report_pdf
 
     pdf = render_report_pdf(work_order)
     work_order.report.save(f"{work_order.number}.pdf", ContentFile(pdf), save=False)

@@ -21,7 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from herdesk.catalog.models import Product
 from herdesk.common.errors import DomainError
+from herdesk.customers.models import Customer, Organisation
 from herdesk.staff.models import User
 from herdesk.tickets.models import Ticket
 from herdesk.tickets.selectors import ticket_get
@@ -109,8 +111,6 @@ def equipment_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def equipment_new(request: HttpRequest) -> HttpResponse:
     _need(request, "field.add_equipment")
-    from herdesk.catalog.models import Product
-    from herdesk.customers.models import Customer
 
     status = 200
     form = EquipmentForm(request.POST or None, initial={"customer_id": request.GET.get("customer", "")})
@@ -658,7 +658,6 @@ def ics(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def alerts(request: HttpRequest) -> HttpResponse:
     _need(request, "field.view_diseasealert")
-    from herdesk.customers.models import Organisation
 
     form = AlertForm(request.POST or None)
     status = 200
@@ -703,7 +702,6 @@ def alerts(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def plans(request: HttpRequest) -> HttpResponse:
     _need(request, "field.view_maintenanceplan")
-    from herdesk.catalog.models import Product
 
     form = PlanForm(request.POST or None, initial={"starts_on": timezone.localdate()})
     status = 200

@@ -31,13 +31,19 @@ from herdesk.clocks.choices import ClockState
 from herdesk.clocks.models import Clock
 from herdesk.clocks.services import compute_due
 from herdesk.common.errors import DomainError, TransitionNotAllowed
+from herdesk.customers.models import Customer
+from herdesk.customers.services import customer_create
 from herdesk.notifications import staff_notices
 from herdesk.notifications.choices import NotificationKind
+from herdesk.notifications.customer_notices import notice_route, preference_for
 from herdesk.notifications.services import outbox_enqueue_many
+from herdesk.policies.models import PolicyVersion
+from herdesk.staff.models import Team, User
 from herdesk.tickets import services as ts
 from herdesk.tickets.choices import OPEN_STATUSES, Direction, InteractionKind, ProblemType, Status
 from herdesk.tickets.models import Ticket
 from herdesk.tickets.services._common import _person
+from herdesk.triage.services import triage_ticket_received
 
 from .choices import (
     ACTIVE_TASK_STATES,
@@ -104,8 +110,6 @@ def rule_for(ticket: Ticket) -> Rule:
     """The rule of the ticket's service policy, else the default row, else the settings."""
     policy_id = None
     if ticket.policy_version_id:
-        from herdesk.policies.models import PolicyVersion
-
         policy_id = (
             PolicyVersion.objects.filter(pk=ticket.policy_version_id)
             .values_list("policy_id", flat=True)
@@ -168,7 +172,6 @@ def _lock_task(task: FollowUpTask) -> FollowUpTask:
 def _exclusion(*, ticket: Ticket, rule: Rule, at: datetime) -> str:
     """Why this customer is not to be asked now ("" = ask): opted out of non-essential notices, a
     complaint still open, or already asked within the anti-fatigue period."""
-    from herdesk.notifications.customer_notices import preference_for
 
     pref = preference_for(ticket.customer_id)
     if pref is not None and pref.opt_out_non_essential:
@@ -443,7 +446,6 @@ def survey_link_check(row: SurveyLink | None, *, now: datetime) -> SurveyLink:
 
 
 def _survey_route(task: FollowUpTask, rule: Rule) -> Any:
-    from herdesk.notifications.customer_notices import notice_route
 
     others = tuple(c for c in ("email", "sms", "wechat") if c not in rule.survey_channels)
     return notice_route(ticket=task.ticket, kind="survey", exclude=others)
@@ -626,7 +628,6 @@ def survey_answer(
 
 
 def _review_owner(task: FollowUpTask) -> Any:
-    from herdesk.staff.models import Team
 
     team = Team.objects.filter(pk=task.team_id).select_related("lead").first() if task.team_id else None
     return team.lead if team is not None and team.lead_id else None
@@ -672,7 +673,6 @@ def _review_open(*, task: FollowUpTask, follow_up: Any, at: datetime) -> FollowU
 
 
 def _supervisors() -> list[int]:
-    from herdesk.staff.models import User
 
     return list(
         User.objects.filter(is_active=True, customer__isnull=True, groups__name="supervisor").values_list(
@@ -879,8 +879,6 @@ SUGGESTIONS_PER_HOUR = 5
 
 
 def _anonymous_customer() -> Any:
-    from herdesk.customers.models import Customer
-    from herdesk.customers.services import customer_create
 
     found = Customer.objects.filter(name=ANONYMOUS_NAME, organisation__isnull=True).order_by("pk").first()
     return found or customer_create(name=ANONYMOUS_NAME)
@@ -901,8 +899,6 @@ def suggestion_submit(
     every new ticket (the intake team's queue, the triage suggestion). Anonymous unless the person
     leaves a name and a phone or email to be answered on. At most 5 per client and hour."""
     from django.core.cache import cache
-
-    from herdesk.triage.services import triage_ticket_received
 
     now = now or timezone.now()
     text = (text or "").strip()
@@ -929,8 +925,6 @@ def suggestion_submit(
     if anonymous:
         customer = _anonymous_customer()
     else:
-        from herdesk.customers.services import customer_create
-
         try:
             customer = customer_create(name=name.strip()[:120], phone=phone.strip(), email=email.strip())
         except ValidationError as exc:

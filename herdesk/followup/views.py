@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from herdesk.common.errors import DomainError
+from herdesk.tickets.selectors import tickets_visible_to
 from herdesk.workspace.views import _apply_errors, _page, staff_required
 
 from . import selectors, services
@@ -425,7 +426,6 @@ def suggest(request: HttpRequest) -> HttpResponse:
 def rate_ticket(request: HttpRequest, number: str) -> HttpResponse:
     """The signed-in portal customer rates their resolved request (the form is on the portal's
     ticket page); back to that page with a message."""
-    from herdesk.tickets.selectors import tickets_visible_to
 
     user: Any = request.user
     if not (user.is_authenticated and getattr(user, "customer_id", None)):

@@ -34,6 +34,13 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from herdesk.attachments.models import Attachment
+from herdesk.audit.services import audit_record, audit_verify
+from herdesk.common import crypto, keystore
+from herdesk.common.models import SubjectKey
+from herdesk.customers.models import Contact, Customer
+from herdesk.tickets.models import Ticket
+
 # What the manifest counts and the drill compares (app_label.Model).
 COUNTED = (
     "tickets.Ticket",
@@ -132,7 +139,6 @@ def _sqlite_copy_without_keys(target: Path) -> None:
 def backup_take(*, dest: Path, keys_file: Path | None = None, media: bool = True) -> Backup:
     """A consistent backup of the default database (without the subject keys), the attachments and a
     manifest into `dest`; the subject keys to `keys_file` (default HERDESK_SUBJECT_KEYS_FILE)."""
-    from herdesk.common import keystore
 
     dest.mkdir(parents=True, exist_ok=True)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S%fZ")
@@ -228,9 +234,6 @@ def restore_drill(
     """Restore `backup` (a new one if None) into a scratch database and verify it (module doc)."""
     import time
 
-    from herdesk.audit.services import audit_record
-    from herdesk.common import keystore
-
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="herdesk-drill-"))
     try:
@@ -323,12 +326,6 @@ def restored_verify(
 ) -> dict[str, Any]:
     """Run inside the restored database (`herdesk backup verify`): load the key export, then check
     counts, a sample of tickets, attachments, contacts and the audit chain."""
-    from herdesk.attachments.models import Attachment
-    from herdesk.audit.services import audit_verify
-    from herdesk.common import crypto, keystore
-    from herdesk.common.models import SubjectKey
-    from herdesk.customers.models import Contact, Customer
-    from herdesk.tickets.models import Ticket
 
     problems: list[str] = []
     out: dict[str, Any] = {}

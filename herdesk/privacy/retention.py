@@ -35,8 +35,13 @@ from django.db.models import Min
 from django.utils import timezone
 
 from herdesk.audit.services import audit_record
+from herdesk.common import crypto
+from herdesk.customers.models import Customer
+from herdesk.inbound.models import InboundPayload
+from herdesk.tickets.models import Ticket
 
 from .models import ArchivedTicket, RecordArchive, RetentionRun
+from .services import subject_erase
 
 FINISHED = ("closed", "cancelled", "merged")
 ARCHIVE_CONTEXT = "privacy.archive.ticket"
@@ -82,7 +87,6 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def _ticket_line(ticket: Any) -> dict[str, Any]:
-    from herdesk.common import crypto
 
     customer = ticket.customer
     private = {
@@ -134,7 +138,6 @@ def _ticket_line(ticket: Any) -> dict[str, Any]:
 
 def archive_month(year: int, month: int) -> RecordArchive | None:
     """Seal the tickets closed in the month into the archive store; None if another run did it."""
-    from herdesk.tickets.models import Ticket
 
     label = f"{year:04d}-{month:02d}"
     try:
@@ -186,7 +189,6 @@ def _sha256(path: Path) -> str:
 
 def _months_due(now: dt.datetime, grace_days: int) -> list[tuple[int, int]]:
     """Finished months from the first closed ticket up to the last month that ended grace_days ago."""
-    from herdesk.tickets.models import Ticket
 
     first = Ticket.objects.filter(status__in=FINISHED, closed_at__isnull=False).aggregate(m=Min("closed_at"))[
         "m"
@@ -226,7 +228,6 @@ def archive_verify() -> list[str]:
 def archived_ticket_read(*, actor: Any, number: str) -> list[dict[str, Any]]:
     """The archived records of a ticket (every month it was archived in), decrypted where the
     customer's key still exists (`private` is None once shredded). A personal-data read: audited."""
-    from herdesk.common import crypto
 
     out = []
     for entry in ArchivedTicket.objects.filter(number=number, archive__purged_at__isnull=True).select_related(
@@ -266,7 +267,6 @@ def _purge_archives(now: dt.datetime, months: int) -> int:
 
 
 def _purge_raw_inbound(now: dt.datetime, months: int) -> int:
-    from herdesk.inbound.models import InboundPayload
 
     cutoff = months_ago(now, months)
     ids = list(
@@ -282,11 +282,6 @@ def _purge_raw_inbound(now: dt.datetime, months: int) -> int:
 
 def _erase_inactive_customers(now: dt.datetime, months: int, actor: Any) -> int:
     from django.db.models import Max, Q
-
-    from herdesk.customers.models import Customer
-    from herdesk.tickets.models import Ticket
-
-    from .services import subject_erase
 
     cutoff = months_ago(now, months)
     stale = (

@@ -25,6 +25,8 @@ from herdesk.audit.services import audit_record
 from herdesk.calendars.selectors import working_calendar
 from herdesk.chat.models import ChatMessage, Conversation
 from herdesk.chat.tokens import conversation_tokens_revoke
+from herdesk.common import crypto
+from herdesk.common.keystore import key_export_forget
 from herdesk.common.pii import mask_free_text
 from herdesk.customers.models import Contact, Customer
 from herdesk.inbound.models import InboundPayload
@@ -112,16 +114,12 @@ def subject_key_shred(*, actor: Any, customer: Any, dsr: int | None = None) -> i
     """Crypto-shred a customer: destroy their data key (every value under it, in any copy, becomes
     unreadable) and give the record a fresh key for whatever is written to it later. Audited
     (`privacy.key_destroyed`, ids only). Returns 1 if a key was destroyed, 0 if there was none."""
-    from herdesk.common import crypto
-    from herdesk.customers.models import Customer
 
     old = customer.data_key_id
     destroyed = bool(old) and crypto.subject_key_destroy(old)
     customer.data_key_id = crypto.subject_key_create()
     Customer.objects.filter(pk=customer.pk).update(data_key_id=customer.data_key_id)
     if destroyed:
-        from herdesk.common.keystore import key_export_forget
-
         transaction.on_commit(lambda: key_export_forget(old))
         audit_record(
             actor=actor,

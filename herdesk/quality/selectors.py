@@ -29,6 +29,7 @@ from .models import (
     Recheck,
     Review,
     ReviewAnswer,
+    SampleItem,
     ScoreCriterion,
     ScoreWeights,
 )
@@ -133,7 +134,6 @@ def review_sheet(review: Review) -> list[dict[str, Any]]:
 
 
 def my_review_queue(user: Any) -> QuerySet[Any]:
-    from .models import SampleItem
 
     return (
         SampleItem.objects.filter(reviewer=user)
@@ -447,8 +447,6 @@ def agent_scorecard(agent: Any, p: Period, trend: int = 6) -> dict[str, Any]:
     rechecks = list(Recheck.objects.filter(agent=agent).select_related("draw").order_by("-created_at")[:10])
     recheck_items: dict[int, list[Any]] = {}
     if rechecks:
-        from .models import SampleItem
-
         for r in rechecks:
             if r.draw_id:
                 items = SampleItem.objects.filter(draw_id=r.draw_id, agent=agent, pick="recheck")

@@ -19,9 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
+from herdesk.calendars.selectors import working_calendar
 from herdesk.common.errors import DomainError, TransitionNotAllowed
 from herdesk.notifications.choices import NotificationKind
 from herdesk.notifications.staff_notices import notify
+from herdesk.staff.models import User
+from herdesk.tickets.choices import InteractionKind
+from herdesk.tickets.services import interaction_add
 from herdesk.training.services import assignment_create
 
 from . import sampling
@@ -57,7 +61,10 @@ from .models import (
     ScoreSection,
     ScoreWeights,
 )
+from .rollup import agent_rollup_catch_up
 from .scoring import Line, score_sheet
+from .selectors import calibration_alpha, can_see_agent, contact_get, period_parse
+from .templates_data import TEMPLATES, install
 
 DISPUTE_WORKING_DAYS = 3
 DISPUTE_CALENDAR = "office"
@@ -539,7 +546,6 @@ def _review_move(review: Review, action: str, *, actor: Any) -> str:
 
 def _subject_of(source: str, object_id: int) -> tuple[int | None, Any]:
     """(ticket id, when) of a reviewed contact."""
-    from .selectors import contact_get
 
     contact = contact_get(source, object_id)
     if contact is None:
@@ -667,7 +673,6 @@ def _callback_apply(review: Review, callback: dict[str, str]) -> None:
 
 
 def dispute_deadline(submitted_at: datetime) -> datetime:
-    from herdesk.calendars.selectors import working_calendar
 
     return working_calendar(DISPUTE_CALENDAR).add_working_days(submitted_at, DISPUTE_WORKING_DAYS)
 
@@ -680,9 +685,6 @@ def _submit(review: Review, actor: Any) -> None:
     if review.is_calibration:
         return
     if review.ticket_id:
-        from herdesk.tickets.choices import InteractionKind
-        from herdesk.tickets.services import interaction_add
-
         interaction_add(
             ticket=review.ticket,  # type: ignore[arg-type]
             actor=actor,
@@ -809,8 +811,6 @@ def review_dispute(*, actor: Any, review: Review, reason: str) -> Dispute:
     _review_move(review, ReviewAction.DISPUTE, actor=actor)
     dispute = Dispute.objects.create(review=review, raised_by=actor, reason=reason[:4000], raised_at=now)
     from django.db.models import Q
-
-    from herdesk.staff.models import User
 
     deciders = (
         User.objects.filter(
@@ -939,7 +939,6 @@ def calibration_create(
     session = CalibrationSession.objects.create(title=title[:120] or "calibration", version=version,
                                                 created_by=_real(actor))  # fmt: skip
     session.reviewers.set(reviewers)
-    from .selectors import contact_get
 
     for source, object_id in items:
         contact = contact_get(source, object_id)
@@ -997,7 +996,6 @@ def calibration_review(
 @transaction.atomic
 def calibration_close(*, actor: Any, session: CalibrationSession) -> CalibrationSession:
     """Reveal the scores and store the session's α."""
-    from .selectors import calibration_alpha
 
     session = CalibrationSession.objects.select_for_update().get(pk=session.pk)
     if session.closed_at:
@@ -1023,7 +1021,6 @@ def appraisal_record(
     *, actor: Any, agent: Any, period: str, kind: str, score: int, comment: str
 ) -> Appraisal:
     """A supervisor's comment (supervisors, team leads) or a peer review (a colleague of the team)."""
-    from .selectors import can_see_agent, period_parse
 
     period_parse(period)
     if kind not in AppraisalKind.values:
@@ -1092,7 +1089,6 @@ def weights_set(*, actor: Any, weights: dict[str, int], aht_target_minutes: int 
 
 def quality_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Finalise reviews past their dispute window; keep the per-agent rollups current."""
-    from .rollup import agent_rollup_catch_up
 
     finalised = reviews_finalise_due(now=now)
     days = agent_rollup_catch_up(now=now)
@@ -1101,7 +1097,6 @@ def quality_sweep(*, now: datetime | None = None) -> dict[str, int]:
 
 def scorecard_templates_ensure() -> None:
     """The shipped templates (migration 0002 installs them too; a test flush removes them)."""
-    from .templates_data import TEMPLATES, install
 
     for template in TEMPLATES:
         install((Scorecard, ScorecardVersion, ScoreSection, ScoreCriterion), template)

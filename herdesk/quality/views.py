@@ -32,6 +32,7 @@ from .choices import (
     CallbackResult,
     Cycle,
     DisputeDecision,
+    Grade,
     ReviewState,
     Scale,
     Source,
@@ -731,7 +732,6 @@ def agent_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def selectors_grades() -> list[tuple[str, Any]]:
-    from .choices import Grade
 
     return list(Grade.choices)
 

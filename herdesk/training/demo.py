@@ -11,6 +11,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from herdesk.staff.models import User
+from herdesk.staff.services import user_create
+
 from .models import Module, OnboardingPlan, TrainingSession
 from .services import (
     assignment_create,
@@ -177,7 +180,6 @@ MODULES: list[dict[str, Any]] = [
 
 
 def _user(users: dict[str, Any], username: str) -> Any:
-    from herdesk.staff.models import User
 
     return users.get(username) or User.objects.get(username=username)
 
@@ -186,7 +188,6 @@ def _user(users: dict[str, Any], username: str) -> Any:
 def training_demo_ensure(users: dict[str, Any] | None = None, *, password: str = "") -> int:
     """The demo curriculum, sessions, a mentor and a trainee (`trainee1`, signing in with
     `password`) in onboarding; returns how many modules were added."""
-    from herdesk.staff.services import user_create
 
     users = users or {}
     lead = _user(users, "cs_lead")

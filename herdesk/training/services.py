@@ -21,6 +21,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from herdesk.attachments.choices import ALLOWED, SNIFF_BYTES
+from herdesk.attachments.services import clean_name, max_bytes, media_root
 from herdesk.audit.services import audit_record
 from herdesk.calendars.selectors import working_calendar
 from herdesk.common.errors import DomainError, TransitionNotAllowed
@@ -183,8 +185,6 @@ def module_attachment_add(
 ) -> ModuleAttachment:
     """A file of the materials, checked like ticket attachments (SEC-5: listed type, size limit,
     content matches the extension) and stored outside the web root under a random name."""
-    from herdesk.attachments.choices import ALLOWED, SNIFF_BYTES
-    from herdesk.attachments.services import clean_name, max_bytes, media_root
 
     at = at or timezone.now()
     display = clean_name(getattr(upload, "name", ""))
@@ -241,7 +241,6 @@ def module_attachment_add(
 
 
 def module_attachment_path(att: ModuleAttachment) -> Path:
-    from herdesk.attachments.services import media_root
 
     root = media_root()
     path = (root / att.storage_path).resolve()

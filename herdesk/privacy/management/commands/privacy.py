@@ -19,8 +19,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from herdesk.customers.models import Customer
+from herdesk.customers.models import Contact, Customer
 from herdesk.customers.selectors import customer_find_by_phone
+from herdesk.customers.subject_keys import subject_keys_adopt
 from herdesk.privacy import selectors, services
 from herdesk.privacy.models import DataSubjectRequest, RequestKind, RequestStatus
 
@@ -111,8 +112,6 @@ class Command(BaseCommand):
         self.stdout.write(f"DSR-{request.pk}: {request.status}")
 
     def _keys_adopt(self, o: dict[str, Any], actor: Any) -> None:
-        from herdesk.customers.models import Contact, Customer
-        from herdesk.customers.subject_keys import subject_keys_adopt
 
         counts = subject_keys_adopt(Customer, Contact)
         self.stdout.write(
