@@ -38,8 +38,10 @@ def _fresh_process_caches() -> None:
     from herdesk.calendars.selectors import cache_clear
     from herdesk.clocks.services import definitions_cache_clear
     from herdesk.common import reflists
+    from herdesk.common.crypto import key_cache
     from herdesk.kb.suggest import corpus_clear
 
+    key_cache.clear()  # subject keys by id: a flushed database reuses the ids for other keys
     corpus_clear()
     definitions_cache_clear()
     reflists.clear()

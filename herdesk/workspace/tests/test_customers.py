@@ -131,12 +131,13 @@ def test_follow_up_list_and_form_has_no_default_score(login, make_ticket, staff)
 
 def test_every_page_of_the_role_is_in_its_navigation(login) -> None:
     agent = login("agent1").get("/queues/mine/").content.decode()
-    for href in ("/chat/console/", "/follow-up/", "/customers/", "/channels/", "/intake/"):
+    # 回访 is the follow-up worklist (issue 16); training is every staff member's (issue 17).
+    for href in ("/chat/console/", "/followup/", "/customers/", "/channels/", "/intake/", "/training/"):
         assert f'href="{href}"' in agent, href
     assert 'href="/supervisor/"' not in agent
     assert "phone/screenpop.js" in agent  # the screen pop on every page
     lead = login("cs_lead").get("/queues/mine/").content.decode()
-    for href in ("/supervisor/", "/supervisor/compliance/", "/chat/console/"):
+    for href in ("/supervisor/", "/supervisor/compliance/", "/chat/console/", "/complaints/", "/quality/"):
         assert f'href="{href}"' in lead, href
     console = login("agent1").get("/chat/console/").content.decode()
     assert 'href="/customers/"' in console and "phone/screenpop.js" in console
