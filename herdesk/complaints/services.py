@@ -10,10 +10,12 @@ is audited and written to the ticket's timeline (an internal system entry) in th
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 from collections.abc import Iterable
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -855,3 +857,10 @@ def complaints_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         capa_check_run(check=check, at=now)
         counts["checks"] += 1
     return counts
+
+
+def causes_ensure() -> None:
+    """The seeded cause taxonomy (CMP-3), as migration 0002 loads it: idempotent. Reference data,
+    so a database flushed by a transactional test (or restored without it) gets it back."""
+    seed = importlib.import_module("herdesk.complaints.migrations.0002_cause_taxonomy").seed
+    seed(django_apps, None)

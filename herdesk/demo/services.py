@@ -17,6 +17,7 @@ from django.utils import timezone
 from herdesk.calendars.services import builtin_holidays_load, demo_calendars_ensure
 from herdesk.catalog.models import Product
 from herdesk.catalog.services import product_ensure
+from herdesk.complaints.services import causes_ensure
 from herdesk.customers.choices import Lifecycle, OrgKind, Tier
 from herdesk.customers.models import Customer
 from herdesk.customers.services import customer_create, organisation_create
@@ -50,6 +51,7 @@ def reference_data_ensure() -> None:
     builtin_holidays_load()
     demo_calendars_ensure()
     plans_ensure()  # the contingency plans of seed 001 §7 (EMG-1), as the data migration loads them
+    causes_ensure()  # the complaint cause taxonomy (CMP-3), as its data migration loads it
     templates_install(active_code="seed-000")
 
     scorecard_templates_ensure()  # the supervision group's scorecards (issue #17)

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from herdesk.common.fields import EncryptedTextField
+
 from .choices import (
     EquipmentStatus,
     Frequency,
@@ -52,7 +54,8 @@ class Equipment(models.Model):
     warranty_months = models.PositiveIntegerField(_("warranty (months)"), default=12)
     warranty_terms = models.TextField(_("warranty terms"), blank=True)
     barn = models.CharField(_("barn"), max_length=80, blank=True)
-    address = models.CharField(_("address"), max_length=200, blank=True)
+    # The farm address is often the farmer's home: personal data, under the customer's key (SEC-6).
+    address = EncryptedTextField(_("address"), blank=True, subject="customer__data_key")
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     meter_hours = models.PositiveIntegerField(_("meter (operating hours)"), default=0)
@@ -245,7 +248,8 @@ class WorkOrder(models.Model):
     engineers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="work_orders")
     scheduled_start = models.DateTimeField(_("scheduled from"), null=True, blank=True)
     scheduled_end = models.DateTimeField(_("scheduled until"), null=True, blank=True)
-    address = models.CharField(_("address"), max_length=200, blank=True)
+    # The farm address is often the farmer's home: personal data, under the customer's key (SEC-6).
+    address = EncryptedTextField(_("address"), blank=True, subject="customer__data_key")
     content = models.TextField(_("service content"), blank=True)
     checklist = models.JSONField(_("checklist"), default=list, blank=True)
     arrived_at = models.DateTimeField(_("arrived"), null=True, blank=True)
