@@ -307,6 +307,8 @@ def samples(staff, customer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "customers/<int:pk>/": str(customer.pk),
         "quality/agents/<int:pk>/": str(staff["agent1"].pk),
         "quality/agents/<int:pk>/export.xlsx": str(staff["agent1"].pk),
+        # A shipped scorecard version (its id depends on the database's sequences).
+        "quality/versions/<int:pk>/": str(_first_scorecard_version()),
         "governance/policies/<int:pk>/": str(
             PolicyVersion.objects.order_by("pk").values_list("pk", flat=True)[0]
         ),
@@ -362,3 +364,9 @@ def test_every_url_for_every_role(staff, customer, samples) -> None:
         + "".join(f"{r}\n  expected {e}\n  actual   {a}\n" for r, (e, a) in wrong.items())
         + f"\nroles: {ROLES}\ncurrent table:\n{table}"
     )
+
+
+def _first_scorecard_version() -> int:
+    from herdesk.quality.models import ScorecardVersion
+
+    return ScorecardVersion.objects.order_by("pk").values_list("pk", flat=True)[0]
