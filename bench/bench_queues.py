@@ -104,11 +104,16 @@ def signed_in_client(user: Any) -> Any:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.cache import SessionStore
     from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 
     session = SessionStore()
     session[SESSION_KEY] = user._meta.pk.value_to_string(user)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    # The backend that signs people in (the first one is django-axes' lockout check).
+    session[BACKEND_SESSION_KEY] = next(b for b in settings.AUTHENTICATION_BACKENDS if "axes" not in b)
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    device = next(iter(devices_for_user(user)), None)
+    if device is not None:  # a second factor: the session is verified with it, as after sign-in
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.cookies[settings.SESSION_COOKIE_NAME] = str(session.session_key)

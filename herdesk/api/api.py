@@ -12,7 +12,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, NinjaAPI, Query, Schema, Status
 
@@ -47,6 +46,7 @@ from .schemas import (
 from .shaping import clock_out as _clock_out  # noqa: F401
 from .shaping import customer_out as _customer_out
 from .shaping import require as _require
+from .shaping import ticket_created_out as _ticket_created_out
 from .shaping import ticket_for as _ticket_for
 from .shaping import ticket_list_out as _ticket_list_out
 from .shaping import ticket_out as _ticket_out
@@ -168,15 +168,18 @@ def ticket_create(
     )
     data = payload.dict()
     fingerprint = ticket_services.request_fingerprint(data) if idempotency_key else None
-    before = timezone.now()
     # One transaction: the ticket and its automatic suggestion (a food-safety report's escalation
     # must not be lost between two commits); an idempotent replay records nothing new.
     with transaction.atomic():
-        ticket = _create(user, customer, channel, payload, product, category, idempotency_key, fingerprint)
-        if ticket.created_at >= before:
-            triage_ticket_received(ticket=ticket)
-    ticket = ticket_selectors.ticket_get(user=user, number=ticket.number)
-    return Status(201 if ticket.created_at >= before else 200, _ticket_out(ticket))
+        created = _create(user, customer, channel, payload, product, category, idempotency_key, fingerprint)
+        fresh = created.interaction is not None  # None: an idempotent replay of an earlier request
+        acted = fresh and triage_ticket_received(ticket=created.ticket).food_safety
+    if fresh and not acted and (user.customer_id or user.has_perm("tickets.view_ticket")):
+        # The creator sees what they created (their customer record, or 首问: first_contact_owner),
+        # and nothing changed it after its creation in this request: answer from the objects in hand.
+        return Status(201, _ticket_created_out(created))
+    ticket = ticket_selectors.ticket_get(user=user, number=created.ticket.number)
+    return Status(201 if fresh else 200, _ticket_out(ticket))
 
 
 def _create(
@@ -189,7 +192,7 @@ def _create(
     idempotency_key: str | None,
     fingerprint: str | None,
 ) -> Any:
-    return ticket_services.ticket_create(
+    return ticket_services.ticket_create_detailed(
         actor=user,
         customer=customer,
         channel=channel,

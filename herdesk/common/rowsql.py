@@ -35,7 +35,7 @@ _UNCHANGED: dict[type, tuple[type, ...]] = {
 _Prep = Callable[[Any, Any], Any]
 # (field, attname, whether pre_save is the plain attribute read, its get_db_prep_save)
 _Column = tuple[Any, str, bool, _Prep]
-_INSERT_SQL: dict[tuple[str, type, int], tuple[str, list[_Column]] | None] = {}
+_INSERT_SQL: dict[tuple[str, type, int, bool], tuple[str, list[_Column]] | None] = {}
 
 
 def _db() -> Any:
@@ -86,9 +86,12 @@ def _special_placeholder(field: Any, conn: Any) -> bool:
     return not (isinstance(field, models.BinaryField) and conn.vendor in ("sqlite", "postgresql"))
 
 
-def _insert_plan(model: type, rows: int, conn: Any) -> tuple[str, list[_Column]] | None:
-    """(INSERT … RETURNING pk for `rows` rows, columns) or None where the ORM must do it."""
-    key = (conn.vendor, model, rows)
+def _insert_plan(
+    model: type, rows: int, conn: Any, explicit_pk: bool = False
+) -> tuple[str, list[_Column]] | None:
+    """(INSERT … RETURNING pk for `rows` rows, columns) or None where the ORM must do it.
+    `explicit_pk`: the rows carry their primary key (e.g. the audit chain's sequence number)."""
+    key = (conn.vendor, model, rows, explicit_pk)
     if key in _INSERT_SQL:
         return _INSERT_SQL[key]
     meta = model._meta  # type: ignore[attr-defined]
@@ -96,7 +99,7 @@ def _insert_plan(model: type, rows: int, conn: Any) -> tuple[str, list[_Column]]
     simple = (
         conn.features.can_return_rows_from_bulk_insert
         and not meta.parents
-        and meta.pk.get_internal_type() in ("AutoField", "BigAutoField")
+        and (explicit_pk or meta.pk.get_internal_type() in ("AutoField", "BigAutoField"))
         and not any(
             f.generated or _special_placeholder(f, conn) or (f.db_returning and not f.primary_key)
             for f in meta.local_concrete_fields
@@ -104,7 +107,7 @@ def _insert_plan(model: type, rows: int, conn: Any) -> tuple[str, list[_Column]]
     )
     if simple:
         qn = conn.ops.quote_name
-        fields = [f for f in meta.local_concrete_fields if not f.primary_key]
+        fields = [f for f in meta.local_concrete_fields if explicit_pk or not f.primary_key]
         one = "(" + ", ".join(["%s"] * len(fields)) + ")"
         sql = (
             f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
@@ -126,14 +129,15 @@ def rows_insert(objs: list[Any]) -> list[Any]:
         return objs
     conn = _db()
     model = type(objs[0])
-    plan = _insert_plan(model, len(objs), conn)
+    explicit_pk = objs[0].pk is not None
+    plan = _insert_plan(model, len(objs), conn, explicit_pk)
     params: list[Any] = []
     if plan is not None:
         columns = plan[1]
         for obj in objs:
             obj._prepare_related_fields_for_save(operation_name="bulk_create")
-            if obj.pk is not None:
-                plan = None  # an explicit primary key: leave it to the ORM
+            if (obj.pk is not None) != explicit_pk:
+                plan = None  # some with a primary key, some without: leave it to the ORM
                 break
             for f, attname, plain, prep in columns:
                 value = getattr(obj, attname) if plain else f.pre_save(obj, True)
@@ -207,6 +211,19 @@ def _loader(model: type, conn: Any) -> tuple[list[str], list[tuple[int, Any, lis
                 converters.append((i, col, conv))
         found = _LOADERS[key] = (names, converters)
     return found
+
+
+def column(model: type, name: str) -> str:
+    """The quoted column of field `name` of `model` ("pk" for the primary key). SQL written by hand
+    names its columns through this, so a renamed field changes the SQL with it (or fails loudly)."""
+    meta = model._meta  # type: ignore[attr-defined]
+    field = meta.pk if name == "pk" else meta.get_field(name)
+    return str(_db().ops.quote_name(field.column))
+
+
+def table(model: type) -> str:
+    """The quoted table of `model`."""
+    return str(_db().ops.quote_name(model._meta.db_table))  # type: ignore[attr-defined]
 
 
 def row_columns(model: type, alias: str) -> str:

@@ -5,22 +5,57 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import F, Q
 
 from herdesk.audit.models import AuditEntry
 from herdesk.audit.selectors import object_history
+from herdesk.common.rowsql import column, row_columns, row_instance, table
 
 from .choices import VersionStatus
 from .models import ClockDefinition, PolicyVersion, ServicePolicy
 
 
 def policy_version_in_force(*, at: datetime) -> PolicyVersion | None:
-    """The approved version of the active policy with the latest effective date at or before `at`."""
+    """The approved version of the active policy with the latest effective date at or before `at`
+    (with its policy, whose code names the version).
+
+    Plain SQL written once per process (issue 20: asked for every ticket created, and compiling the
+    ORM query was a tenth of a creation's CPU). It is `_in_force_queryset` exactly — the same join,
+    filter and ORDER BY, so each database orders NULL effective dates as the ORM does; a test runs
+    both on both databases."""
+    conn = connection
+    sql = _IN_FORCE_SQL.get(conn.vendor)
+    if sql is None:
+        V, P = PolicyVersion, ServicePolicy
+        eff = f"v.{column(V, 'effective_from')}"
+        sql = _IN_FORCE_SQL[conn.vendor] = (
+            f"SELECT {row_columns(V, 'v')}, {row_columns(P, 'p')} "
+            f"FROM {table(V)} v INNER JOIN {table(P)} p ON p.{column(P, 'pk')} = v.{column(V, 'policy')} "
+            f"WHERE p.{column(P, 'is_active')} = %s AND v.{column(V, 'status')} = %s "
+            f"AND ({eff} <= %s OR {eff} IS NULL) "
+            f"ORDER BY {eff} DESC, v.{column(V, 'number')} DESC LIMIT 1"
+        )
+    with conn.cursor() as cur:
+        cur.execute(sql, [True, VersionStatus.APPROVED.value, conn.ops.adapt_datetimefield_value(at)])
+        row = cur.fetchone()
+    if row is None:
+        return None
+    version: PolicyVersion = row_instance(PolicyVersion, row)
+    version.policy = row_instance(ServicePolicy, row, len(PolicyVersion._meta.concrete_fields))
+    return version
+
+
+_IN_FORCE_SQL: dict[str, str] = {}
+
+
+def _in_force_queryset(at: datetime) -> Any:
+    """The ORM spelling of `policy_version_in_force` (its tests compare the two)."""
     return (
         PolicyVersion.objects.filter(policy__is_active=True, status=VersionStatus.APPROVED)
+        .select_related("policy")
         .filter(Q(effective_from__lte=at) | Q(effective_from__isnull=True))
         .order_by("-effective_from", "-number")
-        .first()
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from herdesk.common.rowsql import rows_insert
 from herdesk.tickets.models import Interaction, Ticket
 
 from .models import SearchDocument
@@ -42,6 +43,30 @@ def search_index_ticket(*, ticket: Ticket) -> None:
         return
     with transaction.atomic():
         _index([ticket.pk], timezone.now())
+
+
+def search_index_new_ticket(*, ticket: Ticket, bodies: list[str]) -> None:
+    """`search_index_ticket` for a ticket created in this transaction, whose public texts the caller
+    holds (`bodies`: its first interaction): the document is built from the objects in hand and
+    inserted, with no read of the ticket, its interactions or an old document (issue 20: indexing
+    was a third of a creation's service time). Same result as `search_index_ticket` (a test
+    compares the two); inside `search_index_deferred` it defers like that one."""
+    pending = _DEFERRED.get()
+    if pending is not None:
+        pending.add(ticket.pk)
+        return
+    product = ticket.product if ticket.product_id else None
+    text = document_text(
+        number=ticket.number,
+        subject=ticket.subject,
+        customer_name=ticket.customer.name or "",
+        product_name=f"{product.name or ''} {product.model_number or ''}".strip() if product else "",
+        description=ticket.description,
+        interaction_bodies=bodies,
+    )
+    rows_insert([SearchDocument(ticket_id=ticket.pk, text=text, indexed_at=timezone.now())])
+    if connection.vendor == "sqlite":
+        _sqlite_fts_insert({ticket.pk: text})
 
 
 @contextmanager

@@ -48,6 +48,32 @@ def test_create_and_read_back_with_clocks(api, customer) -> None:
     assert got.status_code == 200 and got.json()["subject"] == "挤奶机真空压力低"
 
 
+@pytest.mark.parametrize(
+    "over",
+    [{}, {"problem_type": "complaint", "channel": "email"}, {"product_code": None, "channel": "email"}],
+)
+def test_creation_response_equals_reading_the_ticket(api, customer, over) -> None:
+    """The 201 body is built from what the creation returned (no re-read); it must be exactly what
+    reading the ticket gives (bar the clocks' seconds left, which tick)."""
+    c = api()
+    created = _post(c, "/api/v1/tickets", _ticket(customer, **over))
+    assert created.status_code == 201, created.content
+    read = c.get(f"/api/v1/tickets/{created.json()['number']}").json()
+    a, b = created.json(), read
+    for body in (a, b):
+        for clock in body["clocks"]:
+            clock.pop("seconds_left")
+    assert a == b
+
+
+def test_food_safety_creation_answers_with_the_escalated_ticket(api, customer) -> None:
+    """Triage acted on the new ticket in the same request: the answer shows the urgent priority."""
+    c = api()
+    r = _post(c, "/api/v1/tickets", _ticket(customer, subject="喝了酸奶后腹泻呕吐", description="食物中毒"))
+    assert r.status_code == 201, r.content
+    assert r.json()["priority"] == "urgent"
+
+
 def test_idempotency_key(api, customer) -> None:
     c = api()
     r1 = _post(c, "/api/v1/tickets", _ticket(customer), HTTP_IDEMPOTENCY_KEY="abc-1")

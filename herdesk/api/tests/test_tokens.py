@@ -177,3 +177,31 @@ def test_per_ip_rate_limit_counts_bad_tokens_too(staff) -> None:
     assert r.status_code == 429 and int(r["Retry-After"]) >= 1
     assert _client(secret, REMOTE_ADDR="10.0.0.9").get("/api/v1/tickets").status_code == 200
     cache.clear()
+
+
+def test_token_lookup_sql_is_its_orm_spelling(staff) -> None:
+    """token_for_secret reads the token in plain SQL (issue 20); it must find exactly what the ORM
+    query finds — live, expired, revoked, unknown — with the user and the user's team (or none)."""
+    from herdesk.staff.selectors import _live_token, _live_token_queryset
+    from herdesk.staff.services import token_digest
+
+    now = timezone.now()
+    agent, admin = User.objects.get(username="agent1"), User.objects.get(username="admin")
+    _live, s1 = token_create(user=agent, expires_at=now + timedelta(days=1))
+    _forever, s2 = token_create(user=admin)
+    expired, s3 = token_create(user=agent, expires_at=now + timedelta(minutes=1))
+    ApiToken.objects.filter(pk=expired.pk).update(expires_at=now - timedelta(seconds=1))
+    revoked, s4 = token_create(user=agent)
+    ApiToken.objects.filter(pk=revoked.pk).update(revoked_at=now)
+    for secret in (s1, s2, s3, s4, "no-such-secret"):
+        digest = token_digest(secret)
+        raw, orm = _live_token(digest, now), _live_token_queryset(digest, now).first()
+        assert raw == orm
+        if orm is not None:
+            assert (raw.user, raw.user.team, raw.scopes, raw.expires_at) == (
+                orm.user,
+                orm.user.team,
+                orm.scopes,
+                orm.expires_at,
+            )
+            assert raw.user.get_session_auth_hash() == orm.user.get_session_auth_hash()

@@ -245,3 +245,31 @@ def test_bulk_load_gives_the_same_answers(corpus, staff) -> None:
             assert cur.fetchone()[0] == 2
             cur.execute("SELECT count(*) FROM pg_trigger WHERE tgname = 'search_document_gramdoc'")
             assert cur.fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("with_product", [True, False])
+def test_new_ticket_document_equals_a_rebuilt_one(staff, customer, with_product) -> None:
+    """The creation's fast path (search_index_new_ticket, built from the objects in hand) writes
+    exactly the document a rebuild from the database writes (search_index_bulk)."""
+    from herdesk.catalog.models import Product
+    from herdesk.tickets.services import ticket_create
+
+    product = Product.objects.filter(model_number__gt="").first() if with_product else None
+    t = ticket_create(
+        actor=staff["agent1"],
+        customer=customer,
+        channel="email",
+        problem_type="technical_support",
+        subject="  TMR 搅拌车　异响 ",
+        description="Err-778 报警\n第二行",
+        product=product,
+    )
+    fast = SearchDocument.objects.get(pk=t.pk).text
+    SearchDocument.objects.filter(pk=t.pk).delete()
+    search_index_bulk([t.pk])
+    assert SearchDocument.objects.get(pk=t.pk).text == fast
+    assert "err-778" in fast and (product is None or product.name.lower() in fast.lower())
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:  # one FTS row for the ticket, matching its tokens
+            cur.execute("SELECT count(*) FROM search_fts WHERE rowid = %s", [t.pk])
+            assert cur.fetchone()[0] >= 1

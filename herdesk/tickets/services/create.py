@@ -24,7 +24,7 @@ from herdesk.common.reflists import cached_list
 from herdesk.common.rowsql import rows_insert
 from herdesk.policies.choices import Event
 from herdesk.policies.selectors import policy_version_in_force
-from herdesk.search.services import search_index_ticket
+from herdesk.search.services import search_index_new_ticket
 from herdesk.staff.models import Team
 
 from ..choices import (
@@ -103,9 +103,9 @@ def _policy_version(at: datetime) -> Any:
         from herdesk.policies.models import PolicyVersion
 
         versions.extend(
-            PolicyVersion.objects.filter(policy__is_active=True, status=VersionStatus.APPROVED).order_by(
-                "-effective_from", "-number"
-            )
+            PolicyVersion.objects.filter(policy__is_active=True, status=VersionStatus.APPROVED)
+            .select_related("policy")
+            .order_by("-effective_from", "-number")
         )
         if not versions:
             versions.append(None)  # no approved version: remember that too
@@ -114,18 +114,23 @@ def _policy_version(at: datetime) -> Any:
     )
 
 
-def intake_team_id(channel: str) -> int | None:
+def intake_team(channel: str) -> Team | None:
     """The team an untriaged ticket of this channel belongs to from arrival (#13: its agents see it
     in the unassigned queue and can claim it): settings.HERDESK_INTAKE_TEAMS[channel], else
-    HERDESK_INTAKE_TEAM. Read from the process's team list (no query per ticket)."""
+    HERDESK_INTAKE_TEAM. Read from the process's team list (no query per ticket; the ticket's
+    `team` is then known without a query either — the API's creation response shows its name)."""
     code = (getattr(settings, "HERDESK_INTAKE_TEAMS", {}) or {}).get(channel) or getattr(
         settings, "HERDESK_INTAKE_TEAM", ""
     )
     if not code:
         return None
+    teams = cached_list("teams_by_code", lambda: {t.code: t for t in Team.objects.all()})
+    return teams.get(code)
 
-    ids = cached_list("team_ids_by_code", lambda: dict(Team.objects.values_list("code", "pk")))
-    return ids.get(code)
+
+def intake_team_id(channel: str) -> int | None:
+    team = intake_team(channel)
+    return team.pk if team is not None else None
 
 
 @dataclass
@@ -275,7 +280,7 @@ def _ticket_create(
         customer=customer,
         contact=contact,
         organisation_id=customer.organisation_id,
-        team_id=team.pk if team is not None else intake_team_id(channel),
+        team=team if team is not None else intake_team(channel),
         previous_ticket=previous_ticket,
         product=product,
         order_number=order_number or "",
@@ -304,7 +309,7 @@ def _ticket_create(
     )
     rows_insert([interaction])
     started = clocks.clocks_on_event(ticket=ticket, event=Event.RECEIVED, at=received_at, now=now)
-    search_index_ticket(ticket=ticket)  # KB-2: searchable as soon as it commits
+    search_index_new_ticket(ticket=ticket, bodies=[interaction.body])  # KB-2: searchable at commit
     if idempotency_key:
         try:
             with transaction.atomic():

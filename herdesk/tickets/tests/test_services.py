@@ -231,6 +231,16 @@ def test_batch_policy_version_matches_policy_version_in_force(reference) -> None
     with s.ticket_create_batch():
         picked = [s._policy_version(at) for at in instants]
     assert picked == [policy_version_in_force(at=at) for at in instants]
+    # The plain SQL of policy_version_in_force is its ORM spelling, on this database's NULL order,
+    # and it brings the policy along (its code names the version).
+    from herdesk.policies.selectors import _in_force_queryset
+
+    assert [policy_version_in_force(at=at) for at in instants] == [
+        _in_force_queryset(at).first() for at in instants
+    ]
+    got = policy_version_in_force(at=instants[1])
+    assert got is not None and str(got) == str(_in_force_queryset(instants[1]).first())
+    assert got.effective_from == _in_force_queryset(instants[1]).first().effective_from
 
 
 def test_assign_refuses_an_assignee_outside_the_target_team(customer, staff) -> None:
