@@ -1,0 +1,163 @@
+"""Customer feedback outside the follow-up call (QA-2): the public suggestion box and the rating
+after service."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from herdesk.audit.services import audit_record
+from herdesk.clocks.models import Clock
+from herdesk.common.errors import DomainError, TransitionNotAllowed
+from herdesk.customers.models import Customer
+from herdesk.customers.services import customer_create
+from herdesk.tickets import services as ts
+from herdesk.tickets.choices import ProblemType, Status
+from herdesk.tickets.models import Ticket
+from herdesk.triage.services import triage_ticket_received
+
+from ..choices import (
+    ACTIVE_TASK_STATES,
+    TaskState,
+)
+from ..models import FollowUpTask
+from ._common import Actor, _comments, _lock_task, task_move
+from .reviews import _answer
+from .tasks import task_create_for_clock
+
+# --- the suggestion box (QA-2: external supervision) ----------------------------------------------
+
+ANONYMOUS_NAME = "匿名建议人"
+MAX_SUGGESTION = 2000
+SUGGESTIONS_PER_HOUR = 5
+
+
+def _anonymous_customer() -> Any:
+
+    found = Customer.objects.filter(name=ANONYMOUS_NAME, organisation__isnull=True).order_by("pk").first()
+    return found or customer_create(name=ANONYMOUS_NAME)
+
+
+@transaction.atomic
+def suggestion_submit(
+    *,
+    text: str,
+    name: str = "",
+    phone: str = "",
+    email: str = "",
+    anonymous: bool = True,
+    client_key: str = "",
+    now: datetime | None = None,
+) -> Ticket:
+    """A suggestion from the public box becomes a suggestion ticket (channel portal), routed like
+    every new ticket (the intake team's queue, the triage suggestion). Anonymous unless the person
+    leaves a name and a phone or email to be answered on. At most 5 per client and hour."""
+    from django.core.cache import cache
+
+    now = now or timezone.now()
+    text = (text or "").strip()
+    errors: dict[str, str] = {}
+    if not text:
+        errors["text"] = _("Write your suggestion.")
+    elif len(text) > MAX_SUGGESTION:
+        errors["text"] = _("At most %(n)d characters (got %(got)d).") % {
+            "n": MAX_SUGGESTION,
+            "got": len(text),
+        }
+    if not anonymous and not (name.strip() and (phone.strip() or email.strip())):
+        errors["name"] = _("Leave your name and a phone number or email, or send it anonymously.")
+    if errors:
+        raise ValidationError(errors)
+    key = f"followup:suggest:{hashlib.sha256(client_key.encode()).hexdigest()[:32]}"
+    if client_key:
+        count = int(cache.get_or_set(key, 0, 3600) or 0)
+        if count >= SUGGESTIONS_PER_HOUR:
+            raise DomainError(
+                _("Too many suggestions from here; please try again later."), code="rate_limited"
+            )
+        cache.set(key, count + 1, 3600)
+    if anonymous:
+        customer = _anonymous_customer()
+    else:
+        try:
+            customer = customer_create(name=name.strip()[:120], phone=phone.strip(), email=email.strip())
+        except ValidationError as exc:
+            raise ValidationError({"phone": exc.messages})
+    first_line = text.splitlines()[0][:60]
+    ticket = ts.ticket_create(
+        actor=None,
+        customer=customer,
+        channel="portal",
+        problem_type=ProblemType.SUGGESTION,
+        subject=_("Suggestion: %(text)s") % {"text": first_line},
+        description=text,
+        now=now,
+    )
+    triage_ticket_received(ticket=ticket)
+    audit_record(
+        actor=None,
+        action="followup.suggestion",
+        object_type="ticket",
+        object_id=ticket.number,
+        data={"anonymous": anonymous},
+    )
+    return ticket
+
+
+# --- rating after service (QA-2): the customer rates a resolved ticket on the portal ---------------
+
+
+@transaction.atomic
+def service_rating_record(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    score: Any,
+    fully_solved: bool,
+    comment: str = "",
+    at: datetime | None = None,
+) -> Any:
+    """The customer rates the service of their resolved or closed ticket (portal). It is the
+    follow-up's answer: the task (made now if the job has not run yet) is completed, the clock
+    stops, a low score opens the review. A ticket already rated is refused. Returns the FollowUp."""
+    at = at or timezone.now()
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise ValidationError({"score": _("Choose a score from 1 to 5.")})
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        raise TransitionNotAllowed(_("A request is rated once it is resolved."))
+    clock = Clock.objects.filter(ticket=ticket, kind="follow_up").order_by("-cycle").first()
+    task = FollowUpTask.objects.filter(clock=clock).first() if clock is not None else None
+    if task is None and clock is not None:
+        task = task_create_for_clock(clock=clock, at=at)
+    comments = _comments("", "", comment or "")
+    if task is not None and task.state in (*ACTIVE_TASK_STATES, TaskState.UNREACHABLE):
+        task = _lock_task(task)
+        if task.state == TaskState.OPEN:
+            task_move(task=task, to=TaskState.ATTEMPTING, actor=actor, at=at)
+        _answer(
+            task, actor=actor, method="link", fully_solved=fully_solved, score=score, comments=comments, at=at
+        )
+        return task.follow_up
+    if ticket.follow_ups.exists():
+        raise TransitionNotAllowed(_("You have already rated this request. Thank you!"))
+    # Excluded by the anti-fatigue rules, or no follow-up clock: the rating is kept all the same.
+    return ts.follow_up_record(
+        ticket=ticket,
+        actor=actor,
+        method="link",
+        fully_solved=fully_solved,
+        score=score,
+        comments=comments,
+        at=at,
+    )
