@@ -11,13 +11,15 @@ class Config(AppConfig):
 
     def ready(self) -> None:
         # A ticket that is, or becomes, a complaint gets its complaint record after its transaction
-        # commits (idempotent; the sweep is the backstop for rows written without signals).
+        # commits (idempotent; the sweep is the backstop for rows written without either path):
+        # creation through the tickets' explicit hook list (ADR 0004), a later change to a complaint
+        # (triage, the admin) through post_save.
         from django.db.models.signals import post_save
 
+        from herdesk.tickets import hooks
         from herdesk.tickets.models import Ticket
-        from herdesk.tickets.signals import ticket_created
 
-        from .services import _ticket_saved
+        from .services import _ticket_saved, ticket_created_hook
 
+        hooks.on_ticket_created(ticket_created_hook)
         post_save.connect(_ticket_saved, sender=Ticket, dispatch_uid="complaints.ticket_saved")
-        ticket_created.connect(_ticket_saved, sender=Ticket, dispatch_uid="complaints.ticket_created")

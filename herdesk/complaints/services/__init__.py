@@ -30,6 +30,7 @@ from .workflow import (
     complaint_regulator_set,
     complaint_transition,
     complaints_ensure_missing,
+    ticket_created_hook,
 )
 
 __all__ = [
@@ -55,4 +56,5 @@ __all__ = [
     "complaints_sweep",
     "rca_record",
     "recurrences",
+    "ticket_created_hook",
 ]

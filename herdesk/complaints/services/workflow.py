@@ -98,24 +98,31 @@ def complaints_ensure_missing(*, limit: int = 500, at: dt.datetime | None = None
     return n
 
 
+def _ensure_after_commit(pk: int) -> None:
+    try:
+        ticket = Ticket.objects.filter(pk=pk).first()
+        if ticket is not None:
+            complaint_ensure(ticket=ticket)
+    except Exception:  # the sweep's backstop retries
+        log.exception("complaint record for ticket %s not created", pk)
+
+
+def ticket_created_hook(ticket: Ticket) -> None:
+    """Registered with `tickets.hooks.on_ticket_created` (apps.ready): runs after a new ticket's
+    transaction commits, so the ticket services' own statements and pinned query counts are
+    untouched. A complaint ticket gets its record (CMP-1)."""
+    if ticket.problem_type == ProblemType.COMPLAINT:
+        _ensure_after_commit(ticket.pk)
+
+
 def _ticket_saved(sender: Any, instance: Ticket | None = None, **kwargs: Any) -> None:
-    """post_save of a ticket and tickets' `ticket_created` (creation writes the row without model
-    signals): a complaint ticket gets its record after the ticket's transaction commits (so the
-    ticket services' own statements and pinned query counts are untouched)."""
-    instance = instance if instance is not None else kwargs.get("ticket")
+    """post_save of a ticket: one *becoming* a complaint on a later save (triage, the admin) gets its
+    record after that transaction commits (creation writes the row without model signals and is
+    served by `ticket_created_hook`)."""
     if instance is None or instance.problem_type != ProblemType.COMPLAINT or kwargs.get("raw"):
         return
     pk = instance.pk
-
-    def ensure() -> None:
-        try:
-            ticket = Ticket.objects.filter(pk=pk).first()
-            if ticket is not None:
-                complaint_ensure(ticket=ticket)
-        except Exception:  # the sweep's backstop retries
-            log.exception("complaint record for ticket %s not created", pk)
-
-    transaction.on_commit(ensure)
+    transaction.on_commit(lambda: _ensure_after_commit(pk))
 
 
 # --- the workflow ----------------------------------------------------------------------------------
