@@ -25,6 +25,7 @@ from .sweep import complaints_sweep
 from .workflow import (
     _ticket_saved,
     complaint_am_sign_off,
+    complaint_customer_answer,
     complaint_ensure,
     complaint_regulator_replied,
     complaint_regulator_set,
@@ -48,6 +49,7 @@ __all__ = [
     "cause_save",
     "causes_ensure",
     "complaint_am_sign_off",
+    "complaint_customer_answer",
     "complaint_ensure",
     "complaint_regulator_replied",
     "complaint_regulator_set",

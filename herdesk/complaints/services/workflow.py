@@ -290,6 +290,32 @@ def complaint_transition(
 
 
 @transaction.atomic
+def complaint_customer_answer(
+    *, ticket: Ticket, actor: Any, accepted: bool, note: str = "", at: dt.datetime | None = None
+) -> Complaint | None:
+    """The customer confirms (or disputes) the resolution of a complaint ticket on the portal or from
+    the signed link in the resolution notice. A verified complaint moves to confirmed (or back to
+    solution) through `complaint_transition`; at an earlier stage the answer is only recorded
+    (timeline, audit) and the staff confirm once verified. None for a ticket that is not a complaint."""
+    at = _now(at)
+    complaint = complaint_ensure(ticket=ticket, at=at)
+    if complaint is None:
+        return None
+    complaint = _lock(complaint)
+    how = note.strip() or (
+        _("The customer confirmed the resolution on the portal.")
+        if accepted
+        else _("The customer disputed the resolution on the portal.")
+    )
+    if complaint.stage == Stage.VERIFIED:
+        action = "confirm" if accepted else "customer_rejects"
+        return complaint_transition(complaint=complaint, action=action, actor=actor, at=at, text=how)
+    _timeline(complaint, actor, how, at, action="customer_answer", accepted=accepted)
+    _audit(actor, "customer_answer", complaint, accepted=accepted, stage=complaint.stage)
+    return complaint
+
+
+@transaction.atomic
 def complaint_am_sign_off(*, complaint: Complaint, actor: Any, at: dt.datetime | None = None) -> Complaint:
     """CMP-4: the key account's manager signs off the solution (only that person, only once a solution
     is recorded)."""

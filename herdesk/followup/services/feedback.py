@@ -16,6 +16,7 @@ from herdesk.audit.services import audit_record
 from herdesk.clocks.models import Clock
 from herdesk.common.errors import DomainError, TransitionNotAllowed
 from herdesk.customers.models import Customer
+from herdesk.customers.selectors import customer_search
 from herdesk.customers.services import customer_create
 from herdesk.tickets import services as ts
 from herdesk.tickets.choices import ProblemType, Status
@@ -42,6 +43,22 @@ def _anonymous_customer() -> Any:
 
     found = Customer.objects.filter(name=ANONYMOUS_NAME, organisation__isnull=True).order_by("pk").first()
     return found or customer_create(name=ANONYMOUS_NAME)
+
+
+def _known_customer(*, phone: str, email: str) -> Any:
+    """The existing customer a named suggestion comes from: the oldest one with this phone number,
+    else with this email (exact match through the contacts' blind indexes: nothing is decrypted), so
+    the suggestion lands in their history instead of on a duplicate customer. None when unknown."""
+    for field, value in (("phone", phone), ("email", email)):
+        if not value:
+            continue
+        try:
+            found = customer_search(user=None, **{field: value}).order_by("pk").first()
+        except (ValidationError, ValueError):  # not a valid number or address: nobody to match
+            found = None
+        if found is not None:
+            return found
+    return None
 
 
 @transaction.atomic
@@ -85,10 +102,13 @@ def suggestion_submit(
     if anonymous:
         customer = _anonymous_customer()
     else:
-        try:
-            customer = customer_create(name=name.strip()[:120], phone=phone.strip(), email=email.strip())
-        except ValidationError as exc:
-            raise ValidationError({"phone": exc.messages})
+        customer = _known_customer(phone=phone.strip(), email=email.strip())
+        matched = customer is not None
+        if customer is None:
+            try:
+                customer = customer_create(name=name.strip()[:120], phone=phone.strip(), email=email.strip())
+            except ValidationError as exc:
+                raise ValidationError({"phone": exc.messages})
     first_line = text.splitlines()[0][:60]
     ticket = ts.ticket_create(
         actor=None,
@@ -105,7 +125,7 @@ def suggestion_submit(
         action="followup.suggestion",
         object_type="ticket",
         object_id=ticket.number,
-        data={"anonymous": anonymous},
+        data={"anonymous": anonymous, **({} if anonymous else {"known_customer": matched})},
     )
     return ticket
 

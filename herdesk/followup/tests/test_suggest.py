@@ -37,6 +37,34 @@ def test_anonymous_and_named_suggestions_become_tickets(client, reference) -> No
     assert Ticket.objects.filter(problem_type="suggestion", customer__name="赵六").count() == 1
 
 
+def test_named_suggestion_matches_the_known_customer(client, customer) -> None:
+    """A named suggestion from a known phone number or email lands on that customer (their
+    history), not on a new duplicate; an unknown one makes a new customer."""
+    from herdesk.customers.models import Customer
+
+    before = Customer.objects.count()
+    r = client.post(
+        "/followup/suggest/",
+        {"text": "希望增加周末送货", "name": "张三", "phone": "138 1234 8000"},
+        REMOTE_ADDR="10.0.0.2",
+    )
+    assert r.status_code == 200
+    r = client.post(
+        "/followup/suggest/",
+        {"text": "发票可以电子版吗", "name": "张先生", "email": "ZHANG@example.cn"},
+        REMOTE_ADDR="10.0.0.2",
+    )
+    assert r.status_code == 200
+    assert Ticket.objects.filter(problem_type="suggestion", customer=customer).count() == 2
+    assert Customer.objects.count() == before
+    r = client.post(
+        "/followup/suggest/",
+        {"text": "新客户的建议", "name": "孙七", "phone": "13700001111"},
+        REMOTE_ADDR="10.0.0.2",
+    )
+    assert r.status_code == 200 and Customer.objects.count() == before + 1
+
+
 def test_suggestions_are_rate_limited(client, reference) -> None:
     for i in range(5):
         r = client.post(
