@@ -16,10 +16,19 @@ class Config(AppConfig):
         # (triage, the admin) through post_save.
         from django.db.models.signals import post_save
 
+        from herdesk.notifications.kinds import CUSTOMER_CHANNELS, outbox_kind_register
+        from herdesk.notifications.registry import notice_essential_register
         from herdesk.tickets import hooks
         from herdesk.tickets.models import Ticket
 
-        from .services import _ticket_saved, ticket_created_hook
+        from .services.workflow import NOTICE_KINDS, SOLUTION_NOTICE, _ticket_saved, ticket_created_hook
 
         hooks.on_ticket_created(ticket_created_hook)
         post_save.connect(_ticket_saved, sender=Ticket, dispatch_uid="complaints.ticket_saved")
+        # The complaint's own customer notices (the solution, the closure), each a declared kind.
+        for kind in NOTICE_KINDS:
+            for channel in CUSTOMER_CHANNELS:
+                outbox_kind_register(
+                    channel=channel, template=kind, payload=("text",), description=f"complaint notice: {kind}"
+                )
+        notice_essential_register(SOLUTION_NOTICE)

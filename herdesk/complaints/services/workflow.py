@@ -16,6 +16,7 @@ from herdesk.catalog.models import Product
 from herdesk.clocks.services import clocks_on_event, compute_due
 from herdesk.common.errors import DomainError, TransitionNotAllowed
 from herdesk.notifications.choices import NotificationKind
+from herdesk.notifications.customer_notices import notice_send
 from herdesk.notifications.staff_notices import notify
 from herdesk.policies.choices import Event
 from herdesk.tickets.choices import ComplaintSeverity, ProblemType
@@ -123,6 +124,41 @@ def _ticket_saved(sender: Any, instance: Ticket | None = None, **kwargs: Any) ->
         return
     pk = instance.pk
     transaction.on_commit(lambda: _ensure_after_commit(pk))
+
+
+# The complaint's own customer notices (outbox kinds declared in apps.ready(), essential: CMP-1's
+# "solution and communication" is owed to the customer even when they opted out of the others).
+SOLUTION_NOTICE = "complaint_solution"
+CLOSED_NOTICE = "complaint_closed"
+NOTICE_KINDS = (SOLUTION_NOTICE, CLOSED_NOTICE)
+
+
+def _tell_customer(complaint: Complaint, kind: str, at: dt.datetime) -> None:
+    """The solution (or the closure) on the customer's channel through the outbox, written on the
+    ticket's public timeline by the notice machinery (route, languages, fallback)."""
+    ticket = complaint.ticket
+    solution = complaint.solution
+
+    def build() -> str:
+        if kind == SOLUTION_NOTICE:
+            return str(
+                _("About your complaint %(number)s, our solution: %(solution)s")
+                % {"number": ticket.number, "solution": solution}
+            )
+        return str(
+            _(
+                "Your complaint %(number)s is closed. We have found its cause and taken action so that it "
+                "does not happen again. Thank you for telling us."
+            )
+            % {"number": ticket.number}
+        )
+
+    def subject() -> str:
+        if kind == SOLUTION_NOTICE:
+            return str(_("Your complaint %(number)s: our solution") % {"number": ticket.number})
+        return str(_("Your complaint %(number)s is closed") % {"number": ticket.number})
+
+    notice_send(ticket=ticket, kind=kind, build=build, subject=subject, at=at)
 
 
 # --- the workflow ----------------------------------------------------------------------------------
@@ -245,6 +281,7 @@ def complaint_transition(
             complaint.am_signed_off_at, complaint.am_signed_off_by = None, None
         complaint.solution, complaint.communication = solution, communication
         note = solution
+        _tell_customer(complaint, SOLUTION_NOTICE, at)
         clocks_on_event(ticket=ticket, event=Event.PROGRESS_GIVEN, at=at)
         if complaint.is_key_account and complaint.account_manager_id:
             notify(
@@ -283,6 +320,8 @@ def complaint_transition(
     old = complaint.stage
     complaint.stage = target
     complaint.save()
+    if action == "close":
+        _tell_customer(complaint, CLOSED_NOTICE, at)
     label = _("Complaint: %(from)s → %(to)s") % {"from": Stage(old).label, "to": Stage(target).label}
     _timeline(complaint, actor, f"{label}" + (f" — {note[:500]}" if note else ""), at, action=action)
     _audit(actor, action, complaint, **{"from": old, "to": target, **data})

@@ -74,3 +74,29 @@ def test_portal_dispute_sends_a_verified_complaint_back_to_solution(
     assert r.status_code in (200, 302)
     c.refresh_from_db()
     assert c.stage == Stage.SOLUTION and "胀包" in c.confirmation_note
+
+
+def test_solution_reaches_the_customer_through_the_outbox(
+    make_complaint: Any, staff: dict[str, Any], login: Any
+) -> None:
+    """Recording the solution on the complaint page queues a complaint_solution notice (its own
+    declared kind) on the customer's channel, written on the ticket's public timeline; closing the
+    complaint queues complaint_closed."""
+    from herdesk.notifications.kinds import outbox_kind
+    from herdesk.notifications.models import OutboxMessage
+
+    assert outbox_kind("email", "complaint_solution") and outbox_kind("sms", "complaint_closed")
+    c = _prepared(make_complaint(), Stage.ASSIGNED, staff)
+    r = login("qa1").post(
+        f"/complaints/{c.ticket.number}/do/solve/",
+        {"solution": "整批退换并补偿 200 元", "communication": "电话告知客户"},
+    )
+    assert r.status_code == 302
+    msg = OutboxMessage.objects.get(ticket=c.ticket, template="complaint_solution")
+    assert msg.channel in ("email", "sms", "wechat") and "整批退换并补偿 200 元" in msg.payload["text"]
+    entry = c.ticket.interactions.get(pk=msg.payload["interaction"])
+    assert entry.is_public and "整批退换" in entry.body
+    assert not OutboxMessage.objects.filter(ticket=c.ticket, template__in=("resolution", "other")).exists()
+    Complaint.objects.filter(pk=c.pk).update(stage=Stage.CONFIRMED)
+    assert login("qa1").post(f"/complaints/{c.ticket.number}/do/close/").status_code == 302
+    assert OutboxMessage.objects.filter(ticket=c.ticket, template="complaint_closed").count() == 1

@@ -4,11 +4,14 @@ after service."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +21,7 @@ from herdesk.common.errors import DomainError, TransitionNotAllowed
 from herdesk.customers.models import Customer
 from herdesk.customers.selectors import customer_search
 from herdesk.customers.services import customer_create
+from herdesk.notifications.customer_notices import preference_for
 from herdesk.tickets import services as ts
 from herdesk.tickets.choices import ProblemType, Status
 from herdesk.tickets.models import Ticket
@@ -28,7 +32,7 @@ from ..choices import (
     TaskState,
 )
 from ..models import FollowUpTask
-from ._common import Actor, _comments, _lock_task, task_move
+from ._common import Actor, SurveyLinkError, _comments, _lock_task, task_move
 from .reviews import _answer
 from .tasks import task_create_for_clock
 
@@ -181,3 +185,71 @@ def service_rating_record(
         comments=comments,
         at=at,
     )
+
+
+# --- the rating link in the resolution notice (QA-2) ------------------------------------------------
+
+RATING_SALT = "herdesk.followup.rating"
+
+
+def rating_link_make(*, ticket: Ticket, base_url: str | None = None) -> str:
+    """The signed rating link put into the resolution notice (registered with
+    `notifications.registry.rating_link_register`). Nothing is stored: the token names the ticket
+    and its resolution cycle (`reopen_count`) and expires with the survey links' validity; a ticket
+    is rated once (`service_rating_record`), so the link is single-use. "" for a customer who opted
+    out of non-essential notices (anti-fatigue)."""
+    pref = preference_for(ticket.customer_id)
+    if pref is not None and pref.opt_out_non_essential:
+        return ""
+    token = signing.dumps({"t": ticket.pk, "c": ticket.reopen_count}, salt=RATING_SALT)
+    base = (base_url if base_url is not None else getattr(settings, "HERDESK_PUBLIC_URL", "")).rstrip("/")
+    return base + reverse("followup:rating", args=[token])
+
+
+def rating_link_get(*, token: str) -> Ticket:
+    """The ticket a rating link rates, or SurveyLinkError: tampered (400); expired, reopened since,
+    or already rated (410), each with a clear message."""
+    try:
+        data = signing.loads(
+            (token or "").strip()[:300],
+            salt=RATING_SALT,
+            max_age=timedelta(days=int(getattr(settings, "HERDESK_FOLLOWUP_SURVEY_TTL_DAYS", 7))),
+        )
+    except signing.SignatureExpired:
+        raise SurveyLinkError(_("This survey link has expired."), code="link_expired", status=410)
+    except signing.BadSignature:
+        raise SurveyLinkError(
+            _("This survey link is not valid. Please check that you opened the whole link.")
+        )
+    ticket = Ticket.objects.filter(pk=data.get("t") if isinstance(data, dict) else None).first()
+    if ticket is None:
+        raise SurveyLinkError(
+            _("This survey link is not valid. Please check that you opened the whole link.")
+        )
+    if ticket.reopen_count != data.get("c") or ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        raise SurveyLinkError(_("This survey is no longer open. Thank you!"), code="link_used", status=410)
+    if ticket.follow_ups.exists():
+        raise SurveyLinkError(
+            _("This survey has already been answered. Thank you!"), code="link_used", status=410
+        )
+    return ticket
+
+
+@transaction.atomic
+def rating_answer(
+    *, token: str, score: Any, fully_solved: Any, comment: str = "", now: datetime | None = None
+) -> Any:
+    """The customer's answer through the rating link (no sign-in: the signed link is the authority):
+    the follow-up's answer, as on the portal (`service_rating_record`). A refused answer leaves the
+    link usable."""
+    ticket = rating_link_get(token=token)
+    if fully_solved not in (True, False):
+        raise ValidationError({"fully_solved": _("Tell us whether the problem is fully solved.")})
+    try:
+        return service_rating_record(
+            ticket=ticket, actor=None, score=score, fully_solved=fully_solved, comment=comment, at=now
+        )
+    except TransitionNotAllowed:
+        raise SurveyLinkError(
+            _("This survey has already been answered. Thank you!"), code="link_used", status=410
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from herdesk.tickets.models import Ticket
@@ -102,3 +104,51 @@ def test_rating_after_service_on_the_portal(client, staff, customer) -> None:
         client.post(f"/followup/ticket/{t.number}/rate/", {"score": "5", "fully_solved": "yes"}).status_code
         == 403
     )
+
+
+def test_rating_link_in_the_resolution_notice(client, staff, customer) -> None:
+    """QA-2: the resolution notice sent to the customer carries a signed rating link (not on the
+    staff timeline); answering it is the follow-up's answer; reuse, tampering and a reopened ticket
+    get clear 410/400 pages."""
+    import re
+
+    from django.utils import timezone
+
+    from herdesk.notifications.models import OutboxMessage
+
+    from .conftest import resolved
+
+    t = resolved(staff, customer, at=timezone.now() - timedelta(hours=3))
+    msg = OutboxMessage.objects.filter(ticket=t, template="resolution").order_by("-pk").first()
+    assert msg is not None
+    urls = re.findall(r"https?://\S*/followup/r/[^\s/]+/|/followup/r/[^\s/]+/", msg.payload["text"])
+    assert urls, msg.payload["text"]
+    path = "/followup/r/" + urls[0].split("/followup/r/")[1]
+    entry = t.interactions.get(pk=msg.payload["interaction"])
+    assert "/followup/r/" not in entry.body  # a bearer secret stays off the staff timeline
+    r = client.get(path)
+    assert r.status_code == 200 and 'id="survey-form"' in r.content.decode()
+    assert client.get(path[:-3] + "xx/").status_code == 400
+    r = client.post(path, {"score": "", "fully_solved": "yes"})
+    assert r.status_code == 422
+    r = client.post(path, {"score": "5", "fully_solved": "yes", "comment": "很满意"})
+    assert r.status_code == 200
+    fu = t.follow_ups.get()
+    assert fu.score == 5 and fu.fully_solved and fu.method == "link"
+    assert t.interactions.filter(data__follow_up=fu.pk).exists()
+    assert client.get(path).status_code == 410  # rated once
+
+
+def test_rating_link_refused_after_reopen(client, staff, customer) -> None:
+    from django.utils import timezone
+
+    from herdesk.followup.services import rating_link_make
+    from herdesk.tickets import services as ts
+
+    from .conftest import resolved
+
+    t = resolved(staff, customer, at=timezone.now() - timedelta(hours=3))
+    path = rating_link_make(ticket=t, base_url="")
+    ts.ticket_reopen(ticket=t, actor=staff["agent1"], reason="又坏了")
+    r = client.get(path)
+    assert r.status_code == 410 and "no longer open" in client.get(path + "?lang=en").content.decode()
