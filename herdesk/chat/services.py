@@ -617,6 +617,7 @@ def conversation_rate(*, conversation_pk: int, score: Any, now: datetime | None 
         raise DomainError(_("This chat cannot be rated (any more)."), code="not_allowed", status=409)
     c.rating, c.rated_at = score, now
     c.save(update_fields=["rating", "rated_at"])
+    assert c.ticket_id is not None  # rating_offered
     ticket = Ticket.objects.get(pk=c.ticket_id)
     interaction_add(
         ticket=ticket,

@@ -17,6 +17,7 @@ garbage-collected receiver or a wrong `sender`.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -56,7 +57,7 @@ def _run(entry: TicketHook | str, ticket: Any) -> None:
 def ticket_created_run(ticket: Any) -> None:
     """Called by `ticket_create` in its transaction: each hook runs once that transaction commits."""
     for entry in list(_CREATED):
-        transaction.on_commit(lambda e=entry: _run(e, ticket))
+        transaction.on_commit(functools.partial(_run, entry, ticket))
 
 
 def registered() -> dict[str, list[str]]:

@@ -221,7 +221,8 @@ def rating_link_get(*, token: str) -> Ticket:
         raise SurveyLinkError(
             _("This survey link is not valid. Please check that you opened the whole link.")
         )
-    ticket = Ticket.objects.filter(pk=data.get("t") if isinstance(data, dict) else None).first()
+    pk = data.get("t") if isinstance(data, dict) else None
+    ticket = Ticket.objects.filter(pk=pk).first() if isinstance(pk, int) else None
     if ticket is None:
         raise SurveyLinkError(
             _("This survey link is not valid. Please check that you opened the whole link.")
