@@ -362,8 +362,8 @@ def notice_options(*, ticket: Any, options: list[Any], entry: Any = None) -> Any
 
 def notice_resolution(*, ticket: Any, summary: str = "", entry: Any = None) -> Any:
     """CLS-1: the customer is told and asked to verify; one signed link confirms or disputes. QA-2:
-    a second signed link rates the service (registry.rating_link: followup's survey link, made once
-    and only when a message is sent: `link` is "" on the timeline, the links being bearer secrets)."""
+    a second signed link rates the service (registry.rating_link: the follow-up app's rating link,
+    made once and only when a message is sent: `link` is "" on the timeline, links being secrets)."""
     made: list[str] = []
 
     def rating() -> str:
