@@ -92,6 +92,9 @@ def _widget_strings() -> dict[str, str]:
         "verify_ok": _("Verify"),
         "verify_sent": _("A code was sent to your phone."),
         "verified": _("Your phone number is verified."),
+        # QA-2: the rating offered when the agent ends the chat.
+        "rate_ask": _("How was this chat? Rate our service:"),
+        "rate_thanks": _("Thank you for your rating!"),
     }
 
 
@@ -153,6 +156,7 @@ class CustomerChatConsumer(_Base):
             "ping": self.on_ping,
             "verify_request": self.on_verify_request,
             "verify": self.on_verify,
+            "rate": self.on_rate,
         }.get(kind)
         if handler is None:
             await self.send_json(
@@ -295,6 +299,18 @@ class CustomerChatConsumer(_Base):
             self.lang, services.conversation_close, conversation_pk=self.conversation.pk, actor=None
         )
         self.conversation = conv
+
+    async def on_rate(self, content: dict[str, Any], raw: str) -> None:
+        """QA-2: the customer's 1–5 rating of a chat the agent ended (the status frame follows)."""
+        self._need_conversation()
+        conv = await database_sync_to_async(_run)(
+            self.lang,
+            services.conversation_rate,
+            conversation_pk=self.conversation.pk,
+            score=content.get("score"),
+        )
+        self.conversation = conv
+        await self.send_json(services.status_payload(conv))
 
     async def on_verify_request(self, content: dict[str, Any], raw: str) -> None:
         """Send the SMS code to the number given (issue #14: verification before history)."""

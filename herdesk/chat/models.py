@@ -59,6 +59,11 @@ class Conversation(models.Model):
     first_customer_message_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     transcript_saved_at = models.DateTimeField(null=True, blank=True)
+    # QA-2: when the agent ends the chat the customer is offered a 1–5 rating of the service; it is
+    # stored here (the chat's rating, on its ticket) and written on the ticket's timeline.
+    closed_by_agent = models.BooleanField(default=False)
+    rating = models.PositiveSmallIntegerField(_("rating (1–5)"), null=True, blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
     # Phone verification (issue #14, INT-7): a visitor who typed a phone number is shown as "not
     # verified" and their customer record's history stays hidden until they enter the SMS code sent
     # to that number (herdesk.chat.verification). The code itself is stored only as a keyed hash.

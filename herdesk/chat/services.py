@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from herdesk.audit.services import audit_record
 from herdesk.calendars.selectors import working_calendar
 from herdesk.common.errors import DomainError
 from herdesk.common.pii import normalise_phone
@@ -100,7 +101,16 @@ def status_payload(c: Conversation) -> dict[str, Any]:
         "agent": str(c.agent) if c.agent_id and c.agent else "",
         "ticket": c.ticket.number if c.ticket_id and c.ticket else "",
         "accept_deadline": c.accept_deadline.isoformat() if c.accept_deadline else None,
+        # QA-2: the widget offers the 1–5 rating once the agent ended a chat that is on a ticket.
+        "rating_offered": rating_offered(c),
+        "rating": c.rating,
     }
+
+
+def rating_offered(c: Conversation) -> bool:
+    return bool(
+        c.status == ConversationStatus.CLOSED and c.closed_by_agent and c.ticket_id and c.rating is None
+    )
 
 
 def queue_payload(c: Conversation, last_message: str = "") -> dict[str, Any]:
@@ -585,7 +595,48 @@ def conversation_close(
         c.transcript_saved_at = now
     c.status = ConversationStatus.CLOSED
     c.closed_at = now
-    c.save(update_fields=["status", "closed_at", "transcript_saved_at"])
+    c.closed_by_agent = getattr(actor, "pk", None) is not None
+    c.save(update_fields=["status", "closed_at", "transcript_saved_at", "closed_by_agent"])
+    _publish_status(c)
+    return c
+
+
+@transaction.atomic
+def conversation_rate(*, conversation_pk: int, score: Any, now: datetime | None = None) -> Conversation:
+    """QA-2: the customer rates the chat the agent ended (1–5, once). Stored as the chat's rating on
+    its ticket and written on the ticket's timeline (public: the customer gave it), audited."""
+    now = now or timezone.now()
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise ValidationError({"score": _("Choose a score from 1 to 5.")})
+    c = _lock(conversation_pk)
+    if not rating_offered(c):
+        raise DomainError(_("This chat cannot be rated (any more)."), code="not_allowed", status=409)
+    c.rating, c.rated_at = score, now
+    c.save(update_fields=["rating", "rated_at"])
+    assert c.ticket_id is not None  # rating_offered
+    ticket = Ticket.objects.get(pk=c.ticket_id)
+    interaction_add(
+        ticket=ticket,
+        actor=None,
+        body=_("Chat rated by the customer: %(score)d/5") % {"score": score},
+        kind=InteractionKind.SYSTEM_EVENT,
+        direction=Direction.INTERNAL,
+        channel=Channel.CHAT,
+        is_public=True,
+        occurred_at=now,
+        data={"chat": str(c.public_id), "chat_rating": score},
+    )
+    audit_record(
+        actor=None,
+        action="chat.rated",
+        object_type="ticket",
+        object_id=ticket.number,
+        data={"conversation": str(c.public_id), "score": score},
+    )
     _publish_status(c)
     return c
 

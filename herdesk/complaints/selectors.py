@@ -93,6 +93,14 @@ def complaint_get(*, user: Any, number: str) -> Complaint:
     )
 
 
+def complaint_for_ticket(*, user: Any, ticket: Any) -> Complaint | None:
+    """The complaint record of a complaint ticket when `user` may see it (the ticket page's link to
+    the complaint page); None for other tickets without a query."""
+    if getattr(ticket, "problem_type", "") != "complaint":
+        return None
+    return complaints_visible_to(user).filter(ticket_id=ticket.pk).only("pk", "stage", "ticket_id").first()
+
+
 @dataclass
 class ComplaintPage:
     complaint: Complaint

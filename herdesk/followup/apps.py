@@ -9,6 +9,9 @@ class Config(AppConfig):
     def ready(self) -> None:
         # The outbox kinds this app queues: the survey link on the customer's channel.
         from herdesk.notifications.kinds import outbox_kind_register
+        from herdesk.notifications.registry import rating_link_register
 
         for channel in ("email", "sms", "wechat"):
             outbox_kind_register(channel=channel, template="survey", payload=("text",))
+        # QA-2: the resolution notice carries a signed rating link (services.rating_link_make).
+        rating_link_register("herdesk.followup.services:rating_link_make")

@@ -20,6 +20,7 @@ urlpatterns = [
     path("reviews/<int:pk>/actions/<int:action>/done/", views.review_action_done, name="review_action_done"),
     path("rate/", views.rate, name="rate"),
     path("s/<str:token>/", views.survey, name="survey"),
+    path("r/<str:token>/", views.rating, name="rating"),
     path("suggest/", views.suggest, name="suggest"),
     path("ticket/<str:number>/rate/", views.rate_ticket, name="rate_ticket"),
 ]

@@ -383,6 +383,53 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         )
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
+def rating(request: HttpRequest, token: str) -> HttpResponse:
+    """The rating page of the resolution notice's signed link (QA-2): the survey page's form and
+    weight, answered as the follow-up (services.rating_answer). Clear 400/410 pages otherwise."""
+    lang = _survey_language(request)
+    with translation.override(lang):
+        try:
+            ticket = services.rating_link_get(token=token)
+        except DomainError as exc:
+            return render(
+                request,
+                "followup/survey_error.html",
+                {"message": exc.message, "lang": lang},
+                status=exc.status,
+            )
+        form = SurveyForm(request.POST or None)
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    services.rating_answer(
+                        token=token,
+                        score=form.cleaned_data["score"],
+                        fully_solved=yes_no(form.cleaned_data["fully_solved"]),
+                        comment=form.cleaned_data["comment"],
+                    )
+                except DomainError as exc:
+                    return render(
+                        request,
+                        "followup/survey_error.html",
+                        {"message": exc.message, "lang": lang},
+                        status=exc.status,
+                    )
+                except ValidationError as exc:
+                    _apply_errors(form, exc)
+                else:
+                    return render(request, "followup/survey_done.html", {"lang": lang})
+            status = 422
+        return render(
+            request,
+            "followup/survey.html",
+            {"form": form, "ticket": ticket, "lang": lang, "token": token},
+            status=status,
+        )
+
+
 # --- the suggestion box (public, anonymous allowed) -------------------------------------------------
 
 

@@ -117,7 +117,11 @@ def notice_route(*, ticket: Any, kind: str, exclude: tuple[str, ...] = ()) -> Ro
     pref = preference_for(ticket.customer_id)
     if pref is not None and pref.channel == NoticeChannel.PORTAL:
         return Route("portal", reason="preference")
-    if pref is not None and pref.opt_out_non_essential and kind not in ESSENTIAL_NOTICES:
+    if (
+        pref is not None
+        and pref.opt_out_non_essential
+        and not registry.notice_essential(kind, ESSENTIAL_NOTICES)
+    ):
         return Route("portal", reason="opted_out")
     order: list[str] = []
     if pref is not None and pref.channel:
@@ -357,7 +361,15 @@ def notice_options(*, ticket: Any, options: list[Any], entry: Any = None) -> Any
 
 
 def notice_resolution(*, ticket: Any, summary: str = "", entry: Any = None) -> Any:
-    """CLS-1: the customer is told and asked to verify; one signed link confirms or disputes."""
+    """CLS-1: the customer is told and asked to verify; one signed link confirms or disputes. QA-2:
+    a second signed link rates the service (registry.rating_link: the follow-up app's rating link,
+    made once and only when a message is sent: `link` is "" on the timeline, links being secrets)."""
+    made: list[str] = []
+
+    def rating() -> str:
+        if not made:
+            made.append(registry.rating_link(ticket=ticket))
+        return made[0]
 
     def build(link: str) -> str:
         lines = [_("Your request %(number)s has been resolved.") % {"number": ticket.number}]
@@ -366,6 +378,9 @@ def notice_resolution(*, ticket: Any, summary: str = "", entry: Any = None) -> A
         if link:
             lines.append(_("Please confirm that the problem is solved: %(url)s") % {"url": link})
             lines.append(_("If it is not solved, tell us here: %(url)s") % {"url": f"{link}#dispute"})
+            rate = rating()
+            if rate:
+                lines.append(_("How did we do? Rate our service (1 minute): %(url)s") % {"url": rate})
         else:
             lines.append(
                 _(
@@ -383,6 +398,21 @@ def notice_resolution(*, ticket: Any, summary: str = "", entry: Any = None) -> A
         entry=entry,
         link_purpose=ActionLinkPurpose.CONFIRM_RESOLUTION,
     )
+
+
+def notice_send(
+    *,
+    ticket: Any,
+    kind: str,
+    build: Callable[[], str],
+    subject: Callable[[], str],
+    at: datetime | None = None,
+) -> Any:
+    """A notice of an app above the core (e.g. complaints' "complaint_solution"), on the customer's
+    channel by the same route, timeline entry, languages and fallback as the core's notices. `kind`
+    is also the outbox template: the app declares it for email, SMS and WeChat in its ready()
+    (`kinds.outbox_kind_register`), and an essential one with `registry.notice_essential_register`."""
+    return _deliver(ticket=ticket, kind=kind, build=lambda _link: build(), subject=subject, at=at)
 
 
 def notice_closing(*, ticket: Any, actor: Any = None) -> Any:

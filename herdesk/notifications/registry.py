@@ -26,6 +26,8 @@ ActionLinkMaker = Callable[..., str]  # (*, ticket, purpose) -> an absolute URL
 
 _RECIPIENTS: dict[str, RecipientResolver | str] = {}
 _ACTION_LINK: list[ActionLinkMaker | str] = []
+_RATING_LINK: list[ActionLinkMaker | str] = []
+_ESSENTIAL: set[str] = set()
 
 
 def _load(entry: Any) -> Any:
@@ -59,6 +61,35 @@ def action_link(*, ticket: Any, purpose: str) -> str:
     return str(maker(ticket=ticket, purpose=purpose))
 
 
+def rating_link_register(maker: ActionLinkMaker | str) -> None:
+    """Register the maker of the signed rating link put into the resolution notice (QA-2; the
+    follow-up app's ready()): `maker(ticket=…)` returns an absolute URL, or "" when the customer is
+    not to be asked (anti-fatigue, no follow-up owed)."""
+    _RATING_LINK[:] = [maker]
+
+
+def rating_link(*, ticket: Any) -> str:
+    if not _RATING_LINK:
+        return ""
+    maker = _RATING_LINK[0] = _load(_RATING_LINK[0])
+    return str(maker(ticket=ticket) or "")
+
+
+def notice_essential_register(kind: str) -> None:
+    """A notice kind of an app above the core that is sent even to a customer who opted out of
+    non-essential notices (e.g. the solution of their complaint: CMP-1 communication)."""
+    _ESSENTIAL.add(str(kind))
+
+
+def notice_essential(kind: str, core: frozenset[str] | set[str]) -> bool:
+    return kind in core or kind in _ESSENTIAL
+
+
 def registered() -> dict[str, Any]:
     """What is registered (for the checks and the docs)."""
-    return {"recipients": sorted(_RECIPIENTS), "action_link": bool(_ACTION_LINK)}
+    return {
+        "recipients": sorted(_RECIPIENTS),
+        "action_link": bool(_ACTION_LINK),
+        "rating_link": bool(_RATING_LINK),
+        "essential": sorted(_ESSENTIAL),
+    }

@@ -27,6 +27,7 @@ from herdesk.attachments.services import attachment_add
 from herdesk.audit.services import audit_record
 from herdesk.common.errors import DomainError
 from herdesk.common.pii import mask_email, mask_phone, normalise_email, normalise_phone
+from herdesk.complaints.services import complaint_customer_answer
 from herdesk.customers.models import Contact, Customer
 from herdesk.customers.selectors import contact_primary
 from herdesk.customers.services import email_index, phone_index
@@ -638,6 +639,8 @@ def portal_resolution_confirm(*, user: Any, ticket: Ticket, now: datetime | None
         raise DomainError(_("Only a resolved request can be confirmed."), code="not_resolved")
     ticket = tickets.ticket_close(ticket=ticket, actor=user, reason=CloseReason.CUSTOMER_CONFIRMED, at=now)
     _public_event(ticket, user, _("Confirmed that the problem is solved."), now, confirmed=True)
+    # CMP-1 "customer confirmation": a complaint's own workflow moves too (audited there).
+    complaint_customer_answer(ticket=ticket, actor=user, accepted=True, at=now)
     return ticket
 
 
@@ -673,6 +676,7 @@ def portal_resolution_dispute(
         data={"dispute": True},
     )
     staff_notices.notify_dispute(ticket=ticket, reason=reason)
+    complaint_customer_answer(ticket=ticket, actor=user, accepted=False, note=reason, at=now)
     return ticket
 
 

@@ -395,3 +395,62 @@ def test_visitor_verifies_the_phone_over_the_socket(customer, settings) -> None:
     async_to_sync(scenario)()
     conv = Conversation.objects.get()
     assert conv.verified_at is not None and tv.SENT[-1]["phone"] == "+8613812348000"
+
+
+def test_customer_rates_the_chat_the_agent_ended(reference, agent):
+    """QA-2: when the agent ends a chat on a ticket the widget is offered a 1–5 rating; the score is
+    stored on the conversation, written on the ticket's timeline, and cannot be given twice."""
+    from herdesk.chat import services as chat_services
+
+    cookie = _session_cookie(agent)
+
+    async def scenario() -> None:
+        cust, joined = await _open_customer()
+        assert joined["rating_offered"] is False
+        conv_id = joined["conversation"]
+        await cust.send_json_to({"type": "message", "client_id": "c-1", "body": "奶粉怎么冲"})
+        await _recv_until(cust, "ack")
+        console = _comm("/ws/chat/agent/", [cookie])
+        assert (await console.connect())[0]
+        await console.send_json_to({"type": "accept", "conversation": conv_id})
+        await _recv_until(console, "accepted")
+        await console.send_json_to(
+            {"type": "message", "conversation": conv_id, "client_id": "a-1", "body": "用 45℃ 温水"}
+        )
+        await _recv_until(cust, "message")
+        await cust.send_json_to({"type": "rate", "score": 5})  # not yet: the chat is still on
+        refused = await _recv_until(cust, "error")
+        assert refused["code"] == "not_allowed"
+        await console.send_json_to({"type": "close", "conversation": conv_id})
+        closed = await _recv_until(cust, "status")
+        while closed["status"] != "closed":
+            closed = await _recv_until(cust, "status")
+        assert closed["rating_offered"] is True and closed["ticket"]
+        await cust.send_json_to({"type": "rate", "score": "x"})
+        assert (await _recv_until(cust, "error"))["code"] in ("invalid", "validation_error", "validation")
+        await cust.send_json_to({"type": "rate", "score": 4})
+        rated = await _recv_until(cust, "status")
+        assert rated["rating"] == 4 and rated["rating_offered"] is False
+        await cust.send_json_to({"type": "rate", "score": 1})
+        assert (await _recv_until(cust, "error"))["code"] == "not_allowed"
+        await cust.disconnect()
+        await console.disconnect()
+
+    async_to_sync(scenario)()
+    conv = Conversation.objects.get()
+    assert conv.rating == 4 and conv.closed_by_agent and conv.rated_at
+    assert conv.ticket.interactions.filter(data__chat_rating=4, is_public=True).count() == 1
+    assert chat_services.rating_offered(conv) is False
+
+
+def test_a_chat_the_customer_ended_offers_no_rating(reference):
+    async def scenario() -> None:
+        cust, _joined = await _open_customer()
+        await cust.send_json_to({"type": "message", "client_id": "c-1", "body": "在吗"})
+        await _recv_until(cust, "ack")
+        await cust.send_json_to({"type": "close"})
+        closed = await _recv_until(cust, "status")
+        assert closed["status"] == "closed" and closed["rating_offered"] is False
+        await cust.disconnect()
+
+    async_to_sync(scenario)()

@@ -104,9 +104,15 @@ def test_visitor_and_agent_chat_in_the_browser(server_url, browser, staff):  # n
     console.locator("#ctx-ticket-number", has_text="FW-").wait_for()
     console.locator("#btn-close").click()
     root.locator(".note", has_text="FW-").wait_for()
+    # QA-2: the agent ended the chat, so the widget offers the 1–5 rating.
+    root.locator(".rate.on button[data-score='4']").wait_for()
     _shot(page, "widget-closed")
+    root.locator(".rate button[data-score='4']").click()
+    root.locator(".rate .rtext", has_text="感谢").wait_for()
+    _shot(page, "widget-rated")
 
     conv = Conversation.objects.get()
     assert conv.status == "closed" and conv.ticket is not None
     assert conv.messages.count() == 3
     assert conv.ticket.interactions.filter(data__transcript=True).count() == 1
+    assert conv.rating == 4 and conv.ticket.interactions.filter(data__chat_rating=4).count() == 1

@@ -239,6 +239,7 @@ EXPECTED: dict[str, str] = {
     'followup/reviews/<int:pk>/actions/<int:action>/done/': 'nf nf nf nf nf nf nf nf nf',
     'followup/rate/': 'lg fb fb fb ok ok ok fb rd',
     'followup/s/<str:token>/': 'bd bd bd bd bd bd bd bd bd',
+    'followup/r/<str:token>/': 'bd bd bd bd bd bd bd bd bd',
     'followup/suggest/': 'ok ok ok ok ok ok ok ok ok',
     'followup/ticket/<str:number>/rate/': 'me me me me me me me me me',
 }

@@ -10,9 +10,6 @@ Screenshots (1440×900) go to docs/screenshots/ with
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,67 +17,14 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from herdesk.workspace.tests.test_e2e import Session as WorkspaceSession
+from herdesk.workspace.tests.test_e2e import browser  # noqa: F401  (the shared browser fixture)
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-]
-DESKTOP = {"width": 1440, "height": 900}
 
-
-@pytest.fixture(scope="session")
-def _close_server_connections(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """On PostgreSQL, end the idle sessions the live server's threads leave behind (as in kb's e2e)."""
-    yield
-    from django.db import connection
-
-    with django_db_blocker.unblock():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"
-                )
-
-
-@pytest.fixture
-def browser(_close_server_connections: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("HERDESK_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{CHROMIUM} is required (apt-get install -y chromium)")
-        pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-class Session:
-    def __init__(self, browser: Any, base: str, shots: str) -> None:
-        self.context = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(20000)
-        self.base, self.shots = base, shots
-
-    def go(self, path: str) -> Any:
-        return self.page.goto(self.base + path)
-
-    def login(self, username: str) -> None:
-        self.go("/login/")
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", "herdesk-demo")
-        self.page.click("button[type=submit].w-100")
-        self.page.wait_for_url(re.compile(r"/queues/"))
+class Session(WorkspaceSession):
+    """The workspace's signed-in browser session, plus submitting a form and full-page shots."""
 
     def submit(self, form: str) -> None:
         self.page.click(f"{form} button[type=submit]")
@@ -94,7 +38,7 @@ class Session:
 
 
 def test_major_complaint_closed_loop_with_recurrence(
-    browser: Any,
+    browser: Any,  # noqa: F811
     live_server: Any,
     staff: dict[str, Any],
     customer: Any,
@@ -225,3 +169,21 @@ def test_major_complaint_closed_loop_with_recurrence(
     # the 8D report is a PDF with the Chinese font embedded
     pdf = qa.page.request.get(f"{live_server.url}/complaints/{t.number}/8d.pdf")
     assert pdf.ok and pdf.body().startswith(b"%PDF")
+
+
+def test_ticket_page_and_complaint_page_link_each_other(
+    browser: Any,  # noqa: F811
+    live_server: Any,
+    make_complaint: Any,
+    screenshot_dir: str,
+) -> None:
+    c = make_complaint()
+    qa = Session(browser, live_server.url, screenshot_dir)
+    qa.login("qa1")
+    qa.go(f"/tickets/{c.ticket.number}/")
+    qa.page.locator("#ticket-complaint-link").wait_for()
+    qa.shot("ticket-complaint-link", full=False)
+    qa.page.click("#ticket-complaint-link")
+    qa.page.wait_for_url(f"**/complaints/{c.ticket.number}/")
+    qa.page.click("#complaint-ticket-link")
+    qa.page.wait_for_url(f"**/tickets/{c.ticket.number}/")

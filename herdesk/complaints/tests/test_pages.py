@@ -160,3 +160,16 @@ def test_8d_pdf(make_complaint: Any, login: Any, staff: dict[str, Any]) -> None:
     streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", r.content, re.S)
     text = b"".join(zlib.decompress(s) for s in streams if s[:1] == b"x") + r.content
     assert b"NotoSansCJK" in text or b"NotoSerifCJK" in text
+
+
+def test_ticket_page_links_to_complaint_and_back(make_complaint: Any, make_ticket: Any, login: Any) -> None:
+    """The ticket page of a complaint ticket links to its complaint page, which links back; other
+    tickets, and staff who may not see the complaint, get no link."""
+    c = make_complaint()
+    client = login("qa1")
+    html = client.get(f"/tickets/{c.ticket.number}/").content.decode()
+    assert f'href="/complaints/{c.ticket.number}/" id="ticket-complaint-link"' in html
+    back = client.get(f"/complaints/{c.ticket.number}/").content.decode()
+    assert f'href="/tickets/{c.ticket.number}/" id="complaint-ticket-link"' in back
+    other = make_ticket(problem_type="after_sales")
+    assert 'id="ticket-complaint-link"' not in client.get(f"/tickets/{other.number}/").content.decode()

@@ -89,6 +89,33 @@ def test_record_created_once_after_commit(
     )
 
 
+def test_creation_hook_registered_explicitly() -> None:
+    """ADR 0004: complaints registers on the tickets' hook list (no Django signal)."""
+    from herdesk.tickets import hooks
+
+    assert "herdesk.complaints.services.workflow.ticket_created_hook" in hooks.registered()["ticket_created"]
+    hooks.on_ticket_created(cs.ticket_created_hook)  # a second registration keeps one entry
+    assert (
+        hooks.registered()["ticket_created"].count("herdesk.complaints.services.workflow.ticket_created_hook")
+        == 1
+    )
+
+
+def test_failing_creation_hook_does_not_undo_the_ticket(
+    make_ticket: Any, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from herdesk.tickets import hooks
+
+    def boom(ticket: Any) -> None:
+        raise RuntimeError("hook failed")
+
+    monkeypatch.setattr(hooks, "_CREATED", [boom, *hooks._CREATED])
+    with django_capture_on_commit_callbacks(execute=True):
+        t = make_ticket(problem_type="complaint", order_number="SO-3")
+    # the failing hook was logged; the ticket stands and the complaints hook after it still ran
+    assert Complaint.objects.filter(ticket=t).count() == 1
+
+
 def test_ticket_becoming_a_complaint_gets_a_record(
     make_ticket: Any, staff: dict[str, Any], django_capture_on_commit_callbacks: Any
 ) -> None:

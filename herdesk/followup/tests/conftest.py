@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from herdesk.workspace.tests.conftest import screenshot_dir  # noqa: F401 - the e2e fixture shared with the workspace tests
+
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=SH)  # a Friday
 _phones = itertools.count(1)

@@ -11,7 +11,6 @@ Screenshots (docs/screenshots/followup-*.png) when HERDESK_SCREENSHOTS is set:
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -25,11 +24,6 @@ from herdesk.workspace.tests.test_e2e import Session, browser  # noqa: F401  (th
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def screenshot_dir() -> str:
-    return str(os.environ.get("HERDESK_SCREENSHOTS", ""))
 
 
 def _survey_path() -> str:
@@ -131,3 +125,35 @@ def test_agent_works_the_worklist_and_a_low_score_is_reviewed(
     lead.shot("followup-review-closed")
     review.refresh_from_db()
     assert review.state == "closed" and review.actions.count() == 1
+
+
+def test_customer_rates_from_the_resolution_notice_on_a_phone(
+    browser: Any,  # noqa: F811
+    live_server: Any,
+    staff: dict[str, Any],
+    screenshot_dir: str,
+) -> None:
+    """QA-2: the rating link inside the resolution notice opens the small rating page on a phone;
+    the score lands on the ticket (its follow-up answer) and the link is then used up."""
+    from herdesk.notifications.models import OutboxMessage
+
+    from .conftest import new_customer, resolved
+
+    t = resolved(staff, new_customer("周敏"), at=timezone.now() - timedelta(hours=3))
+    text = OutboxMessage.objects.filter(ticket=t, template="resolution").latest("pk").payload["text"]
+    m = re.search(r"(/followup/r/[^/\s]+/)", text)
+    assert m, text
+    ctx = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai", is_mobile=True)
+    phone = ctx.new_page()
+    phone.set_default_timeout(20000)
+    response = phone.goto(live_server.url + m.group(1))
+    assert response is not None and response.status == 200 and len(response.body()) < 100_000
+    phone.locator("#q-score label").nth(4).click()  # 5
+    phone.locator("#q-solved label").nth(0).click()  # yes
+    if screenshot_dir:
+        phone.screenshot(path=str(Path(screenshot_dir) / "followup-rating-link-phone.png"), full_page=True)
+    phone.click("#survey-submit")
+    phone.locator("#survey-done").wait_for()
+    assert phone.goto(live_server.url + m.group(1)).status == 410
+    ctx.close()
+    assert t.follow_ups.get().score == 5

@@ -27,6 +27,7 @@ from herdesk.policies.selectors import policy_version_in_force
 from herdesk.search.services import search_index_new_ticket
 from herdesk.staff.models import Team
 
+from .. import hooks
 from ..choices import (
     Channel,
     ComplaintSeverity,
@@ -37,7 +38,6 @@ from ..choices import (
     ProblemType,
 )
 from ..models import IdempotencyRecord, Interaction, Ticket, TicketCounter
-from ..signals import ticket_created
 
 if TYPE_CHECKING:
     from herdesk.staff.models import User
@@ -333,5 +333,5 @@ def _ticket_create(
         object_id=ticket.number,
         data={"channel": channel, "problem_type": problem_type, "received_at": received_at.isoformat()},
     )
-    ticket_created.send(sender=Ticket, ticket=ticket)  # feature layers above (complaints, CMP-1)
+    hooks.ticket_created_run(ticket)  # feature layers above (complaints, CMP-1), after commit
     return TicketCreated(ticket=ticket, interaction=interaction, clocks=started)

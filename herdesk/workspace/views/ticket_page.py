@@ -16,6 +16,7 @@ from herdesk.attachments.models import Attachment
 from herdesk.attachments.selectors import attachment_for_download, attachments_for
 from herdesk.attachments.services import attachment_path
 from herdesk.clocks.models import Clock, ClockState
+from herdesk.complaints.selectors import complaint_for_ticket
 from herdesk.notifications import customer_notices
 from herdesk.savedviews.selectors import saved_replies_for
 from herdesk.staff.models import Team
@@ -136,6 +137,8 @@ def _render_ticket(
             "accept": ACCEPT,
             "saved_replies": replies,
             "saved_replies_map": {str(r.pk): r.body for r in replies},
+            # CMP-1: a complaint ticket links to its complaint page (workflow, RCA, CAPA), if visible.
+            "complaint": complaint_for_ticket(user=user, ticket=data.ticket),
         },
         status=status,
     )

@@ -63,12 +63,17 @@
     "textarea{resize:none;height:40px}.send{background:" + color + ";color:#fff;border:0;border-radius:6px;padding:0 12px;cursor:pointer}" +
     ".start{display:flex;flex-direction:column;gap:8px;padding:16px}.start input{flex:none}.err{color:#b00020;font-size:12px;min-height:1em}" +
     ".verify{display:none;flex-wrap:wrap;gap:6px;align-items:center;padding:6px 12px;border-top:0;border-bottom:1px solid #eee;font-size:12px;color:#444}.verify.on{display:flex}" +
+    ".rate{display:none;gap:6px;align-items:center;flex-wrap:wrap;padding:8px 12px;border-bottom:1px solid #eee;font-size:13px;color:#333}.rate.on{display:flex}" +
+    ".rate .rtext{flex-basis:100%}.rate button{width:36px;height:32px;border:1px solid #ccc;border-radius:6px;background:#fff;cursor:pointer;font-size:14px}.rate button:hover{background:" + color + ";color:#fff}" +
     ".verify .vtext{flex-basis:100%}.verify input{flex:1;min-width:0;font-size:13px;padding:4px}.verify .send{height:28px;font-size:12px}" +
     "</style>" +
     "<button class='launch' type='button'></button>" +
     "<div class='panel' role='dialog'>" +
     "<div class='head'><strong class='title'></strong><span><button type='button' class='new'></button> <button type='button' class='end'></button></span></div>" +
     "<div class='note' role='status'></div>" +
+    "<div class='rate' role='group'><span class='rtext'></span>" +
+    "<button type='button' data-score='1'>1</button><button type='button' data-score='2'>2</button><button type='button' data-score='3'>3</button>" +
+    "<button type='button' data-score='4'>4</button><button type='button' data-score='5'>5</button></div>" +
     "<form class='verify' novalidate><span class='vtext'></span><input class='vcode' inputmode='numeric' autocomplete='one-time-code' maxlength='6'>" +
     "<button class='send vask' type='button'></button><button class='send vok' type='submit'></button></form>" +
     "<form class='start' novalidate><div class='who'></div><input class='name' autocomplete='name' maxlength='120'>" +
@@ -104,6 +109,18 @@
     q(".end").style.display = which === "chat" && status !== "closed" ? "" : "none";
     q(".new").style.display = status === "closed" ? "" : "none";
   }
+  // QA-2: a 1–5 rating offered once the agent has ended the chat; thanks once it is given.
+  var rate = q(".rate");
+  function renderRate(f) {
+    var offered = !!(f && f.rating_offered), rated = !!(f && f.rating);
+    rate.classList.toggle("on", offered || rated);
+    q(".rtext").textContent = rated ? (S.rate_thanks || "") : (S.rate_ask || "");
+    Array.prototype.forEach.call(rate.querySelectorAll("button"), function (b) { b.style.display = offered ? "" : "none"; });
+  }
+  rate.addEventListener("click", function (e) {
+    var score = e.target && e.target.getAttribute && e.target.getAttribute("data-score");
+    if (score) send({ type: "rate", score: Number(score) });
+  });
   function setNote(text) { note.textContent = text || ""; note.classList.toggle("on", !!text); }
 
   function render() {
@@ -141,6 +158,7 @@
     if (state.ticket) text += " " + t("ticket", { number: state.ticket });
     setNote(text);
     compose.querySelector("textarea").disabled = status === "closed";
+    renderRate(status === "closed" ? f : null);
     show("chat");
     renderVerify();
   }
@@ -235,7 +253,7 @@
     save();
   }
   function reset() {
-    state = { pending: [] }; msgs = {}; status = null; save(); render();
+    state = { pending: [] }; msgs = {}; status = null; save(); render(); renderRate(null);
     send({ type: "hello", lang: lang });
   }
 
