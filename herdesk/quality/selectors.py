@@ -20,6 +20,7 @@ from herdesk.mail.models import EmailMessage
 from herdesk.phone.models import CallRecord
 from herdesk.staff.models import User
 from herdesk.tickets.models import Interaction, Ticket
+from herdesk.training.models import Module
 
 from .choices import COMPONENTS, AppraisalKind, ReviewState, Source, grade_of, scale_max
 from .models import (
@@ -493,3 +494,8 @@ def team_overview(user: Any, p: Period) -> list[dict[str, Any]]:
 
 def score_label(score: Decimal | None) -> str:
     return "—" if score is None else f"{score:.2f}"
+
+
+def training_modules() -> list[tuple[str, str]]:
+    """(code, title) of the active training modules a criterion may link to (the loop assigns it)."""
+    return list(Module.objects.filter(active=True).order_by("code").values_list("code", "title"))

@@ -3,6 +3,7 @@ publish; only a draft changes, because a review keeps the version it was scored 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import transaction
@@ -118,6 +119,17 @@ def scorecard_create(
     description: str = "",
 ) -> ScorecardVersion:
     """A new scorecard with its first version (a draft until published)."""
+    code, name = (code or "").strip().lower(), (name or "").strip()
+    if not re.match(r"^[a-z0-9][a-z0-9_-]{0,39}$", code):
+        raise _refuse(
+            _("A code is 1–40 lower-case letters, digits, - or _. / 代码为 1–40 位小写字母、数字、- 或 _。"),
+            field="code",
+        )
+    if not name or len(name) > 120:
+        raise _refuse(
+            _("Give the scorecard a name (at most 120 characters). / 请填写评分表名称（不超过 120 字）。"),
+            field="name",
+        )
     if Scorecard.objects.filter(code=code).exists():
         raise _refuse(_("A scorecard with this code exists. / 评分表代码已存在。"), field="code")
     card = Scorecard.objects.create(code=code, name=name, name_en=name_en, description=description)

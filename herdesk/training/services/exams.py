@@ -65,7 +65,8 @@ def attempt_submit(
         raise DomainError(_("This exam is retired."), code="invalid")
     if assignment.attempts.filter(exam=exam, status=AttemptStatus.GRADING).exists():
         raise DomainError(_("Your previous attempt at this exam is still being graded."), code="invalid")
-    questions = list(exam.questions.prefetch_related("choices"))
+    # Retired questions are no longer asked (past attempts keep their answers to them).
+    questions = list(exam.questions.filter(active=True).prefetch_related("choices"))
     if not questions:
         raise DomainError(_("This exam has no questions yet."), code="invalid")
     rows: list[Answer] = []
