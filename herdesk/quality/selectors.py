@@ -21,6 +21,7 @@ from herdesk.phone.models import CallRecord
 from herdesk.staff.models import User
 from herdesk.tickets.models import Interaction, Ticket
 from herdesk.training.models import Module
+from herdesk.training.selectors import assignments_by_source
 
 from .choices import COMPONENTS, AppraisalKind, ReviewState, Source, grade_of, scale_max
 from .models import (
@@ -445,6 +446,14 @@ def agent_scorecard(agent: Any, p: Period, trend: int = 6) -> dict[str, Any]:
         .order_by("-review_id")
     )
     failed = [a for a in failed if a.rating is not None and a.rating < scale_max(a.criterion.scale)]
+    if failed:
+        # The loop's training half (QA-4): the assignment each failed criterion made, with its status.
+        given = assignments_by_source(sorted({f"quality.review:{a.review_id}" for a in failed}))
+        for a in failed:
+            made = given[f"quality.review:{a.review_id}"]
+            code = a.criterion.training_module_code
+            # An attribute for the template only (not a field of ReviewAnswer).
+            setattr(a, "assignment", next((x for x in made if x.module.code == code), None))  # noqa: B010
     rechecks = list(Recheck.objects.filter(agent=agent).select_related("draw").order_by("-created_at")[:10])
     recheck_items: dict[int, list[Any]] = {}
     if rechecks:
