@@ -20,6 +20,8 @@ from herdesk.mail.models import EmailMessage
 from herdesk.phone.models import CallRecord
 from herdesk.staff.models import User
 from herdesk.tickets.models import Interaction, Ticket
+from herdesk.training.models import Module
+from herdesk.training.selectors import assignments_by_source
 
 from .choices import COMPONENTS, AppraisalKind, ReviewState, Source, grade_of, scale_max
 from .models import (
@@ -444,6 +446,14 @@ def agent_scorecard(agent: Any, p: Period, trend: int = 6) -> dict[str, Any]:
         .order_by("-review_id")
     )
     failed = [a for a in failed if a.rating is not None and a.rating < scale_max(a.criterion.scale)]
+    if failed:
+        # The loop's training half (QA-4): the assignment each failed criterion made, with its status.
+        given = assignments_by_source(sorted({f"quality.review:{a.review_id}" for a in failed}))
+        for a in failed:
+            made = given[f"quality.review:{a.review_id}"]
+            code = a.criterion.training_module_code
+            # An attribute for the template only (not a field of ReviewAnswer).
+            setattr(a, "assignment", next((x for x in made if x.module.code == code), None))  # noqa: B010
     rechecks = list(Recheck.objects.filter(agent=agent).select_related("draw").order_by("-created_at")[:10])
     recheck_items: dict[int, list[Any]] = {}
     if rechecks:
@@ -493,3 +503,8 @@ def team_overview(user: Any, p: Period) -> list[dict[str, Any]]:
 
 def score_label(score: Decimal | None) -> str:
     return "—" if score is None else f"{score:.2f}"
+
+
+def training_modules() -> list[tuple[str, str]]:
+    """(code, title) of the active training modules a criterion may link to (the loop assigns it)."""
+    return list(Module.objects.filter(active=True).order_by("code").values_list("code", "title"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_scorecards
 
 app_name = "quality"
 urlpatterns = [
@@ -15,9 +15,14 @@ urlpatterns = [
     path("reviews/<int:pk>/dispute/", views.review_dispute, name="review_dispute"),
     path("reviews/<int:pk>/accept/", views.review_accept, name="review_accept"),
     path("reviews/<int:pk>/decide/", views.review_decide, name="review_decide"),
-    path("scorecards/", views.scorecards, name="scorecards"),
-    path("versions/<int:pk>/", views.version_page, name="version"),
-    path("versions/<int:pk>/<slug:action>/", views.version_action, name="version_action"),
+    path("scorecards/", views_scorecards.scorecards, name="scorecards"),
+    path("scorecards/new/", views_scorecards.scorecard_new, name="scorecard_new"),
+    path("versions/<int:pk>/", views_scorecards.version_page, name="version"),
+    path("versions/<int:pk>/sections/new/", views_scorecards.section_new, name="section_new"),
+    path("versions/<int:pk>/<slug:action>/", views_scorecards.version_action, name="version_action"),
+    path("sections/<int:pk>/", views_scorecards.section_edit, name="section"),
+    path("sections/<int:pk>/criteria/new/", views_scorecards.criterion_new, name="criterion_new"),
+    path("criteria/<int:pk>/", views_scorecards.criterion_edit, name="criterion"),
     path("calibration/", views.calibration_list, name="calibrations"),
     path("calibration/<int:pk>/", views.calibration_page, name="calibration"),
     path("calibration/<int:pk>/close/", views.calibration_close, name="calibration_close"),

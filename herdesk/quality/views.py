@@ -34,7 +34,6 @@ from .choices import (
     DisputeDecision,
     Grade,
     ReviewState,
-    Scale,
     Source,
     VersionState,
 )
@@ -47,7 +46,6 @@ from .models import (
     SampleDraw,
     SampleItem,
     Scorecard,
-    ScorecardVersion,
     ScoreCriterion,
 )
 
@@ -381,85 +379,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("quality:review", pk=pk)
 
 
-# ------------------------------------------------------------------ scorecards
-
-
-@staff_required
-@require_GET
-def scorecards(request: HttpRequest) -> HttpResponse:
-    _need(request, "quality.view_scorecard")
-    cards = Scorecard.objects.prefetch_related("versions")
-    return _page(request, "quality/scorecards.html", _ctx(request, cards=cards))
-
-
-@staff_required
-@require_http_methods(["GET", "POST"])
-def version_page(request: HttpRequest, pk: int) -> HttpResponse:
-    _need(request, "quality.view_scorecard")
-    version = get_object_or_404(ScorecardVersion.objects.select_related("scorecard"), pk=pk)
-    status = 200
-    if request.method == "POST":
-        _need(request, "quality.change_scorecard")
-        changes: dict[int, dict[str, Any]] = {}
-        for c in ScoreCriterion.objects.filter(section__version=version):
-            changes[c.pk] = {
-                "weight": request.POST.get(f"w-{c.pk}", c.weight),
-                "scale": request.POST.get(f"s-{c.pk}", c.scale),
-                "red_line": bool(request.POST.get(f"rl-{c.pk}")),
-                "na": bool(request.POST.get(f"na-{c.pk}")),
-                "training": request.POST.get(f"t-{c.pk}", c.training_module_code),
-            }
-        try:
-            services.version_update_criteria(actor=request.user, version=version, changes=changes)
-            if request.POST.get("add_code"):
-                section = version.sections.get(pk=int(request.POST.get("add_section") or 0))
-                services.criterion_add(
-                    actor=request.user,
-                    version=version,
-                    section=section,
-                    code=request.POST["add_code"][:40],
-                    name=request.POST.get("add_name", "")[:200] or request.POST["add_code"][:40],
-                    weight=int(request.POST.get("add_weight") or 0),
-                    scale=request.POST.get("add_scale", Scale.FIVE),
-                )
-        except DomainError as exc:
-            status = _refused(request, exc)
-        except (ValueError, version.sections.model.DoesNotExist):
-            messages.error(request, _("Enter whole numbers. / 请填写整数。"))
-            status = 400
-        else:
-            messages.success(request, _("Draft saved."))
-            return redirect("quality:version", pk=pk)
-    sections = version.sections.prefetch_related("criteria")
-    ctx = _ctx(
-        request,
-        version=version,
-        sections=sections,
-        total=sum(c.weight for c in ScoreCriterion.objects.filter(section__version=version)),
-        problems=services.version_problems(version) if version.state == VersionState.DRAFT else [],
-        scales=Scale.choices,
-        editable=version.state == VersionState.DRAFT and request.user.has_perm("quality.change_scorecard"),  # type: ignore[union-attr]
-        versions=version.scorecard.versions.all(),
-    )
-    return _page(request, "quality/version.html", ctx, status)
-
-
-@staff_required
-@require_POST
-def version_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    _need(request, "quality.change_scorecard")
-    version = get_object_or_404(ScorecardVersion, pk=pk)
-    try:
-        if action == "publish":
-            services.version_publish(actor=request.user, version=version)
-            messages.success(request, _("Version %(n)d is now in use.") % {"n": version.number})
-        elif action == "draft":
-            version = services.version_new_draft(actor=request.user, scorecard=version.scorecard)
-        else:
-            raise Http404
-    except DomainError as exc:
-        _refused(request, exc)
-    return redirect("quality:version", pk=version.pk)
+# Scorecard pages (list, versions, drafting sections and criteria): views_scorecards.py.
 
 
 # ------------------------------------------------------------------ calibration

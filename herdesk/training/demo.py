@@ -25,11 +25,13 @@ from .services import (
     session_schedule,
 )
 
-# code, title, summary, materials, onboarding, exam (title, kind, pass mark, questions)
+# code, title, summary, materials, onboarding, exam (title, kind, pass mark, questions). The codes are
+# the ones the shipped scorecards' criteria link to (quality/templates_data.py), so a failed
+# criterion in the demo assigns a real module (tests: test_demo_modules_match_the_scorecard_links).
 # question: (kind, prompt, points, [(choice, correct)], guidance)
 MODULES: list[dict[str, Any]] = [
     {
-        "code": "etiquette",
+        "code": "service-etiquette",
         "title": "服务礼仪与沟通技巧",
         "summary": "接听规范、文明用语、倾听与情绪管理（手册 1.3、1.5）",
         "materials": "1. 电话铃响三声内接听，使用标准问候语：“您好，牧服客服中心，请问有什么可以帮您？”\n2. 先倾听、再确认、后处理；复述客户诉求并确认。\n3. 禁止使用“不知道”“不归我管”等推诿用语。\n4. 客户情绪激动时保持语气平和，先安抚情绪，再解决问题。\n5. 结束通话前确认客户没有其他问题，待客户先挂机。",
@@ -71,7 +73,7 @@ MODULES: list[dict[str, Any]] = [
         ),
     },
     {
-        "code": "product",
+        "code": "product-knowledge",
         "title": "产品知识",
         "summary": "乳制品与牧业设备的基础知识（鲜奶、酸奶、奶粉；挤奶机、冷藏罐、TMR）",
         "materials": "鲜牛奶须 2–6℃ 冷藏，开封后 48 小时内饮用。\n酸奶出现胀包属于质量问题，应按质量投诉受理并登记批次号。\n婴幼儿奶粉按月龄分段，一段适合 0–6 个月。\n冷藏罐贮奶温度应在 4℃ 以下；挤奶机真空压力异常先检查脉动器与管路。",
@@ -141,7 +143,7 @@ MODULES: list[dict[str, Any]] = [
         ),
     },
     {
-        "code": "crm",
+        "code": "service-process",
         "title": "工单系统使用",
         "summary": "牧服工单：受理、查收确认、转派、解决与关闭",
         "materials": "1. 来电受理后 15 分钟内查收确认。\n2. 转派时写明要求与期望响应时间。\n3. 解决后请客户确认，再关闭工单。",
@@ -149,7 +151,15 @@ MODULES: list[dict[str, Any]] = [
         "exam": None,
     },
     {
-        "code": "privacy",
+        "code": "record-keeping",
+        "title": "服务记录规范",
+        "summary": "工单记录的完整与及时：问题、方案、结果、回访（手册 2.5）",
+        "materials": "1. 受理时完整登记客户身份、问题现象、产品与批次。\n2. 每次联系客户后当日记录沟通内容与承诺。\n3. 解决后写明方案与结果，回访后记录客户评价。",
+        "onboarding": False,
+        "exam": None,
+    },
+    {
+        "code": "privacy-basics",
         "title": "隐私保护与信息安全",
         "summary": "客户个人信息的查看、使用与保密（规定 §(二)1、手册 3.1）",
         "materials": "客户手机号、住址属于个人信息，仅在处理其请求时查看；不得截屏外传。\n核实身份后方可告知订单信息。",

@@ -92,6 +92,9 @@ class Question(models.Model):
     prompt = models.TextField(_("question"))
     points = models.PositiveSmallIntegerField(_("points"), default=1)
     guidance = models.TextField(_("grading guidance"), blank=True)
+    # A retired question is no longer asked; past attempts keep their answers to it (an edit of an
+    # answered question retires it and adds the edited copy, so a sitting's record never changes).
+    active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["exam_id", "position", "id"]

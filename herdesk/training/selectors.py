@@ -55,7 +55,11 @@ def modules_list() -> QuerySet[Module]:
 
 def module_get(pk: int) -> Module:
     return Module.objects.prefetch_related(
-        "attachments", Prefetch("exams", queryset=Exam.objects.annotate(n_questions=Count("questions")))
+        "attachments",
+        Prefetch(
+            "exams",
+            queryset=Exam.objects.annotate(n_questions=Count("questions", filter=Q(questions__active=True))),
+        ),
     ).get(pk=pk)
 
 

@@ -46,6 +46,7 @@ from .models import (
     Module,
     ModuleAttachment,
     OnboardingPlan,
+    Question,
     TrainingSession,
 )
 
@@ -154,6 +155,8 @@ def module_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "mine": mine,
         "open": mine if mine and mine.status == AssignmentStatus.ASSIGNED else None,
         "my_attempts": list(Attempt.objects.filter(agent=user, exam__module=module).select_related("exam")),
+        # Without an active exam (none, or all retired) the agent completes the module by studying.
+        "active_exams": any(e.active for e in module.exams.all()),
     }
     if manage:
         ctx.update(
@@ -272,15 +275,98 @@ def exam_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Question added."))
                 return redirect("training:exam", pk=exam.pk)
         status = 400
-    questions = list(exam.questions.all())
+    questions = [q for q in exam.questions.all() if q.active]
     ctx = {
         **_nav(request, "modules"),
         "exam": exam,
         "questions": questions,
+        "retired": [q for q in exam.questions.all() if not q.active],
         "form": form,
         "total": sum(q.points for q in questions),
     }
     return _page(request, "training/exam.html", ctx, status=status)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def exam_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Title, type and pass mark of an exam; retiring it (a separate form, with a reason)."""
+    _manager(request)
+    exam = _get(Exam, pk)
+    initial = {"title": exam.title, "kind": exam.kind, "pass_mark": exam.pass_mark}
+    form = ExamForm(request.POST or None, initial=initial)
+    retire = ReasonForm(prefix="retire")
+    status = 200
+    if request.method == "POST":
+        if request.POST.get("retire-reason") is not None:
+            retire = ReasonForm(request.POST, prefix="retire")
+            form = ExamForm(initial=initial)
+            try:
+                if not retire.is_valid():
+                    raise ValidationError(retire.errors.as_text())
+                services.exam_retire(actor=request.user, exam=exam, reason=retire.cleaned_data["reason"])
+            except (ValidationError, DomainError) as exc:
+                status = _error_message(request, exc)
+            else:
+                messages.success(request, _("Exam retired: it is no longer taken; past attempts keep it."))
+                return redirect("training:exam", pk=exam.pk)
+        elif form.is_valid():
+            try:
+                services.exam_update(actor=request.user, exam=exam, **form.cleaned_data)
+            except (ValidationError, DomainError) as exc:
+                _apply_errors(form, exc)
+                status = 400
+            else:
+                messages.success(request, _("Exam saved."))
+                return redirect("training:exam", pk=exam.pk)
+        else:
+            status = 400
+    ctx = {**_nav(request, "modules"), "exam": exam, "form": form, "retire": retire}
+    return _page(request, "training/exam_edit.html", ctx, status=status)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a question of the bank, or retire it. An answered question is kept for the past attempts:
+    the edit replaces it with a copy (services.question_update)."""
+    _manager(request)
+    question = _get(Question, pk)
+    initial = {
+        "kind": question.kind,
+        "prompt": question.prompt,
+        "points": question.points,
+        "guidance": question.guidance,
+        "choices": "\n".join(("*" if c.correct else "") + c.text for c in question.choices.all()),
+    }
+    form = QuestionForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("retire"):
+                services.question_retire(actor=request.user, question=question)
+                messages.success(request, _("Question retired: it is no longer asked."))
+                return redirect("training:exam", pk=question.exam_id)
+            if form.is_valid():
+                services.question_update(
+                    actor=request.user,
+                    question=question,
+                    kind=form.cleaned_data["kind"],
+                    prompt=form.cleaned_data["prompt"],
+                    points=form.cleaned_data["points"],
+                    choices=form.parsed_choices(),
+                    guidance=form.cleaned_data["guidance"],
+                )
+                messages.success(request, _("Question saved."))
+                return redirect("training:exam", pk=question.exam_id)
+            status = 400
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+            status = 400
+        except DomainError as exc:
+            status = _error_message(request, exc)
+    ctx = {**_nav(request, "modules"), "q": question, "exam": question.exam, "form": form}
+    return _page(request, "training/question.html", ctx, status=status)
 
 
 @staff_required
@@ -296,7 +382,7 @@ def exam_take(request: HttpRequest, pk: int) -> HttpResponse:
             messages.info(request, _("This module is completed; there is nothing to take."))
             return redirect("training:module", pk=exam.module_id)  # type: ignore[return-value]
         raise Http404
-    questions = list(exam.questions.all())
+    questions = [q for q in exam.questions.all() if q.active]
     status = 200
     if request.method == "POST":
         answers: dict[int, Any] = {}

@@ -162,6 +162,12 @@ EXPECTED: dict[str, str] = {
     'quality/scorecards/': 'lg fb fb fb fb ok fb fb rd',
     'quality/versions/<int:pk>/': 'lg fb fb fb fb ok fb fb rd',
     'quality/versions/<int:pk>/<slug:action>/': 'lg me me me me me me me rd',
+    # Drafting scorecards (QA-3): the supervision group; a published version's pages are read-only.
+    'quality/scorecards/new/': 'lg fb fb fb fb ok fb fb rd',
+    'quality/versions/<int:pk>/sections/new/': 'lg fb fb fb fb ok fb fb rd',
+    'quality/sections/<int:pk>/': 'lg fb fb fb fb ok fb fb rd',
+    'quality/sections/<int:pk>/criteria/new/': 'lg fb fb fb fb ok fb fb rd',
+    'quality/criteria/<int:pk>/': 'lg fb fb fb fb ok fb fb rd',
     'quality/calibration/': 'lg fb fb fb ok ok ok fb rd',
     'quality/calibration/<int:pk>/': 'lg nf nf nf nf nf nf nf rd',
     'quality/calibration/<int:pk>/close/': 'lg me me me me me me me rd',
@@ -200,11 +206,13 @@ EXPECTED: dict[str, str] = {
     # for supervisor, qa and admin; grading for supervisor and qa; the monthly rule also for management.
     'training/': 'lg ok ok ok ok ok ok ok rd',
     'training/modules/': 'lg fb fb fb ok ok fb ok rd',
-    'training/modules/<int:pk>/': 'lg nf nf nf nf nf nf nf rd',
+    'training/modules/<int:pk>/': 'lg nf nf nf ok ok nf ok rd',
     'training/modules/<int:pk>/do/<slug:action>/': 'lg me me me me me me me rd',
     'training/attachments/<int:pk>/': 'lg nf nf nf nf nf nf nf rd',
-    'training/exams/<int:pk>/': 'lg fb fb fb nf nf fb nf rd',
+    'training/exams/<int:pk>/': 'lg fb fb fb ok ok fb ok rd',
+    'training/exams/<int:pk>/edit/': 'lg fb fb fb ok ok fb ok rd',
     'training/exams/<int:pk>/take/': 'lg nf nf nf nf nf nf nf rd',
+    'training/questions/<int:pk>/': 'lg fb fb fb ok ok fb ok rd',
     'training/attempts/<int:pk>/': 'lg nf nf nf nf nf nf nf rd',
     'training/grading/': 'lg fb fb fb ok ok fb fb rd',
     'training/onboarding/': 'lg fb fb fb ok ok fb ok rd',
@@ -300,6 +308,17 @@ def samples(staff, customer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     mail = payload_store(channel="email", source="support", raw=raw, external_id=mid, content_key=ck)
     payload_process(payload_id=mail.payload.pk)
     email = EmailMessage.objects.get(payload_id=mail.payload.pk)
+    from herdesk.quality.models import ScoreSection
+    from herdesk.training import services as training
+
+    section = ScoreSection.objects.filter(version_id=_first_scorecard_version()).first()
+    module = training.module_create(actor=staff["admin"], code="url-table", title="URL table")
+    exam = training.exam_create(
+        actor=staff["admin"], module=module, title="URL table", kind="theory", pass_mark=50
+    )
+    question = training.question_add(
+        actor=staff["admin"], exam=exam, kind="single", prompt="?", choices=[("a", True), ("b", False)]
+    )
     per_route = {
         "channels/mail/<int:pk>/": str(email.pk),
         "channels/mail/<int:pk>/original": str(email.pk),
@@ -310,6 +329,15 @@ def samples(staff, customer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "quality/agents/<int:pk>/export.xlsx": str(staff["agent1"].pk),
         # A shipped scorecard version (its id depends on the database's sequences).
         "quality/versions/<int:pk>/": str(_first_scorecard_version()),
+        "quality/versions/<int:pk>/sections/new/": str(_first_scorecard_version()),
+        "quality/sections/<int:pk>/": str(section.pk),
+        "quality/sections/<int:pk>/criteria/new/": str(section.pk),
+        "quality/criteria/<int:pk>/": str(section.criteria.first().pk),
+        # An exam with a question of a module made here (training has no shipped data).
+        "training/modules/<int:pk>/": str(module.pk),
+        "training/exams/<int:pk>/": str(exam.pk),
+        "training/exams/<int:pk>/edit/": str(exam.pk),
+        "training/questions/<int:pk>/": str(question.pk),
         "governance/policies/<int:pk>/": str(
             PolicyVersion.objects.order_by("pk").values_list("pk", flat=True)[0]
         ),

@@ -11,58 +11,16 @@ Screenshots (1440×900) go to docs/screenshots/ with
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from herdesk.workspace.tests.test_e2e import CHROMIUM, Session
+from herdesk.training.tests.test_e2e import _close_server_connections  # noqa: F401 - fixture
+from herdesk.workspace.tests.test_e2e import Session, browser  # noqa: F401 - the Chromium fixture
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-]
-
-
-@pytest.fixture(scope="session")
-def _close_server_connections(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """On PostgreSQL, end the live server's idle sessions after the last test (as the kb e2e)."""
-    yield
-    from django.db import connection
-
-    with django_db_blocker.unblock():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"
-                )
-
-
-@pytest.fixture
-def browser(_close_server_connections: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("HERDESK_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{CHROMIUM} is required (apt-get install -y chromium)")
-        pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("_close_server_connections")]
 
 
 def _fill(page: Any, version_id: int, ratings: dict[str, Any], comments: dict[str, str]) -> None:
@@ -76,7 +34,13 @@ def _fill(page: Any, version_id: int, ratings: dict[str, Any], comments: dict[st
             page.fill(f'input[name="c-{c.pk}"]', comments[c.code])
 
 
-def test_plan_sample_review_dispute_calibration(browser, live_server, qa, customer, screenshot_dir) -> None:
+def test_plan_sample_review_dispute_calibration(
+    browser,  # noqa: F811 - the imported fixture
+    live_server,
+    qa,
+    customer,
+    screenshot_dir,
+) -> None:
     from herdesk.chat.models import ChatMessage
     from herdesk.quality.models import InspectionPlan, Review, Scorecard
     from herdesk.quality.services import cycle_period

@@ -478,3 +478,15 @@ def test_a_criterion_naming_no_module_leaves_the_review_standing(qa: dict[str, A
 
     review = _reviewed(qa, contacts, {"a": 5})  # "mod-a" was never created
     assert review.state == ReviewState.SUBMITTED and not Assignment.objects.exists()
+
+
+def test_demo_modules_match_the_scorecard_links() -> None:
+    """Every training code a shipped scorecard criterion links to is a module of the demo
+    curriculum, so the loop (a failed criterion assigns its module) works in the demo."""
+    from herdesk.quality.templates_data import TEMPLATES
+    from herdesk.training.demo import MODULES
+
+    linked = {
+        c["training"] for t in TEMPLATES for s in t["sections"] for c in s["criteria"] if c.get("training")
+    }
+    assert linked and linked <= {m["code"] for m in MODULES}

@@ -13,33 +13,21 @@ Screenshots (1440×900) go to docs/screenshots/ with
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+from herdesk.workspace.tests.test_e2e import Session, browser  # noqa: F401 - the Chromium fixture
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1440, "height": 900}
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("_close_server_connections")]
 
 
 @pytest.fixture(scope="session")
 def _close_server_connections(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """On PostgreSQL, end the idle sessions the live server's threads leave behind, once, after the
-    last test, so the test database can be dropped."""
+    last test, so the test database can be dropped (the quality e2e tests use it too)."""
     yield
     from django.db import connection
 
@@ -52,55 +40,12 @@ def _close_server_connections(django_db_setup: None, django_db_blocker: Any) -> 
                 )
 
 
-@pytest.fixture
-def browser(_close_server_connections: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("HERDESK_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{CHROMIUM} is required (apt-get install -y chromium)")
-        pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-class Session:
-    """One signed-in person in their own browser context, Chinese by default."""
-
-    def __init__(self, browser: Any, base: str, shots: str) -> None:
-        self.context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(20000)
-        self.base, self.shots = base, shots
-
-    def go(self, path: str) -> Any:
-        return self.page.goto(self.base + path)
-
-    def login(self, username: str) -> None:
-        self.go("/login/")
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", "herdesk-demo")
-        self.page.click("button[type=submit].w-100")
-        self.page.wait_for_url(re.compile(r"/queues/"))
-
-    def shot(self, name: str) -> None:
-        if self.shots:
-            Path(self.shots).mkdir(parents=True, exist_ok=True)
-            self.page.locator(".hd-count-pending").first.wait_for(state="detached")
-            self.page.wait_for_timeout(300)
-            self.page.screenshot(path=str(Path(self.shots) / f"{name}.png"))
-
-    def message(self) -> str:
-        return str(self.page.inner_text(".hd-messages"))
-
-
 def test_module_exam_assignment_and_onboarding_block(
-    browser, live_server, staff, make_ticket, screenshot_dir
+    browser,  # noqa: F811 - the imported fixture
+    live_server,
+    staff,
+    make_ticket,
+    screenshot_dir,
 ) -> None:
     from herdesk.staff.models import Team
     from herdesk.staff.services import user_create
@@ -155,7 +100,7 @@ def test_module_exam_assignment_and_onboarding_block(
     lead.page.fill("#id_assign-reason", "质检复核：投诉处理流程不完整")
     lead.page.click("#tr-assign-submit")
     lead.page.locator("#tr-assigned tbody tr td", has_text="王晓燕").first.wait_for()
-    assert "王晓燕" in lead.message()
+    assert "王晓燕" in lead.page.inner_text(".hd-messages")
     lead.shot("training-02-module-assigned")
     assignment = Assignment.objects.get(agent=staff["agent1"], module=module)
     assert assignment.source_ref.startswith("page:")
@@ -203,9 +148,10 @@ def test_module_exam_assignment_and_onboarding_block(
     trainee = Session(browser, base, shots)
     trainee.login("trainee1")
     trainee.go(f"/tickets/{ticket.number}/")
-    trainee.page.click(f"form[action$='/tickets/{ticket.number}/do/take/'] button")
-    trainee.page.locator(".hd-messages", has_text="暂不能接单").wait_for()
-    assert "入职培训未完成" in trainee.message()
+    # The take button is disabled with the reason; the server-side refusal is tested in test_views.
+    assert trainee.page.is_disabled("#btn-take")
+    assert "入职培训未完成" in trainee.page.inner_text("#take-held-reason")
+    assert trainee.page.locator(f"form[action$='/tickets/{ticket.number}/do/take/']").count() == 0
     trainee.shot("training-07-claim-refused-during-onboarding")
     ticket.refresh_from_db()
     assert ticket.assignee_id is None

@@ -335,7 +335,7 @@ def test_demo_training_is_idempotent(staff) -> None:
     from herdesk.training.demo import training_demo_ensure
     from herdesk.training.models import Module, TrainingSession
 
-    assert training_demo_ensure(staff, password="herdesk-demo") == 5
+    assert training_demo_ensure(staff, password="herdesk-demo") == 6
     assert training_demo_ensure(staff, password="herdesk-demo") == 0
     assert Module.objects.filter(required_for_onboarding=True).count() == 5
     assert TrainingSession.objects.count() == 2

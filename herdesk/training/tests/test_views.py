@@ -233,12 +233,19 @@ def test_a_new_agent_in_onboarding_cannot_take_a_ticket_from_the_page(login, sta
     plan = tr.onboarding_start(agent=newbie, starts_on=timezone.localdate(), actor=staff["cs_lead"])
     ticket = make_ticket(team="customer-service", assignee="")
     client = login("newbie", lang="en")
+    # The page shows the take button disabled with the reason (no form to post) ...
+    page = client.get(f"/tickets/{ticket.number}/").content.decode()
+    assert 'id="btn-take" disabled' in page and f"/tickets/{ticket.number}/do/take/" not in page
+    assert "You cannot take tickets yet: onboarding not completed." in page
+    # ... and the server still refuses a forged post.
     r = client.post(f"/tickets/{ticket.number}/do/take/")
     assert r.status_code == 400
     assert "cannot take tickets yet: onboarding not completed" in r.content.decode()
     ticket.refresh_from_db()
     assert ticket.assignee_id is None
     tr.onboarding_override(plan=plan, actor=staff["cs_lead"], reason="高峰期")
+    page = client.get(f"/tickets/{ticket.number}/").content.decode()
+    assert f"/tickets/{ticket.number}/do/take/" in page and "take-held-reason" not in page
     assert client.post(f"/tickets/{ticket.number}/do/take/").status_code == 302
     ticket.refresh_from_db()
     assert ticket.assignee_id == newbie.pk
