@@ -25,7 +25,6 @@ LONG_MODULES: dict[str, str] = {
     # module; each splits along its state machines (e.g. complaints: workflow / RCA / CAPA; quality:
     # sampling / reviews / calibration / scorecards). Until then they are listed here, not hidden.
     "herdesk/complaints/services.py": "one module per state machine still to be split out (issue 16)",
-    "herdesk/field/services.py": "equipment / work orders / maintenance still to be split (issue 19)",
     "herdesk/followup/services.py": "tasks / surveys / reviews still to be split (issue 16)",
     "herdesk/quality/services.py": "sampling / reviews / calibration / scorecards to split (issue 17)",
     "herdesk/training/services.py": "curriculum / exams / onboarding / sessions to split (issue 17)",
