@@ -47,3 +47,12 @@ class Frequency(models.TextChoices):
     DAILY = "DAILY", _("days")
     WEEKLY = "WEEKLY", _("weeks")
     MONTHLY = "MONTHLY", _("months")
+
+
+class ReservationStatus(models.TextChoices):
+    """Parts a maintenance plan lists, set aside for its generated order (FLD-3)."""
+
+    RESERVED = "reserved", _("Reserved")
+    SHORT = "short", _("Not enough in stock")
+    RELEASED = "released", _("Released")
+    CONSUMED = "consumed", _("Used")

@@ -33,7 +33,14 @@ from .scheduling import (
     schedule_conflicts,
     work_order_schedule,
 )
-from .stock import part_use, stock_adjust
+from .stock import (
+    part_use,
+    plan_parts_clean,
+    reservations_consume,
+    reservations_make,
+    reservations_release,
+    stock_adjust,
+)
 from .work_orders import (
     photo_add,
     signature_decode,
@@ -63,8 +70,12 @@ __all__ = [
     "parse_decimal",
     "part_use",
     "photo_add",
+    "plan_parts_clean",
     "quarantine_hours",
     "report_send",
+    "reservations_consume",
+    "reservations_make",
+    "reservations_release",
     "schedule_conflicts",
     "signature_decode",
     "stock_adjust",

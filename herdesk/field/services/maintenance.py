@@ -19,6 +19,7 @@ from ..models import (
     WorkOrder,
 )
 from ._common import ZONE, _checklist
+from .stock import plan_parts_clean, reservations_make
 
 # ---------------------------------------------------------------- preventive maintenance (FLD-3)
 
@@ -37,6 +38,8 @@ def maintenance_plan_create(*, actor: Any, name: str, starts_on: dt.date, **valu
         errors["interval"] = _("Give the interval.")
     if errors:
         raise ValidationError(errors)
+    if "parts" in values:
+        values["parts"] = plan_parts_clean(values["parts"])
     plan = MaintenancePlan.objects.create(name=name.strip(), starts_on=starts_on, **values)
     audit_record(actor=actor, action="field.plan_created", object_type="maintenance_plan", object_id=plan.pk)
     return plan
@@ -108,6 +111,12 @@ def _generate_plan(plan: MaintenancePlan, today: dt.date, actor: Any) -> int:
     if not rows:
         return 0
     WorkOrder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    if plan.parts:
+        # The plan's parts are set aside for each new order (released on cancel, used on completion).
+        numbers = [r.number for r in rows]
+        for i in range(0, len(numbers), 500):
+            for wo in WorkOrder.objects.filter(plan=plan, number__in=numbers[i : i + 500]).only("pk"):
+                reservations_make(work_order=wo, parts=plan.parts)
     audit_record(
         actor=actor,
         action="field.maintenance_generated",

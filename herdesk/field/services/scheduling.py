@@ -13,8 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
+from herdesk.clocks.services import clocks_on_event
 from herdesk.common.errors import DomainError
 from herdesk.notifications.staff_notices import notify
+from herdesk.policies.choices import Event
 
 from ..choices import WorkOrderStatus
 from ..models import (
@@ -108,10 +110,20 @@ def schedule_conflicts(
 
 @transaction.atomic
 def work_order_schedule(
-    *, actor: Any, work_order: WorkOrder, engineers: list[Any], start: dt.datetime, end: dt.datetime
+    *,
+    actor: Any,
+    work_order: WorkOrder,
+    engineers: list[Any],
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime | None = None,
 ) -> WorkOrder:
     """Book (or rebook) engineers for a window. Refused (DomainError `quarantine`, with the
-    reasons) when biosecurity forbids it; overlaps with other bookings are allowed and shown."""
+    reasons) when biosecurity forbids it; overlaps with other bookings are allowed and shown.
+
+    Booking a ticket's order is its dispatch: the policy's on-site arrival clock starts (FLD-2). A
+    rebooking does not restart it (the definition does not restart: the promise made to the
+    customer at the first dispatch stands)."""
 
     errors: dict[str, str] = {}
     if not engineers:
@@ -139,6 +151,8 @@ def work_order_schedule(
     work_order_transition(
         actor=actor, work_order=wo, action="schedule", scheduled_start=start, scheduled_end=end
     )
+    if wo.ticket is not None:
+        clocks_on_event(ticket=wo.ticket, event=Event.DISPATCHED, at=now or timezone.now())
     wo.engineers.set(engineers)
     names = "、".join(str(e) for e in engineers)
     _timeline(

@@ -16,7 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from herdesk.audit.services import audit_record
+from herdesk.clocks.services import clocks_on_event, clocks_withdraw
 from herdesk.common.errors import DomainError, TransitionNotAllowed
+from herdesk.policies.choices import Event
 from herdesk.tickets import services as ts
 
 from ..choices import EquipmentStatus, WorkOrderKind, WorkOrderStatus
@@ -39,6 +41,10 @@ from ._common import (
 )
 from .equipment import meter_reading_record
 from .reporting import report_send
+from .stock import reservations_consume, reservations_release
+
+# The statuses in which an engineer is booked to go (or is there).
+BOOKED = (WorkOrderStatus.SCHEDULED, WorkOrderStatus.IN_PROGRESS)
 
 # ---------------------------------------------------------------- work orders (FLD-2)
 
@@ -173,6 +179,12 @@ def work_order_cancel(*, actor: Any, work_order: WorkOrder, reason: str) -> Work
         raise ValidationError({"reason": _("Say why the work order is cancelled.")})
     wo = _lock(work_order)
     work_order_transition(actor=actor, work_order=wo, action="cancel")
+    reservations_release(work_order=wo)
+    if wo.ticket is not None and not (
+        WorkOrder.objects.filter(ticket=wo.ticket, status__in=BOOKED).exclude(pk=wo.pk).exists()
+    ):
+        # Nobody is going any more: the on-site promise of the dispatch no longer applies.
+        clocks_withdraw(ticket=wo.ticket, start_event=Event.DISPATCHED, at=timezone.now())
     _timeline(
         wo.ticket, actor, _("Work order %(n)s cancelled: %(r)s") % {"n": wo.number, "r": reason.strip()[:300]}
     )
@@ -197,6 +209,10 @@ def work_order_arrive(
         )
     at = at or timezone.now()
     work_order_transition(actor=actor, work_order=wo, action="arrive", arrived_at=at)
+    if wo.ticket is not None:
+        # The recorded arrival (the phone's time, also when the submission was queued offline)
+        # stops the on-site clock (FLD-2).
+        clocks_on_event(ticket=wo.ticket, event=Event.ARRIVED_ON_SITE, at=at)
     _timeline(
         wo.ticket, actor, _("Engineer arrived on site (%(n)s)") % {"n": wo.number}, work_order=wo.number
     )
@@ -301,6 +317,7 @@ def work_order_complete(
         departed_at=departed_at,
         completed_at=timezone.now(),
     )
+    reservations_consume(work_order=wo, actor=actor)
     if meter_hours is not None and wo.equipment is not None:
         meter_reading_record(
             actor=actor, equipment=wo.equipment, value=meter_hours, at=departed_at, work_order=wo
