@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import views, views_equipment
 
 app_name = "field"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("equipment/import/", views.equipment_import, name="equipment_import"),
     path("equipment/export.<str:fmt>", views.equipment_export, name="equipment_export"),
     path("equipment/<int:pk>/", views.equipment_detail, name="equipment"),
+    path("equipment/<int:pk>/edit/", views_equipment.equipment_edit, name="equipment_edit"),
     path("equipment/<int:pk>/label/", views.equipment_label, name="equipment_label"),
     path("equipment/<int:pk>/reading/", views.equipment_reading, name="equipment_reading"),
     path("equipment/<int:pk>/document/", views.equipment_document, name="equipment_document"),

@@ -48,6 +48,7 @@ from .work_orders import (
     work_order_cancel,
     work_order_complete,
     work_order_create,
+    work_order_depart,
     work_order_transition,
     work_order_unschedule,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "work_order_cancel",
     "work_order_complete",
     "work_order_create",
+    "work_order_depart",
     "work_order_schedule",
     "work_order_transition",
     "work_order_unschedule",

@@ -219,6 +219,30 @@ def work_order_arrive(
     return wo
 
 
+@transaction.atomic
+def work_order_depart(
+    *, actor: Any, work_order: WorkOrder, at: dt.datetime | None = None, idempotency_key: str = ""
+) -> WorkOrder:
+    """The engineer leaves the site (recorded on its own, e.g. when the customer signs later); the
+    completion then takes this departure time. The order stays in progress."""
+    wo = _lock(work_order)
+    if _seen(idempotency_key, actor, wo, "depart"):
+        return wo
+    if not _is_engineer(actor, wo):
+        raise DomainError(
+            _("Only an engineer of this work order can record the visit."), code="not_engineer", status=403
+        )
+    if wo.status != WorkOrderStatus.IN_PROGRESS:
+        raise TransitionNotAllowed(_("The departure is recorded after the arrival, before completion."))
+    at = at or timezone.now()
+    if wo.arrived_at and at < wo.arrived_at:
+        raise ValidationError({"departed_at": _("The visit cannot end before it started.")})
+    wo.departed_at = at
+    wo.save(update_fields=["departed_at"])
+    audit_record(actor=actor, action="field.work_order_depart", object_type="work_order", object_id=wo.number)
+    return wo
+
+
 def signature_decode(data_url: str) -> bytes:
     """The signature canvas's PNG (a data: URL) → bytes; refuses anything but a small PNG."""
     head, _sep, body = (data_url or "").partition(",")
@@ -298,7 +322,7 @@ def work_order_complete(
         errors["signature"] = _("The customer's signature is missing.")
     if errors:
         raise ValidationError(errors)
-    departed_at = departed_at or timezone.now()
+    departed_at = departed_at or wo.departed_at or timezone.now()
     if wo.arrived_at and departed_at < wo.arrived_at:
         raise ValidationError({"departed_at": _("The visit cannot end before it started.")})
     checklist = list(wo.checklist or [])
