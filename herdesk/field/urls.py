@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, views_equipment
+from . import views, views_equipment, views_offline
 
 app_name = "field"
 urlpatterns = [
@@ -24,6 +24,7 @@ urlpatterns = [
     path("orders/<str:number>/cancel/", views.order_cancel, name="order_cancel"),
     path("orders/<str:number>/report.pdf", views.order_report, name="order_report"),
     path("my/", views.my_day, name="my_day"),
+    path("my/sw.js", views_offline.service_worker, name="sw"),
     path("my/<str:number>/", views.my_order, name="my_order"),
     path("my/<str:number>/<slug:action>/", views.my_action, name="my_action"),
     path("board/", views.board, name="board"),

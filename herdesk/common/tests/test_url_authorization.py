@@ -190,6 +190,7 @@ EXPECTED: dict[str, str] = {
     'field/orders/<str:number>/cancel/': 'lg me me me me me me me rd',
     'field/orders/<str:number>/report.pdf': 'lg nf nf nf nf fb fb fb rd',
     'field/my/': 'lg fb fb fb ok fb fb fb rd',
+    'field/my/sw.js': 'ok ok ok ok ok ok ok ok ok',
     'field/my/<str:number>/': 'lg fb fb fb nf fb fb fb rd',
     'field/my/<str:number>/<slug:action>/': 'lg me me me me me me me rd',
     'field/board/': 'lg fb fb fb ok fb fb fb rd',
