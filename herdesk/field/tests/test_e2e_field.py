@@ -152,6 +152,16 @@ def test_engineer_completes_a_repair_on_the_phone(
     desk.go(f"/field/equipment/{equipment.pk}/")
     desk.page.locator("#service-history").wait_for()
     desk.shot("field-06-equipment-history")
+    # The equipment edit page (FLD-1): from the equipment page's link, change the barn and status.
+    desk.page.click("#equipment-edit")
+    desk.page.locator("#equipment-edit-form").wait_for()
+    desk.page.fill("#id_barn", "3 号牛舍")
+    desk.page.select_option("#id_status", "under_repair")
+    desk.shot("field-09-equipment-edit")
+    desk.page.click("#equipment-edit-form button[type=submit]")
+    desk.page.locator("#service-history").wait_for()
+    equipment.refresh_from_db()
+    assert (equipment.barn, equipment.status) == ("3 号牛舍", "under_repair")
 
 
 def test_service_worker_keeps_the_shell_and_replays_the_queue(
