@@ -99,12 +99,12 @@ def emergency_sweep(*, now: datetime | None = None) -> dict[str, int]:
         due = response_deadline(inc)
         if due is None or due > now:
             continue
-        drill = _("[DRILL] ") if inc.is_drill else ""
+        mark = _("[DRILL] ") if inc.is_drill else ""
         text = _(
             "%(drill)s%(number)s %(title)s: level %(level)s response was due at %(due)s; "
             "the plan is not activated."
         ) % {
-            "drill": drill,
+            "drill": mark,
             "number": inc.number,
             "title": inc.title,
             "level": ROMAN[inc.level],

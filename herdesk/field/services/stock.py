@@ -156,7 +156,7 @@ def reservations_release(*, work_order: WorkOrder) -> int:
     for row in StockReservation.objects.select_for_update().filter(
         work_order=work_order, status__in=[ReservationStatus.RESERVED, ReservationStatus.SHORT]
     ):
-        if row.status == ReservationStatus.RESERVED:
+        if row.status == ReservationStatus.RESERVED and row.store_id is not None:
             Stock.objects.filter(store_id=row.store_id, part_id=row.part_id).update(
                 reserved=F("reserved") - row.quantity
             )
@@ -173,7 +173,7 @@ def reservations_consume(*, work_order: WorkOrder, actor: Any) -> list[PartUsage
     for row in StockReservation.objects.select_for_update().filter(
         work_order=work_order, status__in=[ReservationStatus.RESERVED, ReservationStatus.SHORT]
     ):
-        if row.status == ReservationStatus.RESERVED:
+        if row.status == ReservationStatus.RESERVED and row.store_id is not None:
             Stock.objects.filter(store_id=row.store_id, part_id=row.part_id).update(
                 quantity=F("quantity") - row.quantity, reserved=F("reserved") - row.quantity
             )
