@@ -20,12 +20,7 @@ from pathlib import Path
 
 MAX_LINES = 800
 # path (relative to the package root's parent) -> why it may be longer. Keep it empty.
-LONG_MODULES: dict[str, str] = {
-    # The feature apps of issues 16, 17 and 19 were each written in one session as one services
-    # module; each splits along its state machines (e.g. complaints: workflow / RCA / CAPA; quality:
-    # sampling / reviews / calibration / scorecards). Until then they are listed here, not hidden.
-    "herdesk/field/services.py": "equipment / work orders / maintenance still to be split (issue 19)",
-}
+LONG_MODULES: dict[str, str] = {}
 
 
 def product_modules(root: Path) -> list[Path]:

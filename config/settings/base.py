@@ -337,6 +337,9 @@ HERDESK_FOLLOWUP_MAX_ATTEMPTS = env.int("HERDESK_FOLLOWUP_MAX_ATTEMPTS", default
 HERDESK_MAINTENANCE_INTERVAL_SECONDS = env.int("HERDESK_MAINTENANCE_INTERVAL_SECONDS", default=3600)
 # Biosecurity (FLD-4): hours an engineer stays away from other farms after a farm under a disease alert.
 HERDESK_FIELD_QUARANTINE_HOURS = env.int("HERDESK_FIELD_QUARANTINE_HOURS", default=48)
+# Emergencies (EMG-1): drill reminders N days ahead, overdue level responses (emergency/drills.py).
+HERDESK_EMERGENCY_SWEEP_INTERVAL_SECONDS = env.int("HERDESK_EMERGENCY_SWEEP_INTERVAL_SECONDS", default=300)
+HERDESK_DRILL_REMINDER_DAYS = env.int("HERDESK_DRILL_REMINDER_DAYS", default=3)
 CELERY_BEAT_SCHEDULE = _beat_schedule(globals(), INSTALLED_APPS)
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "HERDESK_BEAT_SCHEDULE_FILE", default=str(VAR_DIR / "celerybeat-schedule")

@@ -307,3 +307,4 @@ def compliance(request: HttpRequest, month: str = Query(..., pattern=MONTH_PATTE
 from . import ticket_actions, tokens  # noqa: E402, F401
 
 api.add_router("/v1/notifications", "herdesk.api.notifications.router")  # staff notification centre
+api.add_router("/v1/field", "herdesk.api.field.router")  # the field engineer's phone (FLD-2)

@@ -231,6 +231,23 @@ def clocks_on_event(*, ticket: Ticket, event: str, at: datetime, now: datetime |
     return started
 
 
+def clocks_withdraw(*, ticket: Ticket, start_event: str, at: datetime) -> int:
+    """The start event was withdrawn (FLD-2: the dispatched work order was cancelled, and no other
+    order of the ticket is booked): the open clocks it started no longer apply and are cancelled, as
+    `_close_outstanding` does for obligations that ended; a recorded breach stays a breach. Returns
+    how many were ended."""
+    ended = 0
+    for clock in _open_clocks(ticket):
+        if clock.definition.start_event != start_event:
+            continue
+        if clock.breached_at is not None or (clock.state == ClockState.RUNNING and at > clock.due_at):
+            _stop(clock, at)
+        else:
+            _cancel(clock, at)
+        ended += 1
+    return ended
+
+
 def clocks_on_status(*, ticket: Ticket, old_status: str, new_status: str, at: datetime) -> None:
     """Pause clocks whose definition pauses in the new status; resume those that no longer pause."""
     for clock in _open_clocks(ticket):

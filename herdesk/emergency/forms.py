@@ -30,6 +30,10 @@ class ScopeForm(forms.Form):
     q = forms.CharField(label=_("Words in the ticket"), max_length=200, required=False)
     since = forms.DateTimeField(label=_("Received from"), required=False, widget=LOCAL_DT)
     until = forms.DateTimeField(label=_("Received before"), required=False, widget=LOCAL_DT)
+    equipment_model = forms.CharField(label=_("Equipment model"), max_length=80, required=False)
+    equipment_region = forms.CharField(label=_("Installed in region"), max_length=60, required=False)
+
+    TEXT = ("batch", "region", "q", "equipment_model", "equipment_region")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -37,12 +41,12 @@ class ScopeForm(forms.Form):
 
     def is_empty(self) -> bool:
         d = self.cleaned_data
-        return not any(d.get(k) for k in ("product", "batch", "region", "q", "since", "until"))
+        return not any(d.get(k) for k in ("product", "since", "until", *self.TEXT))
 
     def scope(self) -> dict[str, Any]:
         d = dict(self.cleaned_data)
         d["product"] = Product.objects.filter(pk=d["product"]).first() if d.get("product") else None
-        return {k: d.get(k) or ("" if k in ("batch", "region", "q") else None) for k in self.fields}
+        return {k: d.get(k) or ("" if k in self.TEXT else None) for k in self.fields}
 
 
 class DrillForm(forms.Form):
@@ -88,6 +92,7 @@ class NotifyForm(forms.Form):
     SOURCES = [
         ("linked", _("Customers of the linked tickets")),
         ("scope", _("Customers by product, batch, region")),
+        ("equipment", _("Owners of equipment by model and installation region")),
     ]
     source = forms.ChoiceField(label=_("Who"), choices=SOURCES, widget=forms.RadioSelect, initial="linked")
     channels = forms.MultipleChoiceField(
@@ -98,6 +103,8 @@ class NotifyForm(forms.Form):
     )
     batch = forms.CharField(label=_("Batch"), max_length=60, required=False)
     region = forms.CharField(label=_("Region"), max_length=60, required=False)
+    equipment_model = forms.CharField(label=_("Equipment model"), max_length=80, required=False)
+    equipment_region = forms.CharField(label=_("Installed in region"), max_length=60, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,6 +11,8 @@ from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from herdesk.customers.models import Customer
+from herdesk.field.choices import EquipmentStatus
+from herdesk.field.models import Equipment
 from herdesk.notifications.models import OutboxMessage
 from herdesk.search.selectors import ticket_match_ids
 from herdesk.tickets.models import Ticket
@@ -114,6 +116,8 @@ def tickets_for_scope(
     q: str = "",
     since: datetime | None = None,
     until: datetime | None = None,
+    equipment_model: str = "",
+    equipment_region: str = "",
 ) -> QuerySet[Ticket]:
     """The tickets `user` may see about this product, batch (full-text, like the search page: a
     batch number is written in the ticket's text), region (the ticket's, its customer's or its
@@ -127,6 +131,12 @@ def tickets_for_scope(
             | Q(customer__region__startswith=region)
             | Q(organisation__region__startswith=region)
         )
+    if equipment_model or equipment_region:
+        # EMG-2: tickets about (or from the owners of) the equipment model, installed in the region.
+        owners = equipment_in_scope(model=equipment_model, region=equipment_region)
+        qs = qs.filter(
+            Q(equipment_link__equipment__in=owners) | Q(customer_id__in=owners.values("customer_id"))
+        )
     if since is not None:
         qs = qs.filter(received_at__gte=since)
     if until is not None:
@@ -139,6 +149,22 @@ def tickets_for_scope(
     return qs
 
 
+def equipment_in_scope(*, model: str = "", region: str = "") -> QuerySet[Equipment]:
+    """Equipment in service of a model (the registry's model, the product's model number or code)
+    installed in a region (the farm's region by prefix; the street address is encrypted and not
+    searchable). Retired equipment is not affected."""
+    qs = Equipment.objects.exclude(status=EquipmentStatus.RETIRED)
+    model = (model or "").strip()
+    if model:
+        qs = qs.filter(
+            Q(model__iexact=model) | Q(product__model_number__iexact=model) | Q(product__code__iexact=model)
+        )
+    region = (region or "").strip()
+    if region:
+        qs = qs.filter(Q(farm__region__startswith=region) | Q(customer__region__startswith=region))
+    return qs
+
+
 def customers_for_scope(
     *,
     user: Any,
@@ -147,11 +173,19 @@ def customers_for_scope(
     product: Any = None,
     batch: str = "",
     region: str = "",
+    equipment_model: str = "",
+    equipment_region: str = "",
 ) -> QuerySet[Customer]:
     """The affected customers: those of the incident's linked tickets ("linked"), or those chosen by
-    product / batch (customers with a ticket about it) and region (the customer's or organisation's)."""
+    product / batch (customers with a ticket about it) and region (the customer's or organisation's),
+    or ("equipment") the owners of equipment of a model installed in a region (EMG-2)."""
     if source == "linked":
         return Customer.objects.filter(pk__in=incident.links.values("ticket__customer_id"))
+    if source == "equipment":
+        if not (equipment_model or "").strip() and not (equipment_region or "").strip():
+            return Customer.objects.none()  # never "everybody" by accident
+        owners = equipment_in_scope(model=equipment_model, region=equipment_region)
+        return Customer.objects.filter(pk__in=owners.values("customer_id"))
     qs = Customer.objects.all()
     if product is not None or batch:
         tickets = tickets_for_scope(user=user, product=product, batch=batch)

@@ -20,7 +20,7 @@ from herdesk.catalog.models import Product
 from herdesk.common.errors import DomainError
 from herdesk.workspace.views import _page, staff_required
 
-from . import lifecycle, selectors, services
+from . import drills, lifecycle, selectors, services
 from .choices import ROMAN, IncidentStatus, Level, RecipientStatus
 from .forms import (
     AssessForm,
@@ -175,6 +175,7 @@ def _incident_ctx(request: HttpRequest, incident: Incident, **forms: Any) -> dic
         "delivery": delivery,
         "recipient_states": RecipientStatus,
         "scope": scope,
+        "response": drills.response_state(incident),
         "preview": preview,
         "matches": matches,
         "search_query": request.GET.urlencode() if "search" in request.GET else "",
@@ -280,6 +281,8 @@ def _do(request: HttpRequest, incident: Incident, action: str) -> tuple[str, dic
             product=Product.objects.filter(pk=d["product"]).first() if d["product"] else None,
             batch=d["batch"],
             region=d["region"],
+            equipment_model=d["equipment_model"],
+            equipment_region=d["equipment_region"],
         )
         counts = services.incident_notify_customers(
             incident=incident,

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class EquipmentStatus(models.TextChoices):
@@ -27,7 +28,8 @@ class WorkOrderKind(models.TextChoices):
 
 class WorkOrderStatus(models.TextChoices):
     NEW = "new", _("Not scheduled")
-    SCHEDULED = "scheduled", _("Scheduled")
+    # "Scheduled" alone is 待生效 elsewhere (a policy taking effect): a booked visit is 已排期.
+    SCHEDULED = "scheduled", pgettext_lazy("work order status", "Scheduled")
     IN_PROGRESS = "in_progress", _("On site")
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
@@ -47,3 +49,12 @@ class Frequency(models.TextChoices):
     DAILY = "DAILY", _("days")
     WEEKLY = "WEEKLY", _("weeks")
     MONTHLY = "MONTHLY", _("months")
+
+
+class ReservationStatus(models.TextChoices):
+    """Parts a maintenance plan lists, set aside for its generated order (FLD-3)."""
+
+    RESERVED = "reserved", _("Reserved")
+    SHORT = "short", _("Not enough in stock")
+    RELEASED = "released", _("Released")
+    CONSUMED = "consumed", _("Used")

@@ -31,6 +31,16 @@ class EquipmentForm(forms.Form):
     )
 
 
+class EquipmentEditForm(EquipmentForm):
+    """The equipment page's edit form: the registry facts; the owner and the serial number (the QR
+    label, the service history) do not change here."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        for name in ("customer_id", "serial", "product_code"):
+            del self.fields[name]
+
+
 class MeterForm(forms.Form):
     value = forms.IntegerField(label=_("Meter reading (hours)"), min_value=0, max_value=10_000_000)
 
@@ -107,4 +117,9 @@ class PlanForm(forms.Form):
     starts_on = forms.DateField(label=_("Starts on"), widget=DATE)
     checklist = forms.CharField(
         label=_("Checklist (one item a line)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    parts = forms.CharField(
+        label=_("Parts to reserve (one a line: part code and quantity, e.g. P-LINER 2)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -19,7 +19,7 @@ from herdesk.customers.models import Customer, Organisation
 
 from .choices import EquipmentStatus
 from .models import Equipment
-from .services import _equipment_check, parse_date, parse_decimal
+from .services.equipment import _equipment_check, parse_date, parse_decimal
 
 COLUMNS = [
     "serial",

@@ -16,6 +16,7 @@ from .choices import (
     EquipmentStatus,
     Frequency,
     IntervalKind,
+    ReservationStatus,
     StoreKind,
     WarrantyStatus,
     WorkOrderKind,
@@ -179,12 +180,22 @@ class Stock(models.Model):
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="stock")
     part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="stock")
     quantity = models.IntegerField(_("quantity"), default=0)
+    # Set aside for generated maintenance orders (`StockReservation`): available = quantity - reserved.
+    reserved = models.IntegerField(_("reserved"), default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["store", "part"], name="field_stock_store_part"),
             models.CheckConstraint(condition=models.Q(quantity__gte=0), name="field_stock_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(reserved__gte=0, reserved__lte=models.F("quantity")),
+                name="field_stock_reserved_in_range",
+            ),
         ]
+
+    @property
+    def available(self) -> int:
+        return self.quantity - self.reserved
 
 
 class MaintenancePlan(models.Model):
@@ -298,6 +309,27 @@ class PartUsage(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     used_at = models.DateTimeField(auto_now_add=True)
+
+
+class StockReservation(models.Model):
+    """A part a maintenance plan lists, set aside in a store for one generated order: reserved when
+    the order is generated, released when it is cancelled, consumed (a `PartUsage`) when it is
+    completed. `short` when no store had enough available: nothing is taken, the order page says so."""
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="reservations")
+    part = models.ForeignKey(Part, on_delete=models.PROTECT)
+    store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.PROTECT)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReservationStatus.choices, default=ReservationStatus.RESERVED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # One reservation per order and part: a second generator run cannot reserve twice.
+            models.UniqueConstraint(fields=["work_order", "part"], name="field_reservation_once")
+        ]
 
 
 class WorkOrderPhoto(models.Model):

@@ -66,6 +66,29 @@ def service_history(*, equipment: Equipment) -> dict[str, Any]:
     return {"orders": orders, "tickets": tickets, "readings": list(equipment.readings.all()[:20])}
 
 
+def work_orders_visible_to(user: Any) -> QuerySet[WorkOrder]:
+    """The work orders this user may see: every order for those who view work orders (handlers,
+    dispatchers), else only the engineer's own."""
+    qs = WorkOrder.objects.select_related("customer", "farm", "equipment", "ticket")
+    if user.has_perm("field.view_workorder"):
+        return qs
+    return qs.filter(engineers=user)
+
+
+def engineer_orders(*, user: Any, status: str = "", limit: int = 50) -> list[WorkOrder]:
+    """The engineer's own orders, open ones first by booked start (the phone's list and the API)."""
+    qs = WorkOrder.objects.filter(engineers=user).select_related("customer", "farm", "equipment", "ticket")
+    qs = qs.filter(status=status) if status else qs.filter(status__in=OPEN)
+    return list(qs.order_by("scheduled_start", "pk")[:limit])
+
+
+def equipment_by_code(*, code: str) -> Equipment | None:
+    """The equipment of a QR label (`public_code`)."""
+    if not code or len(code) > 64:
+        return None
+    return Equipment.objects.select_related("customer", "product", "farm").filter(public_code=code).first()
+
+
 def engineer_day(*, user: Any, day: dt.date) -> list[WorkOrder]:
     start = dt.datetime.combine(day, dt.time(), ZONE)
     end = start + dt.timedelta(days=1)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import views, views_equipment, views_offline
 
 app_name = "field"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("equipment/import/", views.equipment_import, name="equipment_import"),
     path("equipment/export.<str:fmt>", views.equipment_export, name="equipment_export"),
     path("equipment/<int:pk>/", views.equipment_detail, name="equipment"),
+    path("equipment/<int:pk>/edit/", views_equipment.equipment_edit, name="equipment_edit"),
     path("equipment/<int:pk>/label/", views.equipment_label, name="equipment_label"),
     path("equipment/<int:pk>/reading/", views.equipment_reading, name="equipment_reading"),
     path("equipment/<int:pk>/document/", views.equipment_document, name="equipment_document"),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("orders/<str:number>/cancel/", views.order_cancel, name="order_cancel"),
     path("orders/<str:number>/report.pdf", views.order_report, name="order_report"),
     path("my/", views.my_day, name="my_day"),
+    path("my/sw.js", views_offline.service_worker, name="sw"),
     path("my/<str:number>/", views.my_order, name="my_order"),
     path("my/<str:number>/<slug:action>/", views.my_action, name="my_action"),
     path("board/", views.board, name="board"),

@@ -89,6 +89,17 @@ def _lines(text: str) -> list[str]:
     return [x.strip() for x in (text or "").splitlines() if x.strip()]
 
 
+def _plan_parts(text: str) -> list[dict[str, Any]]:
+    """ "P-LINER 2" lines → [{"part": "P-LINER", "quantity": 2}]; a bad count becomes 0, which the
+    service refuses with the part named."""
+    out = []
+    for line in _lines(text):
+        code, _sep, qty = line.replace("×", " ").replace("x ", " ").partition(" ")
+        qty = qty.strip() or "1"
+        out.append({"part": code.strip(), "quantity": int(qty) if qty.isdigit() else 0})
+    return out
+
+
 # ---------------------------------------------------------------- equipment
 
 
@@ -378,6 +389,7 @@ def _order_ctx(request: HttpRequest, wo: WorkOrder, **extra: Any) -> dict[str, A
         "active": "field",
         "wo": wo,
         "parts": list(wo.parts_used.select_related("part", "store")),
+        "reservations": list(wo.reservations.select_related("part", "store")),
         "photos": list(wo.photos.all()),
         "schedule_form": extra.pop(
             "schedule_form",
@@ -729,6 +741,7 @@ def plans(request: HttpRequest) -> HttpResponse:
                         product=product,
                         equipment=equipment,
                         checklist=_lines(d.pop("checklist")),
+                        parts=_plan_parts(d.pop("parts")),
                         meter_interval=d.pop("meter_interval") or 0,
                         **d,
                     )

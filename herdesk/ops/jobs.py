@@ -75,6 +75,9 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("maintenance-generate", "herdesk.maintenance_generate",
                 "herdesk.field.services:maintenance_generate", "HERDESK_MAINTENANCE_INTERVAL_SECONDS",
                 app="herdesk.field"),
+    # Emergencies (EMG-1): drill reminders to the responders, level response deadlines overdue.
+    PeriodicJob("emergency-sweep", "herdesk.emergency_sweep", "herdesk.emergency.drills:emergency_sweep",
+                "HERDESK_EMERGENCY_SWEEP_INTERVAL_SECONDS", app="herdesk.emergency"),
     # Last: what the jobs above enqueued goes out in the same round.
     PeriodicJob("outbox-dispatch", "herdesk.outbox_dispatch",
                 "herdesk.notifications.services:outbox_dispatch", "HERDESK_OUTBOX_INTERVAL_SECONDS"),

@@ -76,6 +76,11 @@ def maintenance_generate() -> Any:
     return job_run(job_by_task("herdesk.maintenance_generate"))
 
 
+@shared_task(name="herdesk.emergency_sweep", ignore_result=True)
+def emergency_sweep() -> Any:
+    return job_run(job_by_task("herdesk.emergency_sweep"))
+
+
 def mail_poll_function() -> Any | None:
     """`herdesk.mail.services.mail_poll_all` if the email app is installed, else None."""
     try:

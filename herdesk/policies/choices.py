@@ -20,6 +20,8 @@ class ClockKind(models.TextChoices):
     RECORD_FINALIZE = "record_finalize", _("Record finalised")
     COMPLAINT_START = "complaint_start", _("Complaint handling started")
     COMPLAINT_SOLUTION = "complaint_solution", _("Complaint solution or progress")
+    # FLD-2: an engineer on site within the promised working hours of the work order's dispatch.
+    ONSITE_ARRIVAL = "onsite_arrival", _("On-site arrival")
 
 
 class Event(models.TextChoices):
@@ -39,6 +41,10 @@ class Event(models.TextChoices):
     FOLLOW_UP_RECORDED = "follow_up_recorded", _("Satisfaction follow-up recorded")
     RECORD_FINALIZED = "record_finalized", _("Record finalised")
     CANCELLED = "cancelled", _("Cancelled or merged")
+    # Field service (FLD-2): a work order of the ticket booked for an engineer, and the recorded
+    # arrival on site.
+    DISPATCHED = "dispatched", _("Work order dispatched to an engineer")
+    ARRIVED_ON_SITE = "arrived_on_site", _("Engineer arrived on site")
 
 
 class Action(models.TextChoices):

@@ -186,4 +186,36 @@ SEED_002: dict[str, Any] = {
     ],
 }
 
+
+def onsite_clocks(key_account: str, regular: str) -> list[dict[str, Any]]:
+    """FLD-2 / S1 §四(一)3 (上门服务): the engineer is on site within N working hours (office calendar,
+    so nights, weekends and holidays do not count and a 调休 make-up day does) of the work order's
+    dispatch; key accounts get the shorter promise. Stopped by the recorded arrival; warned at 80 %,
+    the breach escalates to the supervisors like every other clock."""
+    return [
+        _c(
+            K.ONSITE_ARRIVAL,
+            {"tiers": ["key_account"]},
+            E.DISPATCHED,
+            E.ARRIVED_ON_SITE,
+            key_account,
+            "office",
+            label="上门到场（重点客户）",
+        ),
+        _c(
+            K.ONSITE_ARRIVAL,
+            {"tiers": ["regular"]},
+            E.DISPATCHED,
+            E.ARRIVED_ON_SITE,
+            regular,
+            "office",
+            label="上门到场",
+        ),
+    ]
+
+
+# The on-site targets: the company's regulation (seed-000) and the after-sales guide (seed-002).
+SEED_000["clocks"] += onsite_clocks("4h", "8h")
+SEED_002["clocks"] += onsite_clocks("4h", "8h")
+
 TEMPLATES: dict[str, dict[str, Any]] = {t["code"]: t for t in (SEED_000, SEED_001, SEED_002)}

@@ -182,8 +182,9 @@ EXPECTED: dict[str, str] = {
     'field/equipment/new/': 'lg fb fb fb ok fb fb ok rd',
     'field/equipment/import/': 'lg fb fb fb ok fb fb ok rd',
     'field/equipment/export.<str:fmt>': 'lg nf nf nf nf fb fb nf rd',
-    'field/equipment/<int:pk>/': 'lg nf nf nf nf fb fb nf rd',
-    'field/equipment/<int:pk>/label/': 'lg nf nf nf nf fb fb nf rd',
+    'field/equipment/<int:pk>/': 'lg ok ok ok ok fb fb ok rd',
+    'field/equipment/<int:pk>/label/': 'lg ok ok ok ok fb fb ok rd',
+    'field/equipment/<int:pk>/edit/': 'lg fb fb fb ok fb fb ok rd',
     'field/equipment/<int:pk>/reading/': 'lg me me me me me me me rd',
     'field/equipment/<int:pk>/document/': 'lg me me me me me me me rd',
     'field/e/<str:code>/': 'nf nf nf nf nf nf nf nf nf',
@@ -195,6 +196,7 @@ EXPECTED: dict[str, str] = {
     'field/orders/<str:number>/cancel/': 'lg me me me me me me me rd',
     'field/orders/<str:number>/report.pdf': 'lg nf nf nf nf fb fb fb rd',
     'field/my/': 'lg fb fb fb ok fb fb fb rd',
+    'field/my/sw.js': 'ok ok ok ok ok ok ok ok ok',
     'field/my/<str:number>/': 'lg fb fb fb nf fb fb fb rd',
     'field/my/<str:number>/<slug:action>/': 'lg me me me me me me me rd',
     'field/board/': 'lg fb fb fb ok fb fb fb rd',
@@ -319,7 +321,13 @@ def samples(staff, customer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     question = training.question_add(
         actor=staff["admin"], exam=exam, kind="single", prompt="?", choices=[("a", True), ("b", False)]
     )
+    from herdesk.field.services import equipment_create
+
+    equipment = equipment_create(actor=staff["admin"], customer=customer, serial="URL-TABLE-1")
     per_route = {
+        "field/equipment/<int:pk>/": str(equipment.pk),
+        "field/equipment/<int:pk>/label/": str(equipment.pk),
+        "field/equipment/<int:pk>/edit/": str(equipment.pk),
         "channels/mail/<int:pk>/": str(email.pk),
         "channels/mail/<int:pk>/original": str(email.pk),
         "channels/mail/attachments/<int:pk>": str(EmailAttachment.objects.get(email=email).pk),

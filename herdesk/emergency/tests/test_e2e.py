@@ -14,8 +14,6 @@ Screenshots (1440×900; the portal at phone size) go to docs/screenshots/ with
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,25 +22,15 @@ import pytest
 
 from herdesk.emergency.models import Incident
 from herdesk.notifications.models import OutboxMessage
+from herdesk.workspace.tests.conftest import screenshot_dir  # noqa: F401  (fixture)
+from herdesk.workspace.tests.test_e2e import Session as BaseSession
+from herdesk.workspace.tests.test_e2e import browser  # noqa: F401  (fixture)
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("_close_server_connections")]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-]
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 BATCH = "B2026120701"
-
-
-@pytest.fixture
-def screenshot_dir() -> str:
-    return os.environ.get("HERDESK_SCREENSHOTS", "")
 
 
 @pytest.fixture(scope="session")
@@ -60,49 +48,27 @@ def _close_server_connections(django_db_setup: None, django_db_blocker: Any) -> 
                 )
 
 
-@pytest.fixture
-def browser(_close_server_connections: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("HERDESK_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{CHROMIUM} is required (apt-get install -y chromium)")
-        pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
+class Session(BaseSession):
+    """The workspace's browser session (imported, not copied) with the incident page's step."""
 
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-class Session:
-    def __init__(self, browser: Any, base: str, shots: str, viewport: dict[str, int] = DESKTOP) -> None:
-        self.context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
-        self.page = self.context.new_page()
+    def __init__(self, b: Any, base: str, shots: str, viewport: dict[str, int] = DESKTOP) -> None:
+        super().__init__(b, base, shots)
+        if viewport != DESKTOP:
+            self.page.set_viewport_size(viewport)
         self.page.set_default_timeout(30000)
-        self.base, self.shots = base, shots
-
-    def go(self, path: str) -> Any:
-        return self.page.goto(self.base + path)
-
-    def login(self, username: str) -> None:
-        self.go("/login/")
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", "herdesk-demo")
-        self.page.click("button[type=submit].w-100")
-        self.page.wait_for_url(re.compile(r"/queues/"))
 
     def step(self, to: str) -> None:
         self.page.click(f'#transition-form button[data-to="{to}"]')
         self.page.wait_for_selector(f'#incident-status[data-status="{to}"]')
 
     def shot(self, name: str, full: bool = False) -> None:
+        if not full:
+            return super().shot(name)
         if self.shots:
             Path(self.shots).mkdir(parents=True, exist_ok=True)
             self.page.wait_for_timeout(300)
-            self.page.screenshot(path=str(Path(self.shots) / f"{name}.png"), full_page=full)
+            self.page.screenshot(path=str(Path(self.shots) / f"{name}.png"), full_page=True)
+        return None
 
 
 def _affected(n: int) -> None:
@@ -130,7 +96,11 @@ def _affected(n: int) -> None:
 
 
 def test_cold_chain_incident_links_200_tickets_notifies_and_shows_the_banner(
-    browser: Any, live_server: Any, staff: Any, plans: Any, screenshot_dir: str
+    browser: Any,  # noqa: F811
+    live_server: Any,
+    staff: Any,
+    plans: Any,
+    screenshot_dir: str,  # noqa: F811
 ) -> None:
     _affected(200)
     s = Session(browser, live_server.url, screenshot_dir)
@@ -202,7 +172,11 @@ def test_cold_chain_incident_links_200_tickets_notifies_and_shows_the_banner(
 
 
 def test_a_drill_is_recorded(
-    browser: Any, live_server: Any, staff: Any, plans: Any, screenshot_dir: str
+    browser: Any,  # noqa: F811
+    live_server: Any,
+    staff: Any,
+    plans: Any,
+    screenshot_dir: str,  # noqa: F811
 ) -> None:
     _affected(5)
     s = Session(browser, live_server.url, screenshot_dir)

@@ -9,6 +9,7 @@ first farm is under a disease alert (FLD-4), and the board shows it.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +32,17 @@ class PhoneSession(Session):
         self.page.set_default_timeout(20000)
         self.base = base
         self.shots = shots
+
+    def shot_offline(self, name: str) -> None:
+        """A screenshot while offline: the sidebar's counts cannot arrive, so no waiting for them."""
+        if self.shots:
+            Path(self.shots).mkdir(parents=True, exist_ok=True)
+            self.page.wait_for_timeout(300)
+            self.page.screenshot(path=str(Path(self.shots) / f"{name}.png"))
+
+    def settled(self) -> None:
+        """The page's own requests (the sidebar's counts) are done: going offline now loses none."""
+        self.page.locator(".hd-count-pending").first.wait_for(state="detached")
 
 
 def test_engineer_completes_a_repair_on_the_phone(
@@ -70,10 +82,11 @@ def test_engineer_completes_a_repair_on_the_phone(
     eng.shot("field-01-engineer-day-phone")
     eng.page.click(f"#order-{wo.number}")
     # No network in the barn: the arrival is kept on the phone and sent when the network returns.
+    eng.settled()
     eng.context.set_offline(True)
     eng.page.locator("#arrive").click()
     eng.page.locator("#fld-queue-status").wait_for(state="visible")
-    eng.shot("field-02a-offline-queued-phone")
+    eng.shot_offline("field-02a-offline-queued-phone")
     assert WorkOrder.objects.get(pk=wo.pk).status == "scheduled"
     eng.context.set_offline(False)
     eng.page.locator("#add-part").wait_for(timeout=60000)  # resent, applied once, page reloaded
@@ -139,3 +152,68 @@ def test_engineer_completes_a_repair_on_the_phone(
     desk.go(f"/field/equipment/{equipment.pk}/")
     desk.page.locator("#service-history").wait_for()
     desk.shot("field-06-equipment-history")
+    # The equipment edit page (FLD-1): from the equipment page's link, change the barn and status.
+    desk.page.click("#equipment-edit")
+    desk.page.locator("#equipment-edit-form").wait_for()
+    desk.page.fill("#id_barn", "3 号牛舍")
+    desk.page.select_option("#id_status", "under_repair")
+    desk.shot("field-09-equipment-edit")
+    desk.page.click("#equipment-edit-form button[type=submit]")
+    desk.page.locator("#service-history").wait_for()
+    equipment.refresh_from_db()
+    assert (equipment.barn, equipment.status) == ("3 号牛舍", "under_repair")
+
+
+def test_service_worker_keeps_the_shell_and_replays_the_queue(
+    browser,  # noqa: F811
+    live_server,
+    staff,
+    ticket,
+    screenshot_dir,  # noqa: F811
+) -> None:
+    """FLD-2: the phone pages' service worker caches the page shell; with the browser context
+    offline the page still opens and an arrival is queued on the phone with its idempotency key;
+    back online the worker sends it, the server applies it once, and the page shows the new state."""
+    from herdesk.field import services as fs
+    from herdesk.field.models import Submission, WorkOrder
+
+    lead, f1 = staff["cs_lead"], staff["field1"]
+    wo = fs.work_order_create(actor=lead, kind="repair", ticket=ticket, content="真空泵异响")
+    start = timezone.now() - dt.timedelta(minutes=10)
+    fs.work_order_schedule(
+        actor=lead, work_order=wo, engineers=[f1], start=start, end=start + dt.timedelta(hours=2)
+    )
+
+    eng = PhoneSession(browser, live_server.url, screenshot_dir)
+    eng.login("field1")
+    eng.go("/field/my/")
+    eng.page.locator("html[data-field-sw=ready]").wait_for(state="attached")
+    eng.go(f"/field/my/{wo.number}/")  # controlled now: the worker keeps this page
+    eng.page.locator("html[data-field-sw=ready]").wait_for(state="attached")
+    cached = eng.page.evaluate(
+        "n => caches.open('herdesk-field-shell-v1').then(c => c.keys())"
+        ".then(ks => ks.map(r => new URL(r.url).pathname))",
+        wo.number,
+    )
+    assert "/field/my/" in cached and f"/field/my/{wo.number}/" in cached
+    assert any(p.endswith("/field/field.js") for p in cached)
+
+    eng.settled()
+    eng.context.set_offline(True)
+    eng.page.reload()  # no network: the shell comes from the worker's cache
+    eng.page.locator("#arrive").wait_for()
+    key = eng.page.locator("form.fld-queued input[name=idempotency_key]").first.input_value()
+    assert len(key) >= 32
+    eng.page.locator("#arrive").click()
+    eng.page.locator("#fld-queue-status").wait_for(state="visible")
+    queued = eng.page.evaluate("() => HerdeskFieldQueue.all().then(items => items.map(i => String(i.body)))")
+    assert len(queued) == 1 and f"idempotency_key={key}" in queued[0]
+    eng.shot_offline("field-07-offline-queued-service-worker")
+    assert WorkOrder.objects.get(pk=wo.pk).status == "scheduled"
+
+    eng.context.set_offline(False)
+    eng.page.locator("#add-part").wait_for(timeout=60000)  # sent by the worker, page reloaded
+    eng.shot("field-08-replayed-online")
+    assert WorkOrder.objects.get(pk=wo.pk).status == "in_progress"
+    assert list(Submission.objects.filter(work_order=wo).values_list("key", "action")) == [(key, "arrive")]
+    assert eng.page.evaluate("() => HerdeskFieldQueue.count()") == 0

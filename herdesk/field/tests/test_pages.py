@@ -160,3 +160,23 @@ def test_import_page_dry_run(client, staff, customer) -> None:
     new = {"customer_id": customer.pk, "serial": "N-1", "warranty_months": 12, "status": "in_service"}
     r = client.post("/field/equipment/new/", new)
     assert r.status_code == 302
+
+
+def test_equipment_edit_page_saves_and_refuses_bad_input(client, staff, equipment) -> None:
+    """FLD-1: staff with the change permission edit the registry facts; a bad date is a 400 with
+    the reason, never a 500; others are refused."""
+    client.force_login(staff["agent1"])
+    assert client.get(f"/field/equipment/{equipment.pk}/edit/").status_code == 403
+    client.force_login(staff["cs_lead"])
+    r = client.get(f"/field/equipment/{equipment.pk}/edit/")
+    assert r.status_code == 200 and "2 号牛舍" in r.content.decode()
+    data = {
+        "model": "X9-Pro", "installed_on": "2026-01-10", "warranty_months": "24", "barn": "3 号牛舍",
+        "address": "草原路 90 号", "status": "under_repair", "warranty_terms": "整机两年",
+    }  # fmt: skip
+    r = client.post(f"/field/equipment/{equipment.pk}/edit/", data)
+    assert r.status_code == 302
+    equipment.refresh_from_db()
+    assert (equipment.model, equipment.barn, equipment.warranty_months) == ("X9-Pro", "3 号牛舍", 24)
+    r = client.post(f"/field/equipment/{equipment.pk}/edit/", {**data, "installed_on": "2099-01-01"})
+    assert r.status_code == 400 and "日期不能晚于今天" in r.content.decode()

@@ -2,24 +2,11 @@
    engineer's phone and the schedule board's drag and drop. Served from 'self' (CSP). */
 (function () {
   "use strict";
-  var QUEUE = "herdesk.field.queue";
 
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
   }
-  function load() {
-    try { return JSON.parse(localStorage.getItem(QUEUE) || "[]"); } catch (e) { return []; }
-  }
-  function save(q) { localStorage.setItem(QUEUE, JSON.stringify(q)); }
-  function showQueue() {
-    var box = document.getElementById("fld-queue-status");
-    if (!box) return;
-    var n = load().length;
-    box.textContent = (box.dataset.i18nQueued || "%(n)s").replace("%(n)s", n);
-    box.classList.toggle("d-none", n === 0);
-  }
-
   // One key per form as rendered: a resend of this submission (queue, double tap, back + submit)
   // carries the same key and the server applies it once.
   document.querySelectorAll("form.fld-queued input[name=idempotency_key]").forEach(function (i) {
@@ -52,31 +39,64 @@
     }, true);
   }
 
-  // Offline: keep the submission on the phone and send it when the network returns.
-  document.querySelectorAll("form.fld-queued").forEach(function (form) {
-    form.addEventListener("submit", function (ev) {
-      if (navigator.onLine) return;
-      ev.preventDefault();
-      var q = load();
-      q.push({ url: form.action, body: new URLSearchParams(new FormData(form)).toString() });
-      save(q); showQueue();
+  // Offline (FLD-2): a submission made without network is kept on the phone (IndexedDB, queue.js)
+  // with its idempotency key and sent when the network returns — by the service worker (sw.js,
+  // which also keeps the page shell for use offline), or by this page where there is none.
+  var Q = window.HerdeskFieldQueue, sw = navigator.serviceWorker;
+  if (Q) {
+    var showQueue = function () {
+      var box = document.getElementById("fld-queue-status");
+      if (!box) return;
+      Q.count().then(function (n) {
+        box.textContent = (box.dataset.i18nQueued || "%(n)s").replace("%(n)s", n);
+        box.classList.toggle("d-none", n === 0);
+      });
+    };
+    var flush = function () {
+      if (!navigator.onLine) return;
+      if (sw && sw.controller) { sw.controller.postMessage({ type: "flush" }); return; }
+      Q.flush().then(function (sent) { showQueue(); if (sent) location.reload(); }, function () {});
+    };
+    document.querySelectorAll("form.fld-queued").forEach(function (form) {
+      form.addEventListener("submit", function (ev) {
+        if (navigator.onLine) return;
+        ev.preventDefault();
+        var body = new URLSearchParams(new FormData(form)).toString();
+        Q.add({ url: form.action, body: body, type: "application/x-www-form-urlencoded", at: Date.now() })
+          .then(function () {
+            showQueue();
+            if (sw) sw.ready.then(function (reg) { return reg.sync && reg.sync.register("herdesk-field-queue"); }).catch(function () {});
+          });
+      });
     });
-  });
-  function flush() {
-    var q = load();
-    if (!q.length || !navigator.onLine) return;
-    var item = q[0];
-    fetch(item.url, {
-      method: "POST", body: item.body, credentials: "same-origin",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" }
-    }).then(function (resp) {
-      // Sent (or refused for good, 4xx): off the queue. A server error stays for the next try.
-      if (resp.status < 500) { save(load().slice(1)); showQueue(); if (load().length) flush(); else location.reload(); }
-    }).catch(function () { /* still offline */ });
+    // The queue of an earlier version of these pages (localStorage) moves into IndexedDB.
+    try {
+      var old = JSON.parse(localStorage.getItem("herdesk.field.queue") || "[]");
+      localStorage.removeItem("herdesk.field.queue");
+      old.forEach(function (i) { Q.add({ url: i.url, body: i.body, type: "application/x-www-form-urlencoded", at: Date.now() }); });
+    } catch (e) { /* nothing to move */ }
+    var shell = document.getElementById("fld-sw");
+    if (sw && shell) {
+      sw.register(shell.dataset.sw, { scope: shell.dataset.scope }).then(function () { return sw.ready; }).then(function (reg) {
+        // The static files this page uses (their hashed names), kept for the shell.
+        var urls = [].map.call(document.querySelectorAll("script[src], link[rel=stylesheet]"), function (e) {
+          return e.src || e.href;
+        }).filter(function (u) { return u.indexOf(location.origin + "/static/") === 0; });
+        if (reg.active) reg.active.postMessage({ type: "cache", urls: urls });
+        document.documentElement.dataset.fieldSw = "ready";
+        flush();
+      }).catch(function () {});
+      sw.addEventListener("message", function (ev) {
+        var d = ev.data || {};
+        if (d.type !== "herdesk-field-queue") return;
+        showQueue();
+        if (d.sent && !d.left) location.reload();
+      });
+    }
+    window.addEventListener("online", flush);
+    showQueue();
+    flush();
   }
-  window.addEventListener("online", flush);
-  showQueue();
-  flush();
 
   // The schedule board: drop an order on an engineer × day cell to book it there.
   var board = document.getElementById("board");
