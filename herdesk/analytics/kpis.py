@@ -142,6 +142,9 @@ class Filters:
     team_id: int | None = None
     channel: str | None = None
     problem_type: str | None = None
+    region: str | None = None  # a prefix, as the queues filter it: "内蒙古" is every city of the province
+    product_id: int | None = None
+    tier: str | None = None
 
     def apply(self, qs: Any) -> Any:
         if self.team_id is not None:
@@ -150,7 +153,26 @@ class Filters:
             qs = qs.filter(channel=self.channel)
         if self.problem_type:
             qs = qs.filter(problem_type=self.problem_type)
+        if self.region:
+            qs = qs.filter(region__startswith=self.region)
+        if self.product_id is not None:
+            qs = qs.filter(product_id=self.product_id)
+        if self.tier:
+            qs = qs.filter(tier=self.tier)
         return qs
+
+    def as_params(self) -> dict[str, str]:
+        """The same filters as the ticket queues' GET parameters (forms.QueueFilterForm), for the
+        drill-down from a figure to the tickets behind it."""
+        out = {
+            "team": self.team_id,
+            "channel": self.channel,
+            "problem_type": self.problem_type,
+            "region": self.region,
+            "product": self.product_id,
+            "tier": self.tier,
+        }
+        return {k: str(v) for k, v in out.items() if v not in (None, "")}
 
 
 @dataclass
@@ -267,7 +289,8 @@ def compute(
 
 
 def volumes(first: dt.date, last: dt.date, by: str, filters: Filters | None = None) -> list[tuple[str, int]]:
-    """Contacts received per channel / problem_type / team_id, largest first."""
+    """Contacts received per channel / problem_type / team_id / region / product_id / tier, largest
+    first."""
     qs = (filters or Filters()).apply(DailyTicketStats.objects.filter(day__gte=first, day__lte=last))
     rows = qs.values(by).annotate(n=Sum("received")).order_by("-n")
     return [(r[by], r["n"] or 0) for r in rows if r["n"]]

@@ -13,6 +13,11 @@ class DailyTicketStats(models.Model):
     team_id = models.BigIntegerField(default=0)  # 0: no team yet
     channel = models.CharField(max_length=20)
     problem_type = models.CharField(max_length=30)
+    # Dimensions of #18's filters: the ticket's region (as entered, e.g. "内蒙古 呼和浩特"; filtered by
+    # prefix like the queues), its product (model) and the customer's tier. 0 / "": none.
+    region = models.CharField(max_length=60, default="")
+    product_id = models.BigIntegerField(default=0)
+    tier = models.CharField(max_length=20, default="")
 
     received = models.PositiveIntegerField(default=0)
     repeat_contacts = models.PositiveIntegerField(default=0)  # same customer and problem within 7 days
@@ -36,7 +41,8 @@ class DailyTicketStats(models.Model):
         indexes = [models.Index(fields=["day"], name="an_ticket_day")]
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "team_id", "channel", "problem_type"], name="an_ticket_day_dims"
+                fields=["day", "team_id", "channel", "problem_type", "region", "product_id", "tier"],
+                name="an_ticket_day_dims2",
             )
         ]
 
@@ -49,6 +55,11 @@ class DailyClockStats(models.Model):
     team_id = models.BigIntegerField(default=0)  # 0: no team yet
     channel = models.CharField(max_length=20)
     problem_type = models.CharField(max_length=30)
+    # Dimensions of #18's filters: the ticket's region (as entered, e.g. "内蒙古 呼和浩特"; filtered by
+    # prefix like the queues), its product (model) and the customer's tier. 0 / "": none.
+    region = models.CharField(max_length=60, default="")
+    product_id = models.BigIntegerField(default=0)
+    tier = models.CharField(max_length=20, default="")
     complexity = models.CharField(max_length=20)
 
     total = models.PositiveIntegerField(default=0)

@@ -12,14 +12,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
+from herdesk.catalog.models import Product
+from herdesk.customers.choices import Tier
+from herdesk.staff.models import Team
 from herdesk.tickets.choices import Channel, ProblemType, Status
 from herdesk.tickets.models import Ticket
 
-from . import selectors
+from . import kpis, selectors
 from .periods import Period
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -120,8 +125,8 @@ def _esc(text: str) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def context(period: Period, title: str) -> dict[str, Any]:
-    report = selectors.kpi_report(period)
+def context(period: Period, title: str, filters: kpis.Filters | None = None) -> dict[str, Any]:
+    report = selectors.kpi_report(period, filters)
     rates = [
         (r["name"], r["value"]) for r in report["kpis"] if r["unit"] == "rate" and r["value"] is not None
     ]
@@ -151,6 +156,10 @@ def context(period: Period, title: str) -> dict[str, Any]:
         "chart_channels": _bars([(c, float(n)) for c, n in report["volumes"]["channel"]]),
         "chart_types": _bars([(c, float(n)) for c, n in report["volumes"]["problem_type"]]),
         "chart_teams": _bars([(c, float(n)) for c, n in report["volumes"]["team"]]),
+        "chart_regions": _bars([(c, float(n)) for c, n in report["volumes"]["region"][:15]]),
+        "chart_products": _bars([(c, float(n)) for c, n in report["volumes"]["product"][:15]]),
+        "chart_tiers": _bars([(c, float(n)) for c, n in report["volumes"]["tier"]]),
+        "filters_shown": filters_shown(filters),
         "generated_at": timezone.localtime(timezone.now(), ZONE),
     }
 
@@ -161,21 +170,57 @@ def title_for(period: Period) -> str:
     return _("Monthly service data summary %(p)s") % {"p": period.label}
 
 
-def render_pdf(period: Period, out: Path, *, language: str = "zh-hans") -> Path:
+def filters_shown(filters: kpis.Filters | None) -> str:
+    """The filters of a filtered pack, in words for its cover ("" for the whole centre)."""
+    if not filters:
+        return ""
+    parts = []
+    for key, value in filters.as_params().items():
+        if key == "team":
+            value = Team.objects.filter(pk=int(value)).values_list("name", flat=True).first() or value
+        elif key == "product":
+            product = Product.objects.filter(pk=int(value)).first()
+            value = str(product) if product else value
+        elif key == "channel":
+            value = str(dict(Channel.choices).get(value, value))
+        elif key == "problem_type":
+            value = str(dict(ProblemType.choices).get(value, value))
+        elif key == "tier":
+            value = str(dict(Tier.choices).get(value, value))
+        parts.append(f"{FILTER_NAMES[key]}: {value}")
+    return "; ".join(parts)
+
+
+FILTER_NAMES = {
+    "team": _lazy("Team"),
+    "channel": _lazy("Channel"),
+    "problem_type": _lazy("Problem type"),
+    "region": _lazy("Region"),
+    "product": _lazy("Product"),
+    "tier": _lazy("Customer tier"),
+}
+
+
+def render_pdf(
+    period: Period, out: Path, *, language: str = "zh-hans", filters: kpis.Filters | None = None
+) -> Path:
     from weasyprint import HTML
 
     with translation.override(language):
-        html = render_to_string("analytics/report.html", context(period, title_for(period)))
+        html = render_to_string("analytics/report.html", context(period, title_for(period), filters))
     HTML(string=html).write_pdf(str(out))
     return out
 
 
-def _tickets(period: Period) -> Iterable[tuple[Any, ...]]:
+def _tickets(period: Period, filters: kpis.Filters | None = None) -> Iterable[tuple[Any, ...]]:
     start = dt.datetime.combine(period.first, dt.time(), ZONE)
     end = dt.datetime.combine(period.last + dt.timedelta(days=1), dt.time(), ZONE)
+    qs = Ticket.objects.filter(received_at__gte=start, received_at__lt=end)
+    if filters:
+        # The rollup's filters on the ticket itself (the tier is the customer's).
+        qs = filters.apply(qs.alias(tier=F("customer__tier")))
     return (
-        Ticket.objects.filter(received_at__gte=start, received_at__lt=end)
-        .order_by("received_at", "pk")
+        qs.order_by("received_at", "pk")
         .values_list(
             "number",
             "received_at",
@@ -193,10 +238,12 @@ def _tickets(period: Period) -> Iterable[tuple[Any, ...]]:
     )
 
 
-def render_xlsx(period: Period, out: Path, *, language: str = "zh-hans") -> int:
+def render_xlsx(
+    period: Period, out: Path, *, language: str = "zh-hans", filters: kpis.Filters | None = None
+) -> int:
     """One sheet per section plus the raw ticket list. Returns the number of ticket rows written."""
     with translation.override(language):
-        ctx = context(period, title_for(period))
+        ctx = context(period, title_for(period), filters)
         book = xlsxwriter.Workbook(str(out), {"constant_memory": True, "remove_timezone": True})
         bold = book.add_format({"bold": True})
         pct = book.add_format({"num_format": "0.0%"})
@@ -204,7 +251,7 @@ def render_xlsx(period: Period, out: Path, *, language: str = "zh-hans") -> int:
         when = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         summary = book.add_worksheet(_("Summary")[:31])
         summary.write_row(0, 0, [ctx["title"]], bold)
-        summary.write_row(1, 0, [f"{period.first} – {period.last}"])
+        summary.write_row(1, 0, [f"{period.first} – {period.last}", ctx["filters_shown"]])
         for i, line in enumerate(ctx["narrative"], 3):
             summary.write_row(i, 0, [line])
         kpi_sheet = book.add_worksheet(_("Indicators")[:31])
@@ -235,6 +282,9 @@ def render_xlsx(period: Period, out: Path, *, language: str = "zh-hans") -> int:
             ("channel", _("By channel")),
             ("problem_type", _("By problem type")),
             ("team", _("By team")),
+            ("region", _("By region")),
+            ("product", _("By product model")),
+            ("tier", _("By customer tier")),
         ):
             sheet = book.add_worksheet(name[:31])
             sheet.write_row(0, 0, [name, _("Contacts received")], bold)
@@ -265,7 +315,7 @@ def render_xlsx(period: Period, out: Path, *, language: str = "zh-hans") -> int:
         )
         channels, types, statuses = dict(Channel.choices), dict(ProblemType.choices), dict(Status.choices)
         count = 0
-        for count, row in enumerate(_tickets(period), 1):
+        for count, row in enumerate(_tickets(period, filters), 1):
             number, received, channel, ptype, status, team, priority, complexity, resolved, closed, region = (
                 row
             )

@@ -38,18 +38,34 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def _dims(row: Any) -> tuple[int, str, str]:
-    return (row.get("team_id") or 0, row["channel"], row["problem_type"])
+Dims = tuple[int, str, str, str, int, str]
+# The rollup's dimensions as lookups from a Ticket, and from a row related to one (follow-ups, clocks).
+DIMS = ("team_id", "channel", "problem_type", "region", "product_id", "tier")
+TICKET_DIMS = {"tier": F("customer__tier")}
+RELATED_DIMS = {d: F(f"ticket__{d}") for d in DIMS[:5]} | {"tier": F("ticket__customer__tier")}
+
+
+def _dims(row: Any) -> Dims:
+    return (
+        row.get("team_id") or 0,
+        row["channel"],
+        row["problem_type"],
+        row.get("region") or "",
+        row.get("product_id") or 0,
+        row.get("tier") or "",
+    )
+
+
+def _dim_fields(k: Dims) -> dict[str, Any]:
+    return dict(zip(DIMS, k, strict=True))
 
 
 @transaction.atomic
 def rollup_day(day: dt.date) -> int:
     """Replace the rollup rows of one local day. Returns the number of rows written."""
     start, end = day_bounds(day)
-    stats: dict[tuple[int, str, str], dict[str, Any]] = defaultdict(
-        lambda: {"handling_histogram": empty_histogram()}
-    )
-    dims = ("team_id", "channel", "problem_type")
+    stats: dict[Dims, dict[str, Any]] = defaultdict(lambda: {"handling_histogram": empty_histogram()})
+    dims = DIMS[:5]
 
     received = Ticket.objects.filter(received_at__gte=start, received_at__lt=end)
     earlier_same = Ticket.objects.filter(
@@ -60,7 +76,7 @@ def rollup_day(day: dt.date) -> int:
     )
     for row in (
         received.annotate(repeat=Exists(earlier_same))
-        .values(*dims)
+        .values(*dims, **TICKET_DIMS)
         .annotate(n=Count("id"), rep=Count("id", filter=Q(repeat=True)))
     ):
         s = stats[_dims(row)]
@@ -84,7 +100,7 @@ def rollup_day(day: dt.date) -> int:
     for t in (
         Ticket.objects.filter(resolved_at__gte=start, resolved_at__lt=end)
         .annotate(fu=Exists(follow_up_met), n_transfers=Subquery(transfers))
-        .values(*dims, "received_at", "resolved_at", "reopen_count", "fu", "n_transfers")
+        .values(*dims, "received_at", "resolved_at", "reopen_count", "fu", "n_transfers", **TICKET_DIMS)
         .iterator(chunk_size=2000)
     ):
         s = stats[_dims(t)]
@@ -101,9 +117,7 @@ def rollup_day(day: dt.date) -> int:
 
     for row in (
         FollowUp.objects.filter(recorded_at__gte=start, recorded_at__lt=end)
-        .values(
-            team_id=F("ticket__team_id"), channel=F("ticket__channel"), problem_type=F("ticket__problem_type")
-        )
+        .values(**RELATED_DIMS)
         .annotate(
             n=Count("id"),
             total=Sum("score"),
@@ -121,7 +135,7 @@ def rollup_day(day: dt.date) -> int:
     for row in (
         Ticket.objects.filter(closed_at__gte=start, closed_at__lt=end)
         .annotate(fu=Exists(has_follow_up))
-        .values(*dims)
+        .values(*dims, **TICKET_DIMS)
         .annotate(
             n=Count("id"),
             finalised=Count("id", filter=Q(record_finalized_at__isnull=False)),
@@ -147,27 +161,20 @@ def rollup_day(day: dt.date) -> int:
         .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=end))
         .exclude(status=Status.CANCELLED)
         .exclude(status=Status.CLOSED, closed_at__isnull=True)
-        .values(*dims)
+        .values(*dims, **TICKET_DIMS)
         .annotate(n=Count("id"))
     ):
         stats[_dims(row)]["backlog_end_of_day"] = row["n"]
 
     DailyTicketStats.objects.filter(day=day).delete()
     DailyTicketStats.objects.bulk_create(
-        DailyTicketStats(day=day, team_id=k[0], channel=k[1], problem_type=k[2], **v)
-        for k, v in stats.items()
+        DailyTicketStats(day=day, **_dim_fields(k), **v) for k, v in stats.items()
     )
 
     clocks = (
         Clock.objects.filter(started_at__gte=start, started_at__lt=end)
         .exclude(state=ClockState.CANCELLED)
-        .values(
-            "kind",
-            team_id=F("ticket__team_id"),
-            channel=F("ticket__channel"),
-            problem_type=F("ticket__problem_type"),
-            complexity=F("ticket__complexity"),
-        )
+        .values("kind", complexity=F("ticket__complexity"), **RELATED_DIMS)
         .annotate(
             total=Count("id"),
             met_on_time=Count("id", filter=Q(state=ClockState.MET, stopped_at__lte=F("original_due_at"))),
@@ -184,9 +191,7 @@ def rollup_day(day: dt.date) -> int:
         DailyClockStats(
             day=day,
             kind=c["kind"],
-            team_id=c["team_id"] or 0,
-            channel=c["channel"],
-            problem_type=c["problem_type"],
+            **_dim_fields(_dims(c)),
             complexity=c["complexity"],
             total=c["total"],
             met_on_time=c["met_on_time"],

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connections
 from django.db.models import Avg, Count, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -36,6 +37,7 @@ from herdesk.tickets.choices import InteractionKind, ProblemType, Status
 from herdesk.tickets.models import FollowUp, Interaction, Ticket
 from herdesk.tickets.selectors import LIST_RELATED, interactions_for, ticket_get, tickets_visible_to
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 PAGE_SIZE = 25
 # "Breaching soon": running clocks due within this horizon (overdue ones not yet swept included).
 # One range on the partial index of running clocks (clocks.clock_due_running), so it stays cheap.
@@ -72,7 +74,17 @@ def _apply_filters(qs: QuerySet[Ticket], filters: dict[str, Any]) -> QuerySet[Ti
         value = filters.get(name)
         if value not in (None, ""):
             qs = qs.filter(**{lookup: getattr(value, "pk", value)})
+    # Local days (Asia/Shanghai) as a half-open range on the indexed received_at (tkt_received),
+    # the way the analytics rollups count a day.
+    if filters.get("received_from"):
+        qs = qs.filter(received_at__gte=_local_midnight(filters["received_from"]))
+    if filters.get("received_to"):
+        qs = qs.filter(received_at__lt=_local_midnight(filters["received_to"] + timedelta(days=1)))
     return qs
+
+
+def _local_midnight(day: Any) -> datetime:
+    return datetime.combine(day, datetime.min.time(), SHANGHAI)
 
 
 def _queue_condition(user: Any, queue: str, filters: dict[str, Any]) -> Q | None:
@@ -88,8 +100,11 @@ def _queue_condition(user: Any, queue: str, filters: dict[str, Any]) -> Q | None
         return Q(assignee_id=user.pk, status=Status.ASSIGNED)
     if queue == Queue.WAITING:
         return Q(status=Status.WAITING_CUSTOMER)
-    # ALL: every open ticket the user may see; a status filter may look at closed ones too.
-    return Q() if filters.get("status") else Q(status__open=True)
+    # ALL: every open ticket the user may see; a status filter or a received range (the drill-down
+    # from a report's figure) may look at closed ones too.
+    if filters.get("status") or filters.get("received_from") or filters.get("received_to"):
+        return Q()
+    return Q(status__open=True)
 
 
 # The columns a queue row shows (workspace/partials/queue_cells.html and the countdown tag). Why:
