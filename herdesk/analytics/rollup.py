@@ -25,7 +25,8 @@ from herdesk.tickets.choices import Status
 from herdesk.tickets.models import FollowUp, Ticket, Transfer
 
 from .kpis import HANDLING_CALENDAR, bucket_of, empty_histogram
-from .models import DailyClockStats, DailyTicketStats, HourlyContactStats, RollupState
+from .models import DailyAgentStats, DailyClockStats, DailyTicketStats, HourlyContactStats, RollupState
+from .stages import rollup_stages
 
 ZONE = ZoneInfo("Asia/Shanghai")
 LATE_DAYS = 7
@@ -85,6 +86,7 @@ def rollup_day(day: dt.date) -> int:
 
     # Resolved on the day: first-contact resolution, handling time (working time), follow-up in time.
     calendar = working_calendar(HANDLING_CALENDAR)
+    agents: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     follow_up_met = Clock.objects.filter(
         ticket_id=OuterRef("pk"),
         kind="follow_up",
@@ -100,7 +102,16 @@ def rollup_day(day: dt.date) -> int:
     for t in (
         Ticket.objects.filter(resolved_at__gte=start, resolved_at__lt=end)
         .annotate(fu=Exists(follow_up_met), n_transfers=Subquery(transfers))
-        .values(*dims, "received_at", "resolved_at", "reopen_count", "fu", "n_transfers", **TICKET_DIMS)
+        .values(
+            *dims,
+            "assignee_id",
+            "received_at",
+            "resolved_at",
+            "reopen_count",
+            "fu",
+            "n_transfers",
+            **TICKET_DIMS,
+        )
         .iterator(chunk_size=2000)
     ):
         s = stats[_dims(t)]
@@ -114,6 +125,13 @@ def rollup_day(day: dt.date) -> int:
         s["handling_seconds"] = s.get("handling_seconds", 0) + seconds
         s["handling_histogram"][bucket_of(seconds)] += 1
         s["followed_up_in_time"] = s.get("followed_up_in_time", 0) + bool(t["fu"])
+        if t["assignee_id"]:
+            a = agents[t["assignee_id"]]
+            a["team_id"] = t["team_id"] or 0
+            a["resolved"] += 1
+            a["resolved_first_contact"] += first_contact
+            a["handling_seconds"] += seconds
+            a["followed_up_in_time"] += bool(t["fu"])
 
     for row in (
         FollowUp.objects.filter(recorded_at__gte=start, recorded_at__lt=end)
@@ -204,6 +222,9 @@ def rollup_day(day: dt.date) -> int:
     ]
     DailyClockStats.objects.bulk_create(rows)
 
+    _rollup_agents(day, start, end, agents)
+    stage_rows = rollup_stages(day, start, end)
+
     hourly: dict[tuple[int, str], int] = defaultdict(int)
     for received_at, channel in received.values_list("received_at", "channel").iterator(chunk_size=5000):
         hourly[(received_at.astimezone(ZONE).hour, channel)] += 1
@@ -211,7 +232,47 @@ def rollup_day(day: dt.date) -> int:
     HourlyContactStats.objects.bulk_create(
         HourlyContactStats(day=day, hour=h, channel=c, received=n) for (h, c), n in hourly.items()
     )
-    return len(stats) + len(rows) + len(hourly)
+    return len(stats) + len(rows) + len(hourly) + len(agents) + stage_rows
+
+
+def _rollup_agents(day: dt.date, start: dt.datetime, end: dt.datetime, agents: Any) -> None:
+    """The agent dashboard's rollup (by the ticket's current assignee); `agents` already holds the
+    resolved tickets' figures from rollup_day's pass over them."""
+    for row in (
+        Ticket.objects.filter(closed_at__gte=start, closed_at__lt=end, assignee_id__isnull=False)
+        .values("assignee_id")
+        .annotate(n=Count("id"), finalised=Count("id", filter=Q(record_finalized_at__isnull=False)))
+    ):
+        agents[row["assignee_id"]]["closed"] = row["n"]
+        agents[row["assignee_id"]]["closed_finalised"] = row["finalised"]
+    for row in (
+        FollowUp.objects.filter(
+            recorded_at__gte=start, recorded_at__lt=end, ticket__assignee_id__isnull=False
+        )
+        .values(assignee_id=F("ticket__assignee_id"))
+        .annotate(n=Count("id"), total=Sum("score"), satisfied=Count("id", filter=Q(score__gte=4)))
+    ):
+        a = agents[row["assignee_id"]]
+        a["ratings"], a["rating_sum"], a["ratings_satisfied"] = row["n"], row["total"] or 0, row["satisfied"]
+    finished = Q(state=ClockState.BREACHED) | Q(state=ClockState.MET)
+    on_time = Q(state=ClockState.MET, stopped_at__lte=F("original_due_at"))
+    for row in (
+        Clock.objects.filter(
+            started_at__gte=start,
+            started_at__lt=end,
+            kind__in=("first_response", "resolution"),
+            ticket__assignee_id__isnull=False,
+        )
+        .values("kind", assignee_id=F("ticket__assignee_id"))
+        .annotate(done=Count("id", filter=finished), met=Count("id", filter=on_time))
+    ):
+        a = agents[row["assignee_id"]]
+        a[f"{row['kind']}_finished"] = row["done"]
+        a[f"{row['kind']}_met"] = row["met"]
+    DailyAgentStats.objects.filter(day=day).delete()
+    DailyAgentStats.objects.bulk_create(
+        DailyAgentStats(day=day, assignee_id=pk, **fields) for pk, fields in agents.items()
+    )
 
 
 def rollup_range(first: dt.date, last: dt.date, *, progress: Callable[[dt.date], None] | None = None) -> int:

@@ -190,12 +190,18 @@ class QueueFilterForm(forms.Form):
     )
     # Received between two local days (inclusive): the drill-down from a report's or dashboard's
     # figure to the tickets behind it (#18). With a received range the "all" queue lists closed and
-    # cancelled tickets too, as the figure counts them.
+    # cancelled tickets too, as the figure counts them; so does "mine" (an agent's own figures).
     received_from = forms.DateField(
         label=_("Received from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     received_to = forms.DateField(
         label=_("Received until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    resolved_from = forms.DateField(
+        label=_("Resolved from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    resolved_to = forms.DateField(
+        label=_("Resolved until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(
@@ -232,9 +238,10 @@ class QueueFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        first, last = data.get("received_from"), data.get("received_to")
-        if first and last and last < first:
-            self.add_error("received_to", _("The end is before the start / 结束日期早于开始日期"))
+        for what in ("received", "resolved"):
+            first, last = data.get(f"{what}_from"), data.get(f"{what}_to")
+            if first and last and last < first:
+                self.add_error(f"{what}_to", _("The end is before the start / 结束日期早于开始日期"))
         return data
 
 

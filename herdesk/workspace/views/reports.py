@@ -23,6 +23,7 @@ from herdesk.analytics import selectors as analytics_selectors
 from herdesk.analytics.models import ReportArchive
 from herdesk.analytics.selectors import kpi_report
 from herdesk.analytics.services import archives
+from herdesk.analytics.stages import bottleneck_report
 from herdesk.catalog.models import Product
 from herdesk.customers.choices import Tier
 from herdesk.staff.models import Team
@@ -118,6 +119,7 @@ def service_reports(request: HttpRequest) -> HttpResponse:
             "f": request.GET,
             "filter_query": urlencode(filters.as_params()),
             "charts": dashboards.volume_charts(period, filters, report["breakdown"]),
+            "bottlenecks": bottleneck_report(period, filters),
         },
         status=status,
     )
