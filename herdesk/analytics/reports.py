@@ -24,7 +24,7 @@ from herdesk.staff.models import Team
 from herdesk.tickets.choices import Channel, ProblemType, Status
 from herdesk.tickets.models import Ticket
 
-from . import kpis, selectors
+from . import kpis, sections, selectors, stages
 from .periods import Period
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -127,6 +127,8 @@ def _esc(text: str) -> str:
 
 def context(period: Period, title: str, filters: kpis.Filters | None = None) -> dict[str, Any]:
     report = selectors.kpi_report(period, filters)
+    bottlenecks = stages.bottleneck_report(period, filters)
+    follow_up = sections.pack_sections(period).get("follow_up") or {}
     rates = [
         (r["name"], r["value"]) for r in report["kpis"] if r["unit"] == "rate" and r["value"] is not None
     ]
@@ -160,6 +162,13 @@ def context(period: Period, title: str, filters: kpis.Filters | None = None) -> 
         "chart_products": _bars([(c, float(n)) for c, n in report["volumes"]["product"][:15]]),
         "chart_tiers": _bars([(c, float(n)) for c, n in report["volumes"]["tier"]]),
         "filters_shown": filters_shown(filters),
+        "bottlenecks": bottlenecks,
+        "chart_stages": _bars([(st["name"], float(st["hours_avg"] or 0)) for st in bottlenecks["stages"]]),
+        # The follow-up section is the follow-up app's (sections.py): the whole centre's figure.
+        "follow_up": follow_up,
+        "chart_follow_up": _bars(
+            [(r.label, r.rate) for r in follow_up.get("teams", []) if r.rate is not None], percent=True
+        ),
         "generated_at": timezone.localtime(timezone.now(), ZONE),
     }
 
@@ -294,6 +303,9 @@ def render_xlsx(
                 sheet.write_number(i, 1, n)
             sheet.write(len(rows) + 1, 0, _("Total"), bold)
             sheet.write_number(len(rows) + 1, 1, sum(n for _, n in rows), bold)
+        _bottleneck_sheet(book, ctx["bottlenecks"], bold, num, pct)
+        if ctx["follow_up"]:
+            _follow_up_sheet(book, ctx["follow_up"], bold, pct)
         raw = book.add_worksheet(_("Tickets")[:31])
         raw.write_row(
             0,
@@ -334,3 +346,48 @@ def render_xlsx(
             raw.write(count, 10, region or "")
         book.close()
     return count
+
+
+def _bottleneck_sheet(book: Any, b: dict[str, Any], bold: Any, num: Any, pct: Any) -> None:
+    sheet = book.add_worksheet(_("Bottlenecks")[:31])
+    head = [_("Stage"), _("Tickets"), _("Average working hours"), _("Working hours"),
+            _("Share of the working time"), _("Stage clocks"), _("Breached"), _("Breach rate")]  # fmt: skip
+    sheet.write_row(0, 0, head, bold)
+    row = 1
+    for st in b["stages"]:
+        sheet.write(row, 0, st["name"])
+        sheet.write_number(row, 1, st["tickets"])
+        for col, key, fmt in ((2, "hours_avg", num), (3, "hours_total", num), (4, "share", pct),
+                              (7, "breach_rate", pct)):  # fmt: skip
+            if st[key] is not None:
+                sheet.write_number(row, col, st[key], fmt)
+        sheet.write_number(row, 5, st["clocks"])
+        sheet.write_number(row, 6, st["breached"])
+        row += 1
+    for title, rows in ((_("Team"), b["teams"]), (_("Category"), b["categories"])):
+        row += 1
+        sheet.write_row(row, 0, [title, _("Tickets"), _("Working hours"), _("Stage clocks"), _("Breached"),
+                                 _("Breach rate")], bold)  # fmt: skip
+        for r in rows:
+            row += 1
+            sheet.write(row, 0, r["name"])
+            sheet.write_number(row, 1, r["tickets"])
+            sheet.write_number(row, 2, r["hours"], num)
+            sheet.write_number(row, 3, r["clocks"])
+            sheet.write_number(row, 4, r["breached"])
+            if r["breach_rate"] is not None:
+                sheet.write_number(row, 5, r["breach_rate"], pct)
+
+
+def _follow_up_sheet(book: Any, f: dict[str, Any], bold: Any, pct: Any) -> None:
+    sheet = book.add_worksheet(_("Follow-up")[:31])
+    sheet.write_row(0, 0, [_("Team"), _("Resolved"), _("Excluded"), _("Owed a follow-up"), _("In time"),
+                           _("Late"), _("Follow-up rate"), _("Target value")], bold)  # fmt: skip
+    rows = [*f["teams"], f["total"]]
+    for i, r in enumerate(rows, 1):
+        sheet.write(i, 0, _("Total") if r is f["total"] else r.label, bold if r is f["total"] else None)
+        for col, value in enumerate((r.resolved, r.excluded, r.owed, r.in_time, r.late), 1):
+            sheet.write_number(i, col, value)
+        if r.rate is not None:
+            sheet.write_number(i, 6, r.rate, pct)
+        sheet.write_number(i, 7, f["target"], pct)

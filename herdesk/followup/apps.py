@@ -12,3 +12,10 @@ class Config(AppConfig):
 
         for channel in ("email", "sms", "wechat"):
             outbox_kind_register(channel=channel, template="survey", payload=("text",))
+
+        # The report pack's follow-up section (#18): this app's rate, as its rate page shows it.
+        from herdesk.analytics.sections import section_register
+
+        from .selectors import follow_up_rate_section
+
+        section_register("follow_up", follow_up_rate_section)

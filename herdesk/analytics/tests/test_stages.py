@@ -90,3 +90,27 @@ def test_stage_rollup_is_recomputable_and_filtered_by_team(staged) -> None:
     s = {x["code"]: x for x in tech["stages"]}
     assert s["resolution"]["tickets"] == 1 and s["resolution"]["hours_total"] == pytest.approx(470 / 60)
     assert s["customer"]["tickets"] == 0
+
+
+def test_bottlenecks_in_the_monthly_pack(staged, tmp_path) -> None:
+    from io import StringIO
+
+    import openpyxl
+    from django.core.management import call_command
+
+    xlsx = tmp_path / "2026-10.xlsx"
+    call_command(
+        "report", "monthly", "--month", "2026-10", "--format", "xlsx", "--out", str(xlsx),
+        "--language", "en", stdout=StringIO(),
+    )  # fmt: skip
+    book = openpyxl.load_workbook(xlsx, read_only=True)
+    rows = list(book["Bottlenecks"].iter_rows(values_only=True))
+    by_stage = {r[0]: r for r in rows[1:7]}
+    assert by_stage["Resolution"][1] == 4 and by_stage["Resolution"][3] == pytest.approx(1020 / 60)
+    assert by_stage["Waiting for acknowledgement"][6] == 1
+    assert sum(r[4] for r in rows[1:7]) == pytest.approx(1.0)
+    pdf = tmp_path / "2026-10.pdf"
+    call_command(
+        "report", "monthly", "--month", "2026-10", "--format", "pdf", "--out", str(pdf), stdout=StringIO()
+    )
+    assert pdf.read_bytes()[:5] == b"%PDF-"
