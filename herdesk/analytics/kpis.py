@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from herdesk.customers.models import Customer
@@ -218,8 +219,13 @@ def compute(
     for h in tickets.exclude(resolved=0).values_list("handling_histogram", flat=True):
         for i, n in enumerate(h):
             histogram[i] += n
+    # The backlog at the end of the period — or, for a period still running, at the end of today
+    # (the rollup's latest day: the future has no rows yet).
+    backlog_day = min(last, timezone.localdate())
     backlog = sum(
-        filters.apply(DailyTicketStats.objects.filter(day=last)).values_list("backlog_end_of_day", flat=True)
+        filters.apply(DailyTicketStats.objects.filter(day=backlog_day)).values_list(
+            "backlog_end_of_day", flat=True
+        )
     )
 
     clock_rows = list(

@@ -251,7 +251,7 @@ def test_filtered_kpi_command_and_report_pack(october, tmp_path) -> None:
     book = openpyxl.load_workbook(xlsx, read_only=True)
     indicators = {r[0]: r[2] for r in book[book.sheetnames[1]].iter_rows(min_row=2, values_only=True)}
     assert indicators["received"] == 3 and indicators["resolved"] == 2
-    assert len(list(book[book.sheetnames[8]].iter_rows(min_row=2, values_only=True))) == 3
+    assert len(list(book[book.sheetnames[-1]].iter_rows(min_row=2, values_only=True))) == 3
 
 
 def test_rollup_is_idempotent_and_catches_up(october) -> None:
@@ -289,12 +289,12 @@ def test_report_pack_pdf_and_xlsx_whose_totals_equal_the_kpis(october, tmp_path)
     )
     book = openpyxl.load_workbook(xlsx, read_only=True)
     sheets = book.sheetnames
-    assert len(sheets) == 9  # summary, indicators, 6 breakdowns, tickets
+    assert len(sheets) == 11  # summary, indicators, 6 breakdowns, bottlenecks, follow-up, tickets
     by_channel = list(book[sheets[2]].iter_rows(values_only=True))
     assert by_channel[-1][1] == 3  # total received = the KPI
     indicators = {row[0]: row[2] for row in book[sheets[1]].iter_rows(min_row=2, values_only=True)}
     assert indicators["received"] == 3 and indicators["follow_up_rate"] == pytest.approx(2 / 3)
     for i in range(2, 8):  # every breakdown adds up to the contacts received
         assert list(book[sheets[i]].iter_rows(values_only=True))[-1][1] == 3
-    tickets = list(book[sheets[8]].iter_rows(min_row=2, values_only=True))
+    tickets = list(book[sheets[-1]].iter_rows(min_row=2, values_only=True))
     assert len(tickets) == 3

@@ -113,18 +113,18 @@ def compliance(request: HttpRequest) -> HttpResponse:
     follow_up = follow_up_rate(month=form.cleaned_data["month"]) if status == 200 else None
     follow_up_chart = []
     if follow_up:
-        rows = [r for r in follow_up["teams"] if r.rate is not None]
+        team_rows = [r for r in follow_up["teams"] if r.rate is not None]
         follow_up_chart = [
             {
                 "id": "chart-follow-up",
                 "kind": "hbar",
                 "percent": True,
                 "title": str(_("Follow-up rate")),
-                "categories": [r.label for r in rows] + [str(_("Total"))],
+                "categories": [r.label for r in team_rows] + [str(_("Total"))],
                 "series": [
                     {
                         "name": str(_("Follow-up rate")),
-                        "data": [r.rate for r in rows] + [follow_up["total"].rate],
+                        "data": [r.rate for r in team_rows] + [follow_up["total"].rate],
                     }
                 ],
                 "target": follow_up["target"],
@@ -141,6 +141,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
             "chart": chart,
             "follow_up": follow_up,
             "follow_up_chart": follow_up_chart,
+            "follow_up_target": f"{follow_up['target']:.0%}" if follow_up else "",
             "active": "compliance",
         },
         status=status,
