@@ -100,6 +100,7 @@ def _bars(
     bar: int = 16,
     percent: bool = False,
     label_w: int = 170,
+    digits: int = 0,
 ) -> str:
     """A horizontal bar chart as inline SVG (WeasyPrint renders it; no browser, no JavaScript)."""
     if not items:
@@ -111,7 +112,7 @@ def _bars(
     for i, (label, value) in enumerate(items):
         y = gap + i * (bar + gap)
         w = max(1, int((width - label_w - 70) * value / peak))
-        text = f"{value:.1%}" if percent else f"{value:,.0f}"
+        text = f"{value:.1%}" if percent else f"{value:,.{digits}f}"
         parts.append(
             f'<text x="{label_w - 6}" y="{y + bar - 5}" text-anchor="end" {FONT}>{_esc(label)}</text>'
             f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar}" fill="#2f7d5b"/>'
@@ -163,7 +164,9 @@ def context(period: Period, title: str, filters: kpis.Filters | None = None) -> 
         "chart_tiers": _bars([(c, float(n)) for c, n in report["volumes"]["tier"]]),
         "filters_shown": filters_shown(filters),
         "bottlenecks": bottlenecks,
-        "chart_stages": _bars([(st["name"], float(st["hours_avg"] or 0)) for st in bottlenecks["stages"]]),
+        "chart_stages": _bars(
+            [(st["name"], float(st["hours_avg"] or 0)) for st in bottlenecks["stages"]], digits=2
+        ),
         # The follow-up section is the follow-up app's (sections.py): the whole centre's figure.
         "follow_up": follow_up,
         "chart_follow_up": _bars(

@@ -120,6 +120,10 @@ def service_reports(request: HttpRequest) -> HttpResponse:
             "filter_query": urlencode(filters.as_params()),
             "charts": dashboards.volume_charts(period, filters, report["breakdown"]),
             "bottlenecks": bottleneck_report(period, filters),
+            # The stage rollup has the team dimension only: say so when other filters are set.
+            "bottlenecks_unfiltered": any(
+                (filters.channel, filters.problem_type, filters.region, filters.product_id, filters.tier)
+            ),
         },
         status=status,
     )
