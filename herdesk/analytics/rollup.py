@@ -245,18 +245,21 @@ def _rollup_agents(day: dt.date, start: dt.datetime, end: dt.datetime, agents: A
     ):
         agents[row["assignee_id"]]["closed"] = row["n"]
         agents[row["assignee_id"]]["closed_finalised"] = row["finalised"]
-    for row in (
+    rated: Any
+    for rated in (
         FollowUp.objects.filter(
             recorded_at__gte=start, recorded_at__lt=end, ticket__assignee_id__isnull=False
         )
         .values(assignee_id=F("ticket__assignee_id"))
         .annotate(n=Count("id"), total=Sum("score"), satisfied=Count("id", filter=Q(score__gte=4)))
     ):
-        a = agents[row["assignee_id"]]
-        a["ratings"], a["rating_sum"], a["ratings_satisfied"] = row["n"], row["total"] or 0, row["satisfied"]
+        a = agents[rated["assignee_id"]]
+        a["ratings"], a["rating_sum"] = rated["n"], rated["total"] or 0
+        a["ratings_satisfied"] = rated["satisfied"]
     finished = Q(state=ClockState.BREACHED) | Q(state=ClockState.MET)
     on_time = Q(state=ClockState.MET, stopped_at__lte=F("original_due_at"))
-    for row in (
+    clock: Any
+    for clock in (
         Clock.objects.filter(
             started_at__gte=start,
             started_at__lt=end,
@@ -266,9 +269,9 @@ def _rollup_agents(day: dt.date, start: dt.datetime, end: dt.datetime, agents: A
         .values("kind", assignee_id=F("ticket__assignee_id"))
         .annotate(done=Count("id", filter=finished), met=Count("id", filter=on_time))
     ):
-        a = agents[row["assignee_id"]]
-        a[f"{row['kind']}_finished"] = row["done"]
-        a[f"{row['kind']}_met"] = row["met"]
+        a = agents[clock["assignee_id"]]
+        a[f"{clock['kind']}_finished"] = clock["done"]
+        a[f"{clock['kind']}_met"] = clock["met"]
     DailyAgentStats.objects.filter(day=day).delete()
     DailyAgentStats.objects.bulk_create(
         DailyAgentStats(day=day, assignee_id=pk, **fields) for pk, fields in agents.items()

@@ -68,7 +68,7 @@ def _breached(c: dict[str, Any]) -> bool:
     return bool(c["stopped_at"] and c["original_due_at"] and c["stopped_at"] > c["original_due_at"])
 
 
-def _waiting(events: list[dict[str, Any]], resolved: dt.datetime, calendar: Any) -> int:
+def _waiting(events: list[Any], resolved: dt.datetime, calendar: Any) -> int:
     """Working seconds in "waiting for customer", from the ticket's status-change events."""
     total, since = 0, None
     for e in events:
@@ -84,7 +84,7 @@ def _waiting(events: list[dict[str, Any]], resolved: dt.datetime, calendar: Any)
 
 
 def ticket_stages(
-    t: dict[str, Any], clocks: list[dict[str, Any]], events: list[dict[str, Any]], calendar: Any
+    t: Any, clocks: list[Any], events: list[Any], calendar: Any
 ) -> dict[str, tuple[int, int, int]]:
     """stage → (working seconds, clocks, breached) of one resolved ticket."""
     out: dict[str, list[int]] = {}
@@ -123,7 +123,7 @@ def rollup_stages(day: dt.date, start: dt.datetime, end: dt.datetime) -> int:
     """Replace one local day's stage rollup (tickets resolved that day). Returns rows written."""
     calendar = working_calendar(kpis.HANDLING_CALENDAR)
     stats: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    tickets = list(
+    tickets: list[Any] = list(
         Ticket.objects.filter(resolved_at__gte=start, resolved_at__lt=end).values(
             "pk", "team_id", "category_id", "received_at", "acknowledged_at", "resolved_at"
         )
@@ -131,14 +131,14 @@ def rollup_stages(day: dt.date, start: dt.datetime, end: dt.datetime) -> int:
     for i in range(0, len(tickets), CHUNK):
         chunk = tickets[i : i + CHUNK]
         ids = [t["pk"] for t in chunk]
-        clocks: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        clocks: dict[int, list[Any]] = defaultdict(list)
         for c in (
             Clock.objects.filter(ticket_id__in=ids, kind__in=list(STAGE_OF))
             .exclude(state=ClockState.CANCELLED)
             .values("ticket_id", "kind", "state", "started_at", "stopped_at", "original_due_at")
         ):
             clocks[c["ticket_id"]].append(c)
-        events: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        events: dict[int, list[Any]] = defaultdict(list)
         for e in (
             Interaction.objects.filter(ticket_id__in=ids, kind=InteractionKind.SYSTEM_EVENT)
             .order_by("occurred_at", "id")
@@ -188,8 +188,8 @@ def bottleneck_report(period: Period, filters: kpis.Filters | None = None) -> di
     qs = DailyStageStats.objects.filter(day__gte=period.first, day__lte=period.last)
     if filters and filters.team_id is not None:
         qs = qs.filter(team_id=filters.team_id)
-    by_stage = {r["stage"]: r for r in _sums(qs, "stage")}
-    stages = []
+    by_stage: dict[str, dict[str, Any]] = {r["stage"]: r for r in _sums(qs, "stage")}
+    stages: list[dict[str, Any]] = []
     for code, name in STAGES:
         r = by_stage.get(code, {})
         n, secs, clocks, breached = (r.get(k) or 0 for k in ("n", "secs", "clocks_n", "breached_n"))

@@ -637,8 +637,9 @@ def open_load(*, user: Any, team_id: int | None) -> list[dict[str, Any]]:
     qs = tickets_visible_to(user).filter(status__open=True, assignee__isnull=False)
     if team_id:
         qs = qs.filter(team_id=team_id)
-    return list(
-        qs.values("assignee_id", "assignee__display_name", "assignee__username")
+    return [
+        dict(r)
+        for r in qs.values("assignee_id", "assignee__display_name", "assignee__username")
         .annotate(n=Count("id"), waiting=Count("id", filter=Q(status=Status.WAITING_CUSTOMER)))
         .order_by("-n", "assignee__username")[:30]
-    )
+    ]

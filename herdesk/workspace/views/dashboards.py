@@ -51,6 +51,12 @@ def shown(value: Any, unit: str) -> str:
     return f"{value:,.0f}"
 
 
+def _met(value: float | None, k: kpis.Kpi) -> bool | None:
+    if value is None or k.target is None:
+        return None
+    return value >= k.target if k.higher_is_better else value <= k.target
+
+
 def _decorate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         r["value_shown"] = shown(r["value"], r["unit"])
@@ -141,9 +147,7 @@ def supervisor_dashboard(request: HttpRequest) -> HttpResponse:
                 "unit": kpis.BY_CODE[code].unit,
                 "value": values[code].value,
                 "target": kpis.BY_CODE[code].target,
-                "met": None
-                if values[code].value is None or kpis.BY_CODE[code].target is None
-                else (values[code].value >= kpis.BY_CODE[code].target) == kpis.BY_CODE[code].higher_is_better,
+                "met": _met(values[code].value, kpis.BY_CODE[code]),
             }
             for code in TEAM_KPIS
         ]
