@@ -5,8 +5,8 @@ In process, like bench/bench_queues.py: Django's test Client through the full mi
 view, the selectors and the templates (the server's time without the network), signed in without a
 login write. It first rebuilds the rollups of the data set's year (`rollup_range`, the code behind
 `herdesk kpi --recompute`, with a progress bar) and times it, then times the nightly rollup of one
-day (the busiest recent day, `rollup_day`) and the catch-up job, then each dashboard page N times
-after a warm-up: p50 / p95 / max and the queries per request.
+day (the busiest recent day, `rollup_day`), the 15-minute job and last month's report pack (PDF,
+XLSX), then each dashboard page N times after a warm-up: p50 / p95 / max and the queries per request.
 
     # a small SQLite data set made by `herdesk bench generate` (once, into var/bench/)
     .venv/bin/python bench/bench_dashboards.py --generate 3000
@@ -15,7 +15,7 @@ after a warm-up: p50 / p95 / max and the queries per request.
 
 Unlike bench_queues.py the database is written: the rollup tables (analytics_daily*) are derived
 data and are rebuilt here; no ticket, clock or follow-up is changed. Options: --n (default 30),
---skip-year (keep the rollups as they are), --json PATH.
+--skip-year (keep the rollups as they are), --skip-pack, --json PATH.
 """
 
 from __future__ import annotations
@@ -158,6 +158,27 @@ def rollups(skip_year: bool) -> list[list[str]]:
     return rows
 
 
+def pack() -> list[list[str]]:
+    """The last complete month's report pack: PDF (target < 5 s) and XLSX with the raw ticket list."""
+    import tempfile
+
+    from herdesk.analytics import periods, reports
+
+    month = periods.month(f"{dt.date.today().replace(day=1) - dt.timedelta(days=1):%Y-%m}")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        reports.render_pdf(month, Path(tmp) / "m.pdf")
+        pdf = time.perf_counter() - t0
+        rows.append(["monthly pack, PDF", month.label, f"{pdf:.1f} s", "target < 5 s"])
+        t0 = time.perf_counter()
+        n = reports.render_xlsx(month, Path(tmp) / "m.xlsx")
+        xlsx = time.perf_counter() - t0
+        rows.append(["monthly pack, XLSX", f"{month.label} ({n:,} ticket rows)", f"{xlsx:.1f} s", ""])
+    print(f"  pack {month.label}: PDF {pdf:.1f} s, XLSX {xlsx:.1f} s ({n:,} rows)", flush=True)
+    return rows
+
+
 def pages() -> list[tuple[str, Any, str, str]]:
     """(name, user, path, target key) of every dashboard and the reports page."""
     from django.urls import reverse
@@ -230,6 +251,7 @@ def main() -> int:
     ap.add_argument("--generate", type=int, default=0, help="use (make once) a SQLite data set of N tickets")
     ap.add_argument("--n", type=int, default=30, help="timed requests per page (after 3 warm-up requests)")
     ap.add_argument("--skip-year", action="store_true", help="do not rebuild the year's rollups first")
+    ap.add_argument("--skip-pack", action="store_true", help="do not time the monthly report pack")
     ap.add_argument("--json", default="", help="write the results to this file")
     args = ap.parse_args()
     if args.generate:
@@ -244,6 +266,8 @@ def main() -> int:
           f"{n_tickets:,} tickets, N={args.n}", flush=True)  # fmt: skip
     print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
     rollup_rows = rollups(args.skip_year)
+    if not args.skip_pack:
+        rollup_rows += pack()
     results = []
     for name, user, path, target in pages():
         m = measure(name, user, path, target, args.n)
