@@ -119,6 +119,9 @@ AGENT_RATES = (
 )
 
 
+RESOLVED_BASIS = {"first_contact_resolution", "follow_up_rate"}
+
+
 def _agent_sums(user_id: int, first: dt.date, last: dt.date) -> dict[str, int]:
     row = DailyAgentStats.objects.filter(assignee_id=user_id, day__gte=first, day__lte=last).aggregate(
         **{c: Sum(c) for c in AGENT_SUMS}
@@ -179,9 +182,15 @@ def agent_dashboard(user_id: int, today: dt.date) -> dict[str, Any]:
             {"name": _("This month"), "data": [r["value"] for r in rates]},
             {"name": _("Target value"), "data": [r["target"] for r in rates]},
         ],
-        # Every rate here counts my tickets resolved this month (or their clocks / ratings): the
-        # link lists those tickets.
-        "links": [f"{mine}?{urlencode({'resolved_from': first, 'resolved_to': today})}"] * len(rates),
+        # First-contact resolution and the follow-up rate count my tickets resolved this month: the
+        # link lists exactly those. The clock rates count clocks by their start day and CSAT the
+        # ratings of the month, which no queue filter selects: no link rather than a wrong one.
+        "links": [
+            f"{mine}?{urlencode({'resolved_from': first, 'resolved_to': today})}"
+            if r["code"] in RESOLVED_BASIS
+            else None
+            for r in rates
+        ],
     }
     return {
         "today": today_rows,

@@ -116,6 +116,10 @@ def test_agent_dashboard_my_figures_and_drill_down(october, django_assert_max_nu
         d10 = per_day["categories"].index("10-10")
         assert per_day["series"][0]["data"][d10] == 1
         assert _listed(c, per_day["links"][d10], october) == {"t1"}
+        rates = _chart(r, "chart-my-rates")
+        fcr = rates["categories"].index(month["first_contact_resolution"]["name"])
+        assert _listed(c, rates["links"][fcr], october) == {"t1", "t3"}  # resolved by me in October
+        assert rates["links"][rates["categories"].index(month["csat"]["name"])] is None
     assert _client("manager").get("/dashboard/me/").status_code == 403
 
 
