@@ -91,7 +91,13 @@ def volume_breakdown(
     return out
 
 
-def regions(limit: int = 200) -> list[str]:
-    """The regions the rollups know (the reports page's suggestions), from the rollup, not tickets."""
-    rows = DailyTicketStats.objects.exclude(region="").values_list("region", flat=True).distinct()
+def regions(period: Period, limit: int = 200) -> list[str]:
+    """The regions with contacts in the period (the reports page's suggestions), from the rollup's
+    day index, not the tickets."""
+    rows = (
+        DailyTicketStats.objects.filter(day__gte=period.first, day__lte=period.last)
+        .exclude(region="")
+        .values_list("region", flat=True)
+        .distinct()
+    )
     return sorted(rows.order_by()[:limit])

@@ -113,7 +113,7 @@ def service_reports(request: HttpRequest) -> HttpResponse:
             "teams": list(Team.objects.order_by("name").values_list("pk", "name")),
             "channels": Channel.choices,
             "problem_types": ProblemType.choices,
-            "regions": analytics_selectors.regions(),
+            "regions": analytics_selectors.regions(period),
             "products": list(Product.objects.filter(is_active=True).only("name", "model_number")),
             "tiers": Tier.choices,
             "f": request.GET,
