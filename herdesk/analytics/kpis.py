@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from herdesk.customers.models import Customer
@@ -142,6 +143,9 @@ class Filters:
     team_id: int | None = None
     channel: str | None = None
     problem_type: str | None = None
+    region: str | None = None  # a prefix, as the queues filter it: "内蒙古" is every city of the province
+    product_id: int | None = None
+    tier: str | None = None
 
     def apply(self, qs: Any) -> Any:
         if self.team_id is not None:
@@ -150,7 +154,26 @@ class Filters:
             qs = qs.filter(channel=self.channel)
         if self.problem_type:
             qs = qs.filter(problem_type=self.problem_type)
+        if self.region:
+            qs = qs.filter(region__startswith=self.region)
+        if self.product_id is not None:
+            qs = qs.filter(product_id=self.product_id)
+        if self.tier:
+            qs = qs.filter(tier=self.tier)
         return qs
+
+    def as_params(self) -> dict[str, str]:
+        """The same filters as the ticket queues' GET parameters (forms.QueueFilterForm), for the
+        drill-down from a figure to the tickets behind it."""
+        out = {
+            "team": self.team_id,
+            "channel": self.channel,
+            "problem_type": self.problem_type,
+            "region": self.region,
+            "product": self.product_id,
+            "tier": self.tier,
+        }
+        return {k: str(v) for k, v in out.items() if v not in (None, "")}
 
 
 @dataclass
@@ -196,8 +219,13 @@ def compute(
     for h in tickets.exclude(resolved=0).values_list("handling_histogram", flat=True):
         for i, n in enumerate(h):
             histogram[i] += n
+    # The backlog at the end of the period — or, for a period still running, at the end of today
+    # (the rollup's latest day: the future has no rows yet).
+    backlog_day = min(last, timezone.localdate())
     backlog = sum(
-        filters.apply(DailyTicketStats.objects.filter(day=last)).values_list("backlog_end_of_day", flat=True)
+        filters.apply(DailyTicketStats.objects.filter(day=backlog_day)).values_list(
+            "backlog_end_of_day", flat=True
+        )
     )
 
     clock_rows = list(
@@ -267,7 +295,8 @@ def compute(
 
 
 def volumes(first: dt.date, last: dt.date, by: str, filters: Filters | None = None) -> list[tuple[str, int]]:
-    """Contacts received per channel / problem_type / team_id, largest first."""
+    """Contacts received per channel / problem_type / team_id / region / product_id / tier, largest
+    first."""
     qs = (filters or Filters()).apply(DailyTicketStats.objects.filter(day__gte=first, day__lte=last))
     rows = qs.values(by).annotate(n=Sum("received")).order_by("-n")
     return [(r[by], r["n"] or 0) for r in rows if r["n"]]

@@ -13,6 +13,11 @@ class DailyTicketStats(models.Model):
     team_id = models.BigIntegerField(default=0)  # 0: no team yet
     channel = models.CharField(max_length=20)
     problem_type = models.CharField(max_length=30)
+    # Dimensions of #18's filters: the ticket's region (as entered, e.g. "内蒙古 呼和浩特"; filtered by
+    # prefix like the queues), its product (model) and the customer's tier. 0 / "": none.
+    region = models.CharField(max_length=60, default="")
+    product_id = models.BigIntegerField(default=0)
+    tier = models.CharField(max_length=20, default="")
 
     received = models.PositiveIntegerField(default=0)
     repeat_contacts = models.PositiveIntegerField(default=0)  # same customer and problem within 7 days
@@ -36,7 +41,8 @@ class DailyTicketStats(models.Model):
         indexes = [models.Index(fields=["day"], name="an_ticket_day")]
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "team_id", "channel", "problem_type"], name="an_ticket_day_dims"
+                fields=["day", "team_id", "channel", "problem_type", "region", "product_id", "tier"],
+                name="an_ticket_day_dims2",
             )
         ]
 
@@ -49,6 +55,11 @@ class DailyClockStats(models.Model):
     team_id = models.BigIntegerField(default=0)  # 0: no team yet
     channel = models.CharField(max_length=20)
     problem_type = models.CharField(max_length=30)
+    # Dimensions of #18's filters: the ticket's region (as entered, e.g. "内蒙古 呼和浩特"; filtered by
+    # prefix like the queues), its product (model) and the customer's tier. 0 / "": none.
+    region = models.CharField(max_length=60, default="")
+    product_id = models.BigIntegerField(default=0)
+    tier = models.CharField(max_length=20, default="")
     complexity = models.CharField(max_length=20)
 
     total = models.PositiveIntegerField(default=0)
@@ -96,3 +107,50 @@ class ReportArchive(models.Model):
     class Meta:
         ordering = ["-label", "kind", "fmt"]
         constraints = [models.UniqueConstraint(fields=["kind", "label", "fmt"], name="an_report_once")]
+
+
+class DailyAgentStats(models.Model):
+    """One agent's figures per local day (the agent dashboard, KPI-2), by the ticket's current
+    assignee: resolved / closed / rated on the day, and the first-response and resolution clocks
+    that started on the day. Additive like the other rollups."""
+
+    day = models.DateField()
+    assignee_id = models.BigIntegerField()
+    team_id = models.BigIntegerField(default=0)
+
+    resolved = models.PositiveIntegerField(default=0)
+    resolved_first_contact = models.PositiveIntegerField(default=0)
+    handling_seconds = models.BigIntegerField(default=0)
+    followed_up_in_time = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    closed_finalised = models.PositiveIntegerField(default=0)
+    ratings = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    ratings_satisfied = models.PositiveIntegerField(default=0)
+    first_response_finished = models.PositiveIntegerField(default=0)
+    first_response_met = models.PositiveIntegerField(default=0)
+    resolution_finished = models.PositiveIntegerField(default=0)
+    resolution_met = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["assignee_id", "day"], name="an_agent_day")]
+        constraints = [models.UniqueConstraint(fields=["day", "assignee_id"], name="an_agent_day_once")]
+
+
+class DailyStageStats(models.Model):
+    """Where the working time goes (bottleneck analysis, #18): per local day a ticket was resolved,
+    its team, category and lifecycle stage — the working seconds spent in that stage and whether the
+    stage's clock breached. analytics.stages defines the stages; additive like the other rollups."""
+
+    day = models.DateField()
+    team_id = models.BigIntegerField(default=0)
+    category_id = models.BigIntegerField(default=0)
+    stage = models.CharField(max_length=20)
+
+    tickets = models.PositiveIntegerField(default=0)  # resolved tickets that went through the stage
+    seconds = models.BigIntegerField(default=0)  # working seconds, office calendar
+    clocks = models.PositiveIntegerField(default=0)  # of them with the stage's clock
+    breached = models.PositiveIntegerField(default=0)  # … whose clock breached (missed its original due)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="an_stage_day")]

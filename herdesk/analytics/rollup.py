@@ -25,7 +25,8 @@ from herdesk.tickets.choices import Status
 from herdesk.tickets.models import FollowUp, Ticket, Transfer
 
 from .kpis import HANDLING_CALENDAR, bucket_of, empty_histogram
-from .models import DailyClockStats, DailyTicketStats, HourlyContactStats, RollupState
+from .models import DailyAgentStats, DailyClockStats, DailyTicketStats, HourlyContactStats, RollupState
+from .stages import rollup_stages
 
 ZONE = ZoneInfo("Asia/Shanghai")
 LATE_DAYS = 7
@@ -38,18 +39,34 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def _dims(row: Any) -> tuple[int, str, str]:
-    return (row.get("team_id") or 0, row["channel"], row["problem_type"])
+Dims = tuple[int, str, str, str, int, str]
+# The rollup's dimensions as lookups from a Ticket, and from a row related to one (follow-ups, clocks).
+DIMS = ("team_id", "channel", "problem_type", "region", "product_id", "tier")
+TICKET_DIMS = {"tier": F("customer__tier")}
+RELATED_DIMS = {d: F(f"ticket__{d}") for d in DIMS[:5]} | {"tier": F("ticket__customer__tier")}
+
+
+def _dims(row: Any) -> Dims:
+    return (
+        row.get("team_id") or 0,
+        row["channel"],
+        row["problem_type"],
+        row.get("region") or "",
+        row.get("product_id") or 0,
+        row.get("tier") or "",
+    )
+
+
+def _dim_fields(k: Dims) -> dict[str, Any]:
+    return dict(zip(DIMS, k, strict=True))
 
 
 @transaction.atomic
 def rollup_day(day: dt.date) -> int:
     """Replace the rollup rows of one local day. Returns the number of rows written."""
     start, end = day_bounds(day)
-    stats: dict[tuple[int, str, str], dict[str, Any]] = defaultdict(
-        lambda: {"handling_histogram": empty_histogram()}
-    )
-    dims = ("team_id", "channel", "problem_type")
+    stats: dict[Dims, dict[str, Any]] = defaultdict(lambda: {"handling_histogram": empty_histogram()})
+    dims = DIMS[:5]
 
     received = Ticket.objects.filter(received_at__gte=start, received_at__lt=end)
     earlier_same = Ticket.objects.filter(
@@ -60,7 +77,7 @@ def rollup_day(day: dt.date) -> int:
     )
     for row in (
         received.annotate(repeat=Exists(earlier_same))
-        .values(*dims)
+        .values(*dims, **TICKET_DIMS)
         .annotate(n=Count("id"), rep=Count("id", filter=Q(repeat=True)))
     ):
         s = stats[_dims(row)]
@@ -69,6 +86,7 @@ def rollup_day(day: dt.date) -> int:
 
     # Resolved on the day: first-contact resolution, handling time (working time), follow-up in time.
     calendar = working_calendar(HANDLING_CALENDAR)
+    agents: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     follow_up_met = Clock.objects.filter(
         ticket_id=OuterRef("pk"),
         kind="follow_up",
@@ -84,7 +102,16 @@ def rollup_day(day: dt.date) -> int:
     for t in (
         Ticket.objects.filter(resolved_at__gte=start, resolved_at__lt=end)
         .annotate(fu=Exists(follow_up_met), n_transfers=Subquery(transfers))
-        .values(*dims, "received_at", "resolved_at", "reopen_count", "fu", "n_transfers")
+        .values(
+            *dims,
+            "assignee_id",
+            "received_at",
+            "resolved_at",
+            "reopen_count",
+            "fu",
+            "n_transfers",
+            **TICKET_DIMS,
+        )
         .iterator(chunk_size=2000)
     ):
         s = stats[_dims(t)]
@@ -98,12 +125,17 @@ def rollup_day(day: dt.date) -> int:
         s["handling_seconds"] = s.get("handling_seconds", 0) + seconds
         s["handling_histogram"][bucket_of(seconds)] += 1
         s["followed_up_in_time"] = s.get("followed_up_in_time", 0) + bool(t["fu"])
+        if t["assignee_id"]:
+            a = agents[t["assignee_id"]]
+            a["team_id"] = t["team_id"] or 0
+            a["resolved"] += 1
+            a["resolved_first_contact"] += first_contact
+            a["handling_seconds"] += seconds
+            a["followed_up_in_time"] += bool(t["fu"])
 
     for row in (
         FollowUp.objects.filter(recorded_at__gte=start, recorded_at__lt=end)
-        .values(
-            team_id=F("ticket__team_id"), channel=F("ticket__channel"), problem_type=F("ticket__problem_type")
-        )
+        .values(**RELATED_DIMS)
         .annotate(
             n=Count("id"),
             total=Sum("score"),
@@ -121,7 +153,7 @@ def rollup_day(day: dt.date) -> int:
     for row in (
         Ticket.objects.filter(closed_at__gte=start, closed_at__lt=end)
         .annotate(fu=Exists(has_follow_up))
-        .values(*dims)
+        .values(*dims, **TICKET_DIMS)
         .annotate(
             n=Count("id"),
             finalised=Count("id", filter=Q(record_finalized_at__isnull=False)),
@@ -147,27 +179,20 @@ def rollup_day(day: dt.date) -> int:
         .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=end))
         .exclude(status=Status.CANCELLED)
         .exclude(status=Status.CLOSED, closed_at__isnull=True)
-        .values(*dims)
+        .values(*dims, **TICKET_DIMS)
         .annotate(n=Count("id"))
     ):
         stats[_dims(row)]["backlog_end_of_day"] = row["n"]
 
     DailyTicketStats.objects.filter(day=day).delete()
     DailyTicketStats.objects.bulk_create(
-        DailyTicketStats(day=day, team_id=k[0], channel=k[1], problem_type=k[2], **v)
-        for k, v in stats.items()
+        DailyTicketStats(day=day, **_dim_fields(k), **v) for k, v in stats.items()
     )
 
     clocks = (
         Clock.objects.filter(started_at__gte=start, started_at__lt=end)
         .exclude(state=ClockState.CANCELLED)
-        .values(
-            "kind",
-            team_id=F("ticket__team_id"),
-            channel=F("ticket__channel"),
-            problem_type=F("ticket__problem_type"),
-            complexity=F("ticket__complexity"),
-        )
+        .values("kind", complexity=F("ticket__complexity"), **RELATED_DIMS)
         .annotate(
             total=Count("id"),
             met_on_time=Count("id", filter=Q(state=ClockState.MET, stopped_at__lte=F("original_due_at"))),
@@ -184,9 +209,7 @@ def rollup_day(day: dt.date) -> int:
         DailyClockStats(
             day=day,
             kind=c["kind"],
-            team_id=c["team_id"] or 0,
-            channel=c["channel"],
-            problem_type=c["problem_type"],
+            **_dim_fields(_dims(c)),
             complexity=c["complexity"],
             total=c["total"],
             met_on_time=c["met_on_time"],
@@ -199,6 +222,9 @@ def rollup_day(day: dt.date) -> int:
     ]
     DailyClockStats.objects.bulk_create(rows)
 
+    _rollup_agents(day, start, end, agents)
+    stage_rows = rollup_stages(day, start, end)
+
     hourly: dict[tuple[int, str], int] = defaultdict(int)
     for received_at, channel in received.values_list("received_at", "channel").iterator(chunk_size=5000):
         hourly[(received_at.astimezone(ZONE).hour, channel)] += 1
@@ -206,7 +232,50 @@ def rollup_day(day: dt.date) -> int:
     HourlyContactStats.objects.bulk_create(
         HourlyContactStats(day=day, hour=h, channel=c, received=n) for (h, c), n in hourly.items()
     )
-    return len(stats) + len(rows) + len(hourly)
+    return len(stats) + len(rows) + len(hourly) + len(agents) + stage_rows
+
+
+def _rollup_agents(day: dt.date, start: dt.datetime, end: dt.datetime, agents: Any) -> None:
+    """The agent dashboard's rollup (by the ticket's current assignee); `agents` already holds the
+    resolved tickets' figures from rollup_day's pass over them."""
+    for row in (
+        Ticket.objects.filter(closed_at__gte=start, closed_at__lt=end, assignee_id__isnull=False)
+        .values("assignee_id")
+        .annotate(n=Count("id"), finalised=Count("id", filter=Q(record_finalized_at__isnull=False)))
+    ):
+        agents[row["assignee_id"]]["closed"] = row["n"]
+        agents[row["assignee_id"]]["closed_finalised"] = row["finalised"]
+    rated: Any
+    for rated in (
+        FollowUp.objects.filter(
+            recorded_at__gte=start, recorded_at__lt=end, ticket__assignee_id__isnull=False
+        )
+        .values(assignee_id=F("ticket__assignee_id"))
+        .annotate(n=Count("id"), total=Sum("score"), satisfied=Count("id", filter=Q(score__gte=4)))
+    ):
+        a = agents[rated["assignee_id"]]
+        a["ratings"], a["rating_sum"] = rated["n"], rated["total"] or 0
+        a["ratings_satisfied"] = rated["satisfied"]
+    finished = Q(state=ClockState.BREACHED) | Q(state=ClockState.MET)
+    on_time = Q(state=ClockState.MET, stopped_at__lte=F("original_due_at"))
+    clock: Any
+    for clock in (
+        Clock.objects.filter(
+            started_at__gte=start,
+            started_at__lt=end,
+            kind__in=("first_response", "resolution"),
+            ticket__assignee_id__isnull=False,
+        )
+        .values("kind", assignee_id=F("ticket__assignee_id"))
+        .annotate(done=Count("id", filter=finished), met=Count("id", filter=on_time))
+    ):
+        a = agents[clock["assignee_id"]]
+        a[f"{clock['kind']}_finished"] = clock["done"]
+        a[f"{clock['kind']}_met"] = clock["met"]
+    DailyAgentStats.objects.filter(day=day).delete()
+    DailyAgentStats.objects.bulk_create(
+        DailyAgentStats(day=day, assignee_id=pk, **fields) for pk, fields in agents.items()
+    )
 
 
 def rollup_range(first: dt.date, last: dt.date, *, progress: Callable[[dt.date], None] | None = None) -> int:

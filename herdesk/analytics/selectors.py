@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from herdesk.catalog.models import Product
+from herdesk.customers.choices import Tier
 from herdesk.customers.models import Customer
 from herdesk.staff.models import Team
 from herdesk.tickets.choices import Channel, ProblemType
 
 from . import kpis
+from .models import DailyTicketStats
 from .periods import Period
 
 
@@ -38,25 +41,63 @@ def kpi_report(period: Period, filters: kpis.Filters | None = None) -> dict[str,
     prev_period, year_period = period.previous(), period.year_before()
     prev = kpis.compute(prev_period.first, prev_period.last, filters, customers=customers)
     year = kpis.compute(year_period.first, year_period.last, filters, customers=customers)
-    teams: dict[Any, str] = dict(Team.objects.values_list("pk", "name"))
-    channels = dict(Channel.choices)
-    types = dict(ProblemType.choices)
+    breakdown = volume_breakdown(period, filters)
     return {
         "period": {"first": period.first.isoformat(), "last": period.last.isoformat()},
         "label": period.label,
         "kpis": [_row(k, now[k.code], prev[k.code], year[k.code]) for k in kpis.KPIS],
-        "volumes": {
-            "channel": [
-                (str(channels.get(c, c)), n)
-                for c, n in kpis.volumes(period.first, period.last, "channel", filters)
-            ],
-            "problem_type": [
-                (str(types.get(c, c)), n)
-                for c, n in kpis.volumes(period.first, period.last, "problem_type", filters)
-            ],
-            "team": [
-                (teams.get(c, "—"), n) for c, n in kpis.volumes(period.first, period.last, "team_id", filters)
-            ],
-        },
+        "volumes": {by: [(label, n) for _key, label, n in rows] for by, rows in breakdown.items()},
+        # The same with each row's key, for the drill-down to the tickets behind a bar.
+        "breakdown": breakdown,
         "histogram": now["handling_time_p90"].extra.get("histogram", []),
     }
+
+
+# Volume breakdowns: the rollup column and the queue filter parameter that selects the same tickets.
+BREAKDOWNS = {
+    "channel": ("channel", "channel"),
+    "problem_type": ("problem_type", "problem_type"),
+    "team": ("team_id", "team"),
+    "region": ("region", "region"),
+    "product": ("product_id", "product"),
+    "tier": ("tier", "tier"),
+}
+
+
+def volume_breakdown(
+    period: Period, filters: kpis.Filters | None = None, only: tuple[str, ...] | None = None
+) -> dict[str, list[tuple[Any, str, int]]]:
+    """Contacts received in the period per channel, problem type, team, region, product (model) and
+    customer tier: (key, label, count), largest first. A key of 0 / "" is "none"."""
+    labels: dict[str, dict[Any, str]] = {
+        "channel": {k: str(v) for k, v in Channel.choices},
+        "problem_type": {k: str(v) for k, v in ProblemType.choices},
+        "tier": {k: str(v) for k, v in Tier.choices},
+    }
+    out: dict[str, list[tuple[Any, str, int]]] = {}
+    for by, (column, _param) in BREAKDOWNS.items():
+        if only is not None and by not in only:
+            continue
+        rows = kpis.volumes(period.first, period.last, column, filters)
+        if by == "team":
+            labels[by] = dict(Team.objects.filter(pk__in=[k for k, _n in rows]).values_list("pk", "name"))
+        elif by == "product":
+            labels[by] = {
+                p.pk: str(p)
+                for p in Product.objects.filter(pk__in=[k for k, _n in rows]).only("name", "model_number")
+            }
+        names = labels.get(by, {})
+        out[by] = [(k, names.get(k, k) if k not in (0, "") else "—", n) for k, n in rows]
+    return out
+
+
+def regions(period: Period, limit: int = 200) -> list[str]:
+    """The regions with contacts in the period (the reports page's suggestions), from the rollup's
+    day index, not the tickets."""
+    rows = (
+        DailyTicketStats.objects.filter(day__gte=period.first, day__lte=period.last)
+        .exclude(region="")
+        .values_list("region", flat=True)
+        .distinct()
+    )
+    return sorted(rows.order_by()[:limit])

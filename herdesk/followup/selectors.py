@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from herdesk.analytics.periods import Period
 from herdesk.clocks.selectors import SHANGHAI, month_bounds
 
 from .choices import ACTIVE_TASK_STATES, ReviewState, TaskState
@@ -179,4 +180,30 @@ def follow_up_rate(*, month: str) -> dict[str, Any]:
         "total": t,
         "agents": _rate_rows(qs, "assignee_id", "assignee__display_name"),
         "teams": _rate_rows(qs, "team_id", "team__name"),
+    }
+
+
+def follow_up_rate_section(period: Period) -> dict[str, Any]:
+    """The follow-up rate of a report period (its months added up): the report pack's and the
+    compliance page's section (#18), the same counts as the follow-up rate page per month."""
+    months = []
+    day = period.first.replace(day=1)
+    while day <= period.last:
+        months.append(follow_up_rate(month=f"{day:%Y-%m}"))
+        day = (day + timedelta(days=32)).replace(day=1)
+    fields = ("resolved", "excluded", "in_time", "late")
+
+    def added(rows: list[RateRow], key: Any, label: str) -> RateRow:
+        return RateRow(key=key, label=label, **{f: sum(getattr(r, f) for r in rows) for f in fields})
+
+    total = added([m["total"] for m in months], None, period.label)
+    teams: dict[Any, list[RateRow]] = {}
+    for m in months:
+        for r in m["teams"]:
+            teams.setdefault(r.key, []).append(r)
+    return {
+        "target": TARGET_RATE,
+        "total": total,
+        "months": [m["total"] for m in months],
+        "teams": sorted((added(rs, k, rs[0].label) for k, rs in teams.items()), key=lambda r: r.label),
     }

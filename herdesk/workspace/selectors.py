@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connections
 from django.db.models import Avg, Count, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -36,6 +37,7 @@ from herdesk.tickets.choices import InteractionKind, ProblemType, Status
 from herdesk.tickets.models import FollowUp, Interaction, Ticket
 from herdesk.tickets.selectors import LIST_RELATED, interactions_for, ticket_get, tickets_visible_to
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 PAGE_SIZE = 25
 # "Breaching soon": running clocks due within this horizon (overdue ones not yet swept included).
 # One range on the partial index of running clocks (clocks.clock_due_running), so it stays cheap.
@@ -72,13 +74,32 @@ def _apply_filters(qs: QuerySet[Ticket], filters: dict[str, Any]) -> QuerySet[Ti
         value = filters.get(name)
         if value not in (None, ""):
             qs = qs.filter(**{lookup: getattr(value, "pk", value)})
+    # Local days (Asia/Shanghai) as a half-open range on the indexed received_at (tkt_received),
+    # the way the analytics rollups count a day.
+    for what in ("received", "resolved"):
+        if filters.get(f"{what}_from"):
+            qs = qs.filter(**{f"{what}_at__gte": _local_midnight(filters[f"{what}_from"])})
+        if filters.get(f"{what}_to"):
+            qs = qs.filter(**{f"{what}_at__lt": _local_midnight(filters[f"{what}_to"] + timedelta(days=1))})
     return qs
+
+
+DATE_RANGES = ("received_from", "received_to", "resolved_from", "resolved_to")
+
+
+def _history(filters: dict[str, Any]) -> bool:
+    """A date range asks for history (a report's figure): closed tickets belong to it too."""
+    return any(filters.get(k) for k in DATE_RANGES)
+
+
+def _local_midnight(day: Any) -> datetime:
+    return datetime.combine(day, datetime.min.time(), SHANGHAI)
 
 
 def _queue_condition(user: Any, queue: str, filters: dict[str, Any]) -> Q | None:
     """The queue's own condition; None means the queue is empty for this user (no team)."""
     if queue == Queue.MINE:
-        return Q(assignee_id=user.pk, status__open=True)
+        return Q(assignee_id=user.pk) if _history(filters) else Q(assignee_id=user.pk, status__open=True)
     if queue == Queue.TEAM:
         return Q(team_id=user.team_id, status__open=True) if user.team_id else None
     if queue == Queue.UNASSIGNED:
@@ -88,8 +109,11 @@ def _queue_condition(user: Any, queue: str, filters: dict[str, Any]) -> Q | None
         return Q(assignee_id=user.pk, status=Status.ASSIGNED)
     if queue == Queue.WAITING:
         return Q(status=Status.WAITING_CUSTOMER)
-    # ALL: every open ticket the user may see; a status filter may look at closed ones too.
-    return Q() if filters.get("status") else Q(status__open=True)
+    # ALL: every open ticket the user may see; a status filter or a received range (the drill-down
+    # from a report's figure) may look at closed ones too.
+    if filters.get("status") or _history(filters):
+        return Q()
+    return Q(status__open=True)
 
 
 # The columns a queue row shows (workspace/partials/queue_cells.html and the countdown tag). Why:
@@ -604,3 +628,18 @@ def tickets_export_rows(ids: list[int]) -> Iterator[dict[str, Any]]:
         for pk in chunk:
             if pk in found:
                 yield found[pk]
+
+
+def open_load(*, user: Any, team_id: int | None) -> list[dict[str, Any]]:
+    """Agents' load for the supervisor dashboard: open tickets per assignee (of one team, or every
+    team the user sees), most loaded first. One grouped query over the open-ticket partial indexes
+    (tkt_open_team_id / tkt_open_assignee_id): the live state, not a rollup."""
+    qs = tickets_visible_to(user).filter(status__open=True, assignee__isnull=False)
+    if team_id:
+        qs = qs.filter(team_id=team_id)
+    return [
+        dict(r)
+        for r in qs.values("assignee_id", "assignee__display_name", "assignee__username")
+        .annotate(n=Count("id"), waiting=Count("id", filter=Q(status=Status.WAITING_CUSTOMER)))
+        .order_by("-n", "assignee__username")[:30]
+    ]

@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import views, views_onsite, views_search
 from . import views_governance as gov
-from .views import reports
+from .views import dashboards, reports
 
 app_name = "workspace"
 urlpatterns = [
@@ -42,6 +42,9 @@ urlpatterns = [
     ),
     path("supervisor/triage/", reports.triage_model, name="triage_model"),
     path("reports/peaks/", reports.peak_analysis, name="peaks"),
+    path("dashboard/me/", dashboards.agent_dashboard, name="dashboard_agent"),
+    path("dashboard/team/", dashboards.supervisor_dashboard, name="dashboard_supervisor"),
+    path("dashboard/centre/", dashboards.management_dashboard, name="dashboard_management"),
     path("reports/archive/<int:pk>/", reports.report_archive_download, name="report_archive"),
     # Governance (POL-1/2, CAL-1): views_governance.py
     path("governance/policies/", gov.policy_list, name="policies"),

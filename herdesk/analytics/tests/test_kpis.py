@@ -16,7 +16,9 @@ from django.core.management import call_command
 
 from herdesk.analytics import kpis
 from herdesk.analytics.rollup import rollup_catch_up, rollup_range
+from herdesk.catalog.models import Product
 from herdesk.clocks.models import Clock, ClockState
+from herdesk.customers.models import Customer
 from herdesk.staff.models import Team
 from herdesk.tickets.models import FollowUp, Ticket, Transfer
 from herdesk.tickets.services import ticket_create
@@ -151,8 +153,15 @@ def october(staff, customer, other_customer):
     Ticket.objects.filter(pk=t3.pk).update(complexity="simple")
     _clock(t1, "resolution", ClockState.BREACHED, at(9, 10), at(9, 14))
     _clock(t3, "resolution", ClockState.MET, at(12, 9), at(12, 16), stopped=at(12, 15))
+    # Dimensions (#18 filters): region, product model, customer tier.
+    milker = Product.objects.create(code="mk-9", name="挤奶机", kind="equipment", model_number="MK-9")
+    Ticket.objects.filter(pk=t1.pk).update(region="内蒙古 呼和浩特", product=milker)
+    Ticket.objects.filter(pk=t2.pk).update(region="内蒙古 包头")
+    Ticket.objects.filter(pk__in=[t3.pk, t4.pk]).update(region="山东 济南", product=milker)
+    Customer.objects.filter(pk=customer.pk).update(tier="key_account")
+    Customer.objects.filter(pk=other_customer.pk).update(tier="regular")
     rollup_range(dt.date(2026, 9, 30), OCT_31)
-    return {"t1": t1, "t2": t2, "t3": t3, "t4": t4, "teams": teams}
+    return {"t1": t1, "t2": t2, "t3": t3, "t4": t4, "teams": teams, "milker": milker}
 
 
 def test_every_kpi_matches_the_hand_computed_month(october) -> None:
@@ -190,6 +199,61 @@ def test_filters_and_september(october) -> None:
     assert september["first_response_on_time_primary"].value == 1.0  # T2 by official email
 
 
+def test_region_product_and_tier_filters(october) -> None:
+    """The same hand-computed figures, restricted to one region / product / tier."""
+    # Inner Mongolia (a province prefix): T1 received in October (T2 in September); T1 and T2 resolved.
+    nm = kpis.compute(OCT_1, OCT_31, kpis.Filters(region="内蒙古"), customers=2)
+    assert nm["received"].value == 1 and nm["resolved"].value == 2
+    assert nm["handling_time_avg"].value == pytest.approx((480 + 120) / 2)
+    assert nm["follow_up_rate"].value == pytest.approx(1 / 2)  # T2 never followed up
+    assert nm["record_completeness"].value == pytest.approx(1 / 2)
+    assert nm["first_response_on_time"].value == 1.0  # T1's clock; T2's started in September
+    assert nm["resolution_on_time"].value == 0.0 and nm["backlog"].value == 0
+    # Shandong: T3, T4 (both complaints, T4 a repeat contact).
+    sd = kpis.compute(OCT_1, OCT_31, kpis.Filters(region="山东 济南"), customers=2)
+    assert sd["received"].value == 2 and sd["repeat_contact_rate"].value == pytest.approx(1 / 2)
+    assert sd["complaint_rate"].value == pytest.approx(2 * 10000 / 2)
+    assert sd["first_response_on_time"].value == 0.0  # T3 renegotiated, T4 breached
+    assert sd["csat"].value == 0.0 and sd["csat_average"].value == 2  # T3 scored 2
+    assert sd["backlog"].value == 2
+    # The milking machine MK-9: T1, T3, T4.
+    mk = kpis.compute(OCT_1, OCT_31, kpis.Filters(product_id=october["milker"].pk), customers=2)
+    assert mk["received"].value == 3 and mk["resolved"].value == 2
+    assert mk["first_contact_resolution"].value == pytest.approx(1 / 2)
+    assert mk["handling_time_avg"].value == pytest.approx((480 + 300) / 2)
+    assert mk["csat_average"].value == pytest.approx(3.5)
+    assert mk["renegotiation_rate"].value == pytest.approx(1 / 7)
+    # Key accounts: the first customer's T1, T3, T4; the regular customer: T2 only.
+    key = kpis.compute(OCT_1, OCT_31, kpis.Filters(tier="key_account"), customers=2)
+    assert key["received"].value == 3 and key["resolved"].value == 2
+    assert key["follow_up_rate"].value == 1.0 and key["process_compliance"].value == 1.0
+    regular = kpis.compute(OCT_1, OCT_31, kpis.Filters(tier="regular"), customers=2)
+    assert regular["received"].value == 0 and regular["resolved"].value == 1
+    assert regular["handling_time_avg"].value == 120 and regular["record_completeness"].value == 0.0
+    # Combined with the existing filters.
+    both = kpis.compute(OCT_1, OCT_31, kpis.Filters(channel="wechat", tier="regular"), customers=2)
+    assert both["received"].value == 0
+    assert kpis.compute(OCT_1, OCT_31, kpis.Filters(region="广东"), customers=2)["received"].value == 0
+
+
+def test_filtered_kpi_command_and_report_pack(october, tmp_path) -> None:
+    import openpyxl
+
+    out = StringIO()
+    call_command("kpi", "--month", "2026-10", "--json", "--region", "山东", stdout=out)
+    data = json.loads(out.getvalue())
+    assert next(r for r in data["kpis"] if r["code"] == "received")["value"] == 2
+    xlsx = tmp_path / "f.xlsx"
+    call_command(
+        "report", "monthly", "--month", "2026-10", "--format", "xlsx", "--out", str(xlsx),
+        "--tier", "key_account", stdout=StringIO(),
+    )  # fmt: skip
+    book = openpyxl.load_workbook(xlsx, read_only=True)
+    indicators = {r[0]: r[2] for r in book[book.sheetnames[1]].iter_rows(min_row=2, values_only=True)}
+    assert indicators["received"] == 3 and indicators["resolved"] == 2
+    assert len(list(book[book.sheetnames[-1]].iter_rows(min_row=2, values_only=True))) == 3
+
+
 def test_rollup_is_idempotent_and_catches_up(october) -> None:
     before = kpis.compute(OCT_1, OCT_31, customers=2)
     rollup_range(OCT_1, OCT_31)
@@ -225,10 +289,12 @@ def test_report_pack_pdf_and_xlsx_whose_totals_equal_the_kpis(october, tmp_path)
     )
     book = openpyxl.load_workbook(xlsx, read_only=True)
     sheets = book.sheetnames
-    assert len(sheets) == 6
+    assert len(sheets) == 11  # summary, indicators, 6 breakdowns, bottlenecks, follow-up, tickets
     by_channel = list(book[sheets[2]].iter_rows(values_only=True))
     assert by_channel[-1][1] == 3  # total received = the KPI
     indicators = {row[0]: row[2] for row in book[sheets[1]].iter_rows(min_row=2, values_only=True)}
     assert indicators["received"] == 3 and indicators["follow_up_rate"] == pytest.approx(2 / 3)
-    tickets = list(book[sheets[5]].iter_rows(min_row=2, values_only=True))
+    for i in range(2, 8):  # every breakdown adds up to the contacts received
+        assert list(book[sheets[i]].iter_rows(values_only=True))[-1][1] == 3
+    tickets = list(book[sheets[-1]].iter_rows(min_row=2, values_only=True))
     assert len(tickets) == 3

@@ -7,6 +7,7 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -17,10 +18,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from herdesk.analytics import kpis, periods, reports, staffing
+from herdesk.analytics import dashboards, kpis, periods, reports, staffing
+from herdesk.analytics import selectors as analytics_selectors
 from herdesk.analytics.models import ReportArchive
 from herdesk.analytics.selectors import kpi_report
 from herdesk.analytics.services import archives
+from herdesk.analytics.stages import bottleneck_report
+from herdesk.catalog.models import Product
+from herdesk.customers.choices import Tier
 from herdesk.staff.models import Team
 from herdesk.tickets.choices import Channel, ProblemType
 from herdesk.triage.selectors import triage_model_report
@@ -40,13 +45,19 @@ def _period(request: HttpRequest) -> periods.Period:
 
 
 def _filters(request: HttpRequest) -> kpis.Filters:
+    """The report filters from GET; a value that is not one of the choices is ignored (never a 500)."""
     team = request.GET.get("team") or ""
     channel = request.GET.get("channel") or ""
     ptype = request.GET.get("problem_type") or ""
+    product = request.GET.get("product") or ""
+    tier = request.GET.get("tier") or ""
     return kpis.Filters(
-        team_id=int(team) if team.isdigit() else None,
+        team_id=int(team) if team.isdigit() and len(team) < 12 else None,
         channel=channel if channel in Channel.values else None,
         problem_type=ptype if ptype in ProblemType.values else None,
+        region=(request.GET.get("region") or "").strip()[:60] or None,
+        product_id=int(product) if product.isdigit() and len(product) < 12 else None,
+        tier=tier if tier in Tier.values else None,
     )
 
 
@@ -102,12 +113,17 @@ def service_reports(request: HttpRequest) -> HttpResponse:
             "teams": list(Team.objects.order_by("name").values_list("pk", "name")),
             "channels": Channel.choices,
             "problem_types": ProblemType.choices,
+            "regions": analytics_selectors.regions(period),
+            "products": list(Product.objects.filter(is_active=True).only("name", "model_number")),
+            "tiers": Tier.choices,
             "f": request.GET,
-            "chart": {
-                "channel": report["volumes"]["channel"],
-                "problem_type": report["volumes"]["problem_type"],
-                "team": report["volumes"]["team"],
-            },
+            "filter_query": urlencode(filters.as_params()),
+            "charts": dashboards.volume_charts(period, filters, report["breakdown"]),
+            "bottlenecks": bottleneck_report(period, filters),
+            # The stage rollup has the team dimension only: say so when other filters are set.
+            "bottlenecks_unfiltered": any(
+                (filters.channel, filters.problem_type, filters.region, filters.product_id, filters.tier)
+            ),
         },
         status=status,
     )
@@ -127,11 +143,12 @@ def service_report_download(request: HttpRequest, kind: str, label: str, fmt: st
     except periods.PeriodError:
         raise Http404
     language = "en" if (get_language() or "").startswith("en") else "zh-hans"
+    filters = _filters(request)
     out = Path(tempfile.mkstemp(suffix=f".{fmt}", prefix="herdesk-report-")[1])
     if fmt == "pdf":
-        reports.render_pdf(period, out, language=language)
+        reports.render_pdf(period, out, language=language, filters=filters)
     else:
-        reports.render_xlsx(period, out, language=language)
+        reports.render_xlsx(period, out, language=language, filters=filters)
     # The file is unlinked as soon as it is open: the response streams it, nothing stays on disk.
     handle = out.open("rb")
     out.unlink()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from herdesk.clocks.selectors import compliance_summary
+from herdesk.followup.selectors import follow_up_rate
 from herdesk.savedviews.choices import Queue
 
 from .. import forms, selectors
@@ -107,6 +108,28 @@ def compliance(request: HttpRequest) -> HttpResponse:
         f"{today.year - (today.month - 1 - i < 0)}-{(today.month - 1 - i) % 12 + 1:02d}" for i in range(12)
     ]
     month = str(form.data.get("month", default_month))[:7]
+    # The follow-up rate (CLS-2, target 90 %) next to the clocks: the follow-up app's own selector,
+    # so this page shows the follow-up rate page's figures (#18).
+    follow_up = follow_up_rate(month=form.cleaned_data["month"]) if status == 200 else None
+    follow_up_chart = []
+    if follow_up:
+        team_rows = [r for r in follow_up["teams"] if r.rate is not None]
+        follow_up_chart = [
+            {
+                "id": "chart-follow-up",
+                "kind": "hbar",
+                "percent": True,
+                "title": str(_("Follow-up rate")),
+                "categories": [r.label for r in team_rows] + [str(_("Total"))],
+                "series": [
+                    {
+                        "name": str(_("Follow-up rate")),
+                        "data": [r.rate for r in team_rows] + [follow_up["total"].rate],
+                    }
+                ],
+                "target": follow_up["target"],
+            }
+        ]
     return _page(
         request,
         "workspace/compliance.html",
@@ -116,6 +139,9 @@ def compliance(request: HttpRequest) -> HttpResponse:
             "month": month,
             "months": months if month in months else [month, *months],
             "chart": chart,
+            "follow_up": follow_up,
+            "follow_up_chart": follow_up_chart,
+            "follow_up_target": f"{follow_up['target']:.0%}" if follow_up else "",
             "active": "compliance",
         },
         status=status,

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from herdesk.analytics import periods, rollup, selectors
+from herdesk.analytics.management.filter_args import add_filter_arguments, filters_from
 
 
 class Command(BaseCommand):
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--recompute", action="store_true", help="Rebuild the rollups of --from..--to")
         parser.add_argument("--from", dest="first", help="YYYY-MM-DD (with --recompute)")
         parser.add_argument("--to", dest="last", help="YYYY-MM-DD (with --recompute)")
+        add_filter_arguments(parser)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["recompute"]:
@@ -35,7 +37,7 @@ class Command(BaseCommand):
                 period = periods.month(opts["month"] or f"{dt.date.today():%Y-%m}")
         except periods.PeriodError as exc:
             raise CommandError(str(exc), returncode=2)
-        report = selectors.kpi_report(period)
+        report = selectors.kpi_report(period, filters_from(opts))
         if opts["json"]:
             self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
             return

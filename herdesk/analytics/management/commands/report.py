@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from herdesk.analytics import periods, reports
+from herdesk.analytics.management.filter_args import add_filter_arguments, filters_from
 
 
 class Command(BaseCommand):
@@ -22,6 +23,7 @@ class Command(BaseCommand):
             p.add_argument("--format", choices=["pdf", "xlsx"], default="pdf")
             p.add_argument("--out", required=True, help="File to write")
             p.add_argument("--language", default="zh-hans", choices=["zh-hans", "en"])
+            add_filter_arguments(p)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -35,9 +37,10 @@ class Command(BaseCommand):
         out = Path(opts["out"])
         if not out.parent.exists():
             raise CommandError(f"{out.parent} does not exist / 目录不存在", returncode=2)
+        filters = filters_from(opts)
         if opts["format"] == "pdf":
-            reports.render_pdf(period, out, language=opts["language"])
+            reports.render_pdf(period, out, language=opts["language"], filters=filters)
             self.stdout.write(f"wrote {out}")
         else:
-            rows = reports.render_xlsx(period, out, language=opts["language"])
+            rows = reports.render_xlsx(period, out, language=opts["language"], filters=filters)
             self.stdout.write(f"wrote {out} ({rows} tickets)")

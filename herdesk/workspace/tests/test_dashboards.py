@@ -1,0 +1,145 @@
+"""Role dashboards (#18, KPI-2): each opens for its role, reads the rollups in a pinned number of
+queries, and every chart's link lists exactly the tickets the chart counts."""
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.test import Client
+
+from herdesk.analytics.rollup import rollup_range
+from herdesk.analytics.tests import test_kpis
+from herdesk.analytics.tests.test_kpis import OCT_31, at
+from herdesk.staff.models import User
+from herdesk.tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+october = test_kpis.october  # the hand-computed fixture month, shared
+NUMBER = re.compile(r"[A-Z]{1,4}-?\d{6,}[-\d]*")
+
+
+def _client(username: str) -> Client:
+    c = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    c.force_login(User.objects.get(username=username))
+    return c
+
+
+def _no_ticket_scan(queries) -> None:
+    """The dashboard read the rollups, never the ticket table (KPI-2)."""
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not [q for q in sql if '"tickets_ticket"' in q], sql
+
+
+def _chart(response, chart_id: str) -> dict:
+    return next(c for c in response.context["charts"] if c["id"] == chart_id)
+
+
+def _listed(client: Client, url: str, fixture: dict) -> set[str]:
+    """Which of the fixture's tickets the queue page at `url` lists."""
+    r = client.get(url)
+    assert r.status_code == 200, url
+    html = r.content.decode()
+    return {k for k in ("t1", "t2", "t3", "t4") if fixture[k].number in html}
+
+
+def test_management_dashboard_charts_drill_down_to_exactly_their_tickets(
+    october, django_assert_max_num_queries
+) -> None:
+    c = _client("manager")
+    with django_assert_max_num_queries(39) as queries:
+        r = c.get("/dashboard/centre/", {"month": "2026-10"})
+    assert r.status_code == 200
+    _no_ticket_scan(queries)
+    html = r.content.decode()
+    assert 'id="kpi-centre"' in html and 'id="bottlenecks"' in html and "dashboard-data" in html
+    # 12 months of contacts: October has T1, T3, T4 (T2 came in September).
+    volume = _chart(r, "chart-volume-trend")
+    i = volume["categories"].index("2026-10")
+    assert volume["series"][0]["data"][i] == 3
+    assert _listed(c, volume["links"][i], october) == {"t1", "t3", "t4"}
+    assert _listed(c, volume["links"][i - 1], october) == {"t2"}
+    # Complaints per month: T3 and T4.
+    complaints = _chart(r, "chart-complaint-trend")
+    assert complaints["series"][0]["data"][i] == 2
+    assert _listed(c, complaints["links"][i], october) == {"t3", "t4"}
+    # Top regions: Shandong (T3, T4) then Hohhot (T1).
+    regions = _chart(r, "chart-top-regions")
+    assert regions["categories"][:2] == ["山东 济南", "内蒙古 呼和浩特"]
+    assert regions["series"][0]["data"][:2] == [2, 1]
+    assert _listed(c, regions["links"][0], october) == {"t3", "t4"}
+    assert _listed(c, regions["links"][1], october) == {"t1"}
+    # Quality trend: the resolved tickets of October (T1, T2, T3).
+    quality = _chart(r, "chart-quality-trend")
+    assert quality["series"][1]["data"][i] == pytest.approx(2 / 3)  # follow-up rate
+    assert _listed(c, quality["links"][i], october) == {"t1", "t2", "t3"}
+    # Bad month: a clear 400.
+    assert c.get("/dashboard/centre/", {"month": "2026-13"}).status_code == 400
+
+
+def test_reports_page_filters_and_drill_down(october, django_assert_max_num_queries) -> None:
+    c = _client("manager")
+    milker = october["milker"]
+    with django_assert_max_num_queries(41):
+        r = c.get("/reports/", {"month": "2026-10", "product": milker.pk, "tier": "key_account"})
+    assert r.status_code == 200
+    assert 'data-kpi="received"' in r.content.decode()
+    received = next(k for k in r.context["report"]["kpis"] if k["code"] == "received")
+    assert received["value"] == 3
+    channels = _chart(r, "chart-channel")
+    wechat = channels["links"].index(next(u for u in channels["links"] if "channel=wechat" in u))
+    assert _listed(c, channels["links"][wechat], october) == {"t3", "t4"}
+    assert f"product={milker.pk}" in channels["links"][wechat]
+    assert "tier=key_account" in r.context["filter_query"]
+    r = c.get("/reports/", {"month": "2026-10", "region": "内蒙古", "tier": "nonsense", "product": "x"})
+    assert r.status_code == 200
+    assert next(k for k in r.context["report"]["kpis"] if k["code"] == "received")["value"] == 1
+
+
+def test_agent_dashboard_my_figures_and_drill_down(october, django_assert_max_num_queries) -> None:
+    agent = User.objects.get(username="agent1")
+    Ticket.objects.filter(pk__in=[october["t1"].pk, october["t3"].pk]).update(assignee=agent)
+    rollup_range(dt.date(2026, 10, 1), OCT_31)
+    c = _client("agent1")
+    with time_machine.travel(at(12, 20), tick=False):
+        with django_assert_max_num_queries(8) as queries:
+            r = c.get("/dashboard/me/")
+        assert r.status_code == 200
+        _no_ticket_scan(queries)
+        month = {row["code"]: row for row in r.context["month_rows"]}
+        today = {row["code"]: row for row in r.context["today_rows"]}
+        assert month["resolved"]["value"] == 2 and today["resolved"]["value"] == 1  # T3 today
+        assert month["first_contact_resolution"]["value"] == pytest.approx(1 / 2)
+        assert month["handling_time_avg"]["value"] == pytest.approx((480 + 300) / 2)
+        assert month["first_contact_resolution"]["met"] is False  # 50 % against 70 %
+        per_day = _chart(r, "chart-my-resolved")
+        d10 = per_day["categories"].index("10-10")
+        assert per_day["series"][0]["data"][d10] == 1
+        assert _listed(c, per_day["links"][d10], october) == {"t1"}
+        rates = _chart(r, "chart-my-rates")
+        fcr = rates["categories"].index(month["first_contact_resolution"]["name"])
+        assert _listed(c, rates["links"][fcr], october) == {"t1", "t3"}  # resolved by me in October
+        assert rates["links"][rates["categories"].index(month["csat"]["name"])] is None
+    assert _client("manager").get("/dashboard/me/").status_code == 403
+
+
+def test_supervisor_dashboard_live_state_and_load_drill_down(october, django_assert_max_num_queries) -> None:
+    agent = User.objects.get(username="agent1")
+    Ticket.objects.filter(pk__in=[october["t3"].pk, october["t4"].pk]).update(assignee=agent)
+    c = _client("cs_lead")
+    with django_assert_max_num_queries(16):
+        r = c.get("/dashboard/team/", {"team": "", "month": "2026-10"})
+    assert r.status_code == 200
+    load = _chart(r, "chart-agent-load")
+    i = load["links"].index(next(u for u in load["links"] if f"assignee={agent.pk}" in u))
+    assert load["series"][0]["data"][i] == 2  # T3 (resolved, still open) and T4
+    assert _listed(c, load["links"][i], october) == {"t3", "t4"}
+    queues = _chart(r, "chart-live-queues")
+    assert all(link.startswith("/queues/") for link in queues["links"])
+    month = {row["code"]: row for row in r.context["month_rows"]}
+    assert month["received"]["value"] == 3
+    types = _chart(r, "chart-team-types")
+    complaint = types["categories"].index("投诉")
+    assert _listed(c, types["links"][complaint], october) == {"t3", "t4"}
+    assert c.get("/dashboard/team/", {"month": "bad"}).status_code == 400
+    assert _client("agent1").get("/dashboard/team/").status_code == 403
