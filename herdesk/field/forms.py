@@ -104,7 +104,7 @@ class AlertForm(forms.Form):
 
 
 class PlanForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=_("Plan name"), max_length=120)  # not "Name": zh 姓名 is a person's
     product_code = forms.CharField(
         label=_("Product code (every piece of this model)"), max_length=40, required=False
     )

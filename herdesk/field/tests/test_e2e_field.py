@@ -217,3 +217,42 @@ def test_service_worker_keeps_the_shell_and_replays_the_queue(
     assert WorkOrder.objects.get(pk=wo.pk).status == "in_progress"
     assert list(Submission.objects.filter(work_order=wo).values_list("key", "action")) == [(key, "arrive")]
     assert eng.page.evaluate("() => HerdeskFieldQueue.count()") == 0
+
+
+def test_a_plan_generates_the_next_orders_and_a_second_run_none(
+    browser,  # noqa: F811
+    live_server,
+    staff,
+    equipment,
+    screenshot_dir,  # noqa: F811
+) -> None:
+    """FLD-3 through the pages: the dispatcher keeps a monthly plan for every piece of a model; the
+    generator creates the orders due within the lead time, and running it again creates nothing."""
+    from herdesk.field.models import MaintenancePlan, WorkOrder
+
+    lead = Session(browser, live_server.url, screenshot_dir)
+    lead.login("cs_lead")
+    lead.go("/field/plans/")
+    lead.page.fill("#id_name", "X9 月度保养")
+    lead.page.fill("#id_product_code", "milker-x9")
+    lead.page.select_option("#id_interval_kind", "calendar")
+    lead.page.fill("#id_interval", "1")
+    lead.page.select_option("#id_frequency", "MONTHLY")
+    lead.page.fill("#id_lead_days", "31")
+    lead.page.fill("#id_checklist", "检查真空泵\n更换滤芯")
+    lead.page.click("#plan-form button[type=submit]")
+    lead.page.locator("#plans-table td:has-text('X9 月度保养')").wait_for()
+    plan = MaintenancePlan.objects.get(name="X9 月度保养")
+    assert not WorkOrder.objects.filter(plan=plan).exists()
+
+    lead.page.click("#run-generator")
+    lead.page.locator(".hd-messages").wait_for()
+    made = WorkOrder.objects.filter(plan=plan, equipment=equipment).count()
+    assert made >= 1, lead.page.inner_text(".hd-messages")
+    assert str(made) in lead.page.inner_text(".hd-messages")
+    lead.shot("field-09-maintenance-generated")
+
+    lead.page.click("#run-generator")  # the same moment again: idempotent
+    lead.page.locator(".hd-messages").wait_for()
+    assert WorkOrder.objects.filter(plan=plan).count() == made
+    assert "0" in lead.page.inner_text(".hd-messages")
