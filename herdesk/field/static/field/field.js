@@ -52,10 +52,22 @@
         box.classList.toggle("d-none", n === 0);
       });
     };
+    var pageFlush = function () {
+      Q.flush().then(function (sent) { showQueue(); if (sent) location.reload(); }, function () {});
+    };
     var flush = function () {
       if (!navigator.onLine) return;
-      if (sw && sw.controller) { sw.controller.postMessage({ type: "flush" }); return; }
-      Q.flush().then(function (sent) { showQueue(); if (sent) location.reload(); }, function () {});
+      if (sw && sw.controller) {
+        sw.controller.postMessage({ type: "flush" });
+        // A worker that is stopped, still starting or lost the message must not leave the visit
+        // queued: a moment later the page sends what is still there itself. Each item carries its
+        // idempotency key, so one sent by both is applied once by the server.
+        setTimeout(function () {
+          Q.count().then(function (n) { if (n && navigator.onLine) pageFlush(); });
+        }, 4000);
+        return;
+      }
+      pageFlush();
     };
     document.querySelectorAll("form.fld-queued").forEach(function (form) {
       form.addEventListener("submit", function (ev) {
