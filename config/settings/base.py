@@ -505,3 +505,9 @@ _channel_layer["CONFIG"] = {
 }
 CHANNEL_LAYERS = {"default": _channel_layer}
 # --- end real-time and messaging channels ----------------------------------------------------------
+
+# SEC-1 API rate limits per one-minute window (herdesk.api.throttle): per token, and per client IP
+# (checked before the token). Raise them for an integration that creates tickets in bulk, or for a
+# benchmark of throughput (bench/run.py does).
+HERDESK_API_RATE_PER_TOKEN = env.int("HERDESK_API_RATE_PER_TOKEN", default=600)
+HERDESK_API_RATE_PER_IP = env.int("HERDESK_API_RATE_PER_IP", default=1200)
