@@ -8,6 +8,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,67 @@ def attachment_add(
         target.unlink(missing_ok=True)
         raise
     return attachment
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A checked upload written under MEDIA_ROOT (`rel`), for a feature's own attachment row."""
+
+    name: str  # the uploader's name, cleaned for display
+    extension: str
+    content_type: str
+    size: int
+    sha256: str
+    rel: str
+
+    def discard(self) -> None:
+        """Remove the bytes (the caller's row could not be written)."""
+        (media_root() / self.rel).unlink(missing_ok=True)
+
+
+def file_store_checked(*, upload: Any, folder: str, at: datetime) -> StoredFile:
+    """Check an uploaded file as ticket attachments are checked (SEC-5: listed type, non-empty, size
+    limit, content matching the extension) and write it to MEDIA_ROOT/<folder>/YYYY/MM/<random>.
+    For the small files of the knowledge base and the training materials (read into memory); the
+    caller inserts its row and calls `discard()` if that fails. Raises ValidationError keyed "file"."""
+    display = clean_name(getattr(upload, "name", ""))
+    ext = display.rpartition(".")[2].lower() if "." in display else ""
+    kind = ALLOWED.get(ext)
+    if not display or kind is None:
+        raise ValidationError(
+            {
+                "file": _("Files of type “.%(ext)s” are not accepted. Accepted: %(allowed)s.")
+                % {"ext": ext[:10] or "?", "allowed": ", ".join(sorted(ALLOWED))}
+            }
+        )
+    data = upload.read(max_bytes() + 1)
+    if not data:
+        raise ValidationError({"file": _("The file is empty.")})
+    if len(data) > max_bytes():
+        raise ValidationError({"file": _("The file is too large.")})
+    if not kind.matches(data[:SNIFF_BYTES]):
+        raise ValidationError(
+            {
+                "file": _("The content of “%(name)s” does not match its type (.%(ext)s).")
+                % {"name": display[:80], "ext": ext}
+            }
+        )
+    rel = Path(folder) / f"{at:%Y}" / f"{at:%m}" / uuid.uuid4().hex
+    target = (media_root() / rel).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "xb") as out:
+        out.write(data)
+    os.chmod(target, 0o640)
+    return StoredFile(display, ext, kind.content_type, len(data), hashlib.sha256(data).hexdigest(), str(rel))
+
+
+def stored_file_path(rel: str) -> Path:
+    """The file of a stored path, never outside MEDIA_ROOT (FileNotFoundError)."""
+    root = media_root()
+    path = (root / rel).resolve()
+    if root not in path.parents:
+        raise FileNotFoundError(rel)
+    return path
 
 
 def attachment_path(attachment: Attachment) -> Path:

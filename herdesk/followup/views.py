@@ -7,6 +7,7 @@ a clear page with a 4xx status, never a 500.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -336,98 +337,59 @@ def _survey_language(request: HttpRequest) -> str:
     return "en" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en") else "zh-hans"
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
-def survey(request: HttpRequest, token: str) -> HttpResponse:
-    """The survey page: small (no script, one inline style sheet), Chinese or English, 1–5 rating,
-    fully solved y/n, comment. Used, tampered or expired links get a clear page (400/410)."""
+def _answer_page(
+    request: HttpRequest,
+    token: str,
+    ticket_of: Callable[[str], Any],
+    answer: Callable[..., Any],
+) -> HttpResponse:
+    """The signed answer page shared by the survey link and the resolution notice's rating link:
+    `ticket_of(token)` checks the link and names the ticket, `answer(token=…, score=…,
+    fully_solved=…, comment=…)` records it. Used, tampered or expired links get a clear 400/410."""
     lang = _survey_language(request)
     with translation.override(lang):
         try:
-            link = services.survey_link_get(token=token)
-        except DomainError as exc:
-            return render(
-                request,
-                "followup/survey_error.html",
-                {"message": exc.message, "lang": lang},
-                status=exc.status,
-            )
-        form = SurveyForm(request.POST or None)
-        status = 200
-        if request.method == "POST":
-            if form.is_valid():
+            ticket = ticket_of(token)
+            form = SurveyForm(request.POST or None)
+            if request.method == "POST" and form.is_valid():
                 try:
-                    services.survey_answer(
+                    answer(
                         token=token,
                         score=form.cleaned_data["score"],
                         fully_solved=yes_no(form.cleaned_data["fully_solved"]),
                         comment=form.cleaned_data["comment"],
                     )
-                except DomainError as exc:
-                    return render(
-                        request,
-                        "followup/survey_error.html",
-                        {"message": exc.message, "lang": lang},
-                        status=exc.status,
-                    )
                 except ValidationError as exc:
                     _apply_errors(form, exc)
                 else:
                     return render(request, "followup/survey_done.html", {"lang": lang})
-            status = 422
+        except DomainError as exc:
+            context = {"message": exc.message, "lang": lang}
+            return render(request, "followup/survey_error.html", context, status=exc.status)
         return render(
             request,
             "followup/survey.html",
-            {"form": form, "ticket": link.task.ticket, "lang": lang, "token": token},
-            status=status,
+            {"form": form, "ticket": ticket, "lang": lang, "token": token},
+            status=422 if request.method == "POST" else 200,
         )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def survey(request: HttpRequest, token: str) -> HttpResponse:
+    """The survey page: small (no script, one inline style sheet), Chinese or English, 1–5 rating,
+    fully solved y/n, comment."""
+    return _answer_page(
+        request, token, lambda t: services.survey_link_get(token=t).task.ticket, services.survey_answer
+    )
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def rating(request: HttpRequest, token: str) -> HttpResponse:
     """The rating page of the resolution notice's signed link (QA-2): the survey page's form and
-    weight, answered as the follow-up (services.rating_answer). Clear 400/410 pages otherwise."""
-    lang = _survey_language(request)
-    with translation.override(lang):
-        try:
-            ticket = services.rating_link_get(token=token)
-        except DomainError as exc:
-            return render(
-                request,
-                "followup/survey_error.html",
-                {"message": exc.message, "lang": lang},
-                status=exc.status,
-            )
-        form = SurveyForm(request.POST or None)
-        status = 200
-        if request.method == "POST":
-            if form.is_valid():
-                try:
-                    services.rating_answer(
-                        token=token,
-                        score=form.cleaned_data["score"],
-                        fully_solved=yes_no(form.cleaned_data["fully_solved"]),
-                        comment=form.cleaned_data["comment"],
-                    )
-                except DomainError as exc:
-                    return render(
-                        request,
-                        "followup/survey_error.html",
-                        {"message": exc.message, "lang": lang},
-                        status=exc.status,
-                    )
-                except ValidationError as exc:
-                    _apply_errors(form, exc)
-                else:
-                    return render(request, "followup/survey_done.html", {"lang": lang})
-            status = 422
-        return render(
-            request,
-            "followup/survey.html",
-            {"form": form, "ticket": ticket, "lang": lang, "token": token},
-            status=status,
-        )
+    weight, answered as the follow-up (services.rating_answer)."""
+    return _answer_page(request, token, lambda t: services.rating_link_get(token=t), services.rating_answer)
 
 
 # --- the suggestion box (public, anonymous allowed) -------------------------------------------------

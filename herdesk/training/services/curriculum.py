@@ -4,9 +4,6 @@ longer asked, past attempts keep it)."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,8 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from herdesk.attachments.choices import ALLOWED, SNIFF_BYTES
-from herdesk.attachments.services import clean_name, max_bytes, media_root
+from herdesk.attachments.services import file_store_checked, stored_file_path
 from herdesk.audit.services import audit_record
 from herdesk.common.errors import DomainError
 
@@ -115,43 +111,17 @@ def module_attachment_add(
     content matches the extension) and stored outside the web root under a random name."""
 
     at = at or timezone.now()
-    display = clean_name(getattr(upload, "name", ""))
-    ext = display.rpartition(".")[2].lower() if "." in display else ""
-    kind = ALLOWED.get(ext)
-    if not display or kind is None:
-        raise ValidationError(
-            {
-                "file": _("Files of type “.%(ext)s” are not accepted. Accepted: %(allowed)s.")
-                % {"ext": ext[:10] or "?", "allowed": ", ".join(sorted(ALLOWED))}
-            }
-        )
-    data = upload.read(max_bytes() + 1)
-    if not data:
-        raise ValidationError({"file": _("The file is empty.")})
-    if len(data) > max_bytes():
-        raise ValidationError({"file": _("The file is too large.")})
-    if not kind.matches(data[:SNIFF_BYTES]):
-        raise ValidationError(
-            {
-                "file": _("The content of “%(name)s” does not match its type (.%(ext)s).")
-                % {"name": display[:80], "ext": ext}
-            }
-        )
-    rel = Path("training") / f"{at:%Y}" / f"{at:%m}" / uuid.uuid4().hex
-    target = (media_root() / rel).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "xb") as out:
-        out.write(data)
-    os.chmod(target, 0o640)
+    stored = file_store_checked(upload=upload, folder="training", at=at)
+    display = stored.name
     try:
         att = ModuleAttachment.objects.create(
             module=module,
-            original_name=display,
-            extension=ext,
-            content_type=kind.content_type,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            storage_path=str(rel),
+            original_name=stored.name,
+            extension=stored.extension,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            storage_path=stored.rel,
             uploaded_by=_person(actor),
             uploaded_at=at,
         )
@@ -163,18 +133,13 @@ def module_attachment_add(
             data={"file": display, "sha256": att.sha256},
         )
     except BaseException:
-        target.unlink(missing_ok=True)
+        stored.discard()
         raise
     return att
 
 
 def module_attachment_path(att: ModuleAttachment) -> Path:
-
-    root = media_root()
-    path = (root / att.storage_path).resolve()
-    if root not in path.parents:
-        raise FileNotFoundError(att.storage_path)
-    return path
+    return stored_file_path(att.storage_path)
 
 
 @transaction.atomic
