@@ -1,11 +1,27 @@
-"""ASGI entry: HTTP through Django, WebSockets through Channels (served by uvicorn)."""
+"""ASGI entry: HTTP through Django's WSGI handler, WebSockets through Channels (served by uvicorn).
+
+HTTP requests run Django's *WSGI* handler in a fixed pool of long-lived threads (a2wsgi), not
+Django's ASGI handler (ADR 0005, issue #20). None of Herdesk's views are async, and Django's ASGI
+handler (a) runs each request in a thread of its own that ends with it, so a database connection can
+never be reused (every request opened and closed one: SQLite's PRAGMAs, PostgreSQL's log-in), and
+(b) hops between the event loop and threads where the middleware changes mode. Measured on one
+worker, SQLite, `POST /api/v1/tickets` one after another: 46.8/s through the ASGI handler, 86.5/s
+through this pool (bench/RESULTS.md, seventh session). The threads keep their connections
+(CONN_MAX_AGE), so a process holds at most HERDESK_HTTP_THREADS of them for HTTP.
+"""
 
 import os
+from typing import Any, cast
 
-from django.core.asgi import get_asgi_application
+from a2wsgi import WSGIMiddleware
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-django_asgi_app = get_asgi_application()
+django_http_app = WSGIMiddleware(
+    # cast: Django's stubs type the handler's return as HttpResponseBase, which is iterable bytes.
+    cast(Any, get_wsgi_application()),
+    workers=int(os.environ.get("HERDESK_HTTP_THREADS", "8")),
+)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -15,7 +31,7 @@ from config.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": django_http_app,
         # Session auth for agents' sockets; the origin check stops cross-site WebSocket hijacking.
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }

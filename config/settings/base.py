@@ -143,6 +143,7 @@ TEMPLATES = [
 ]
 
 _default_db = f"sqlite:///{VAR_DIR / 'herdesk.sqlite3'}"
+SQLITE_ENGINE = "herdesk.common.sqlite"
 # An empty DATABASE_URL (e.g. `DATABASE_URL= make test-sqlite`) means the embedded default.
 DATABASES = {"default": env.db_url_config(env("DATABASE_URL", default="") or _default_db)}
 
@@ -162,8 +163,11 @@ def _private_sqlite(name: str) -> None:
         pass  # a read-only or foreign location: SQLite reports its own error on connect
 
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] in ("django.db.backends.sqlite3", SQLITE_ENGINE):
     _private_sqlite(str(DATABASES["default"].get("NAME", "")))
+    # Django's backend, with one process's writers queued on a lock instead of SQLite's sleeping
+    # busy handler (herdesk/common/sqlite/base.py, issue #20).
+    DATABASES["default"]["ENGINE"] = SQLITE_ENGINE
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so two
     # writers queue instead of failing with "database is locked" on upgrade.
     DATABASES["default"]["OPTIONS"] = {
@@ -175,9 +179,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # the PRAGMAs above. The chat consumers' database work runs in one executor thread per process
     # and Channels' database_sync_to_async calls close_old_connections() around every call, so
     # with CONN_MAX_AGE = 0 every chat message reopened the file (it saturated the 1,000-socket
-    # benchmark, docs/architecture/realtime.md). HTTP requests
-    # under ASGI each run in a thread of their own and close theirs at the end
-    # (herdesk.chat.dbconnections).
+    # benchmark, docs/architecture/realtime.md). HTTP requests run in a fixed pool of long-lived
+    # threads (config/asgi.py, ADR 0005), so theirs are reused too.
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("HERDESK_SQLITE_CONN_MAX_AGE", default=600))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 else:
@@ -298,6 +301,8 @@ HERDESK_EMBEDDED_SCHEDULER = env.bool("HERDESK_EMBEDDED_SCHEDULER", default=not 
 HERDESK_SWEEP_INTERVAL_SECONDS = env.int("HERDESK_SWEEP_INTERVAL_SECONDS", default=30)
 # Calendar edits made by another process are picked up within this many seconds.
 HERDESK_CALENDAR_RECHECK_SECONDS = env.float("HERDESK_CALENDAR_RECHECK_SECONDS", default=5.0)
+# How soon a web process notices a triage model trained in another process (herdesk.triage.services).
+HERDESK_TRIAGE_RECHECK_SECONDS = env.float("HERDESK_TRIAGE_RECHECK_SECONDS", default=5.0)
 # SMS for verification codes and notices (console backend writes to the log in the demo).
 HERDESK_SMS_BACKEND = env("HERDESK_SMS_BACKEND", default="herdesk.sms.backends.ConsoleBackend")
 # The console backend masks codes in the log and writes the full texts here (0600; demo sign-in codes).
@@ -358,12 +363,13 @@ HERDESK_READYZ_OUTBOX_MAX_AGE_SECONDS = env.int("HERDESK_READYZ_OUTBOX_MAX_AGE_S
 HERDESK_REPLICA_PATHS = env.list("HERDESK_REPLICA_PATHS", default=["/api/v1/compliance"])
 if "replica" in DATABASES:
     DATABASES["replica"].setdefault("TEST", {"MIRROR": "default"})
-# PostgreSQL under ASGI: Django runs each request in a thread of its own, so persistent per-thread
-# connections (CONN_MAX_AGE > 0) are never reused and pile up until max_connections is exhausted
-# (seen at ~50 connections in the multi-process test). Close them after each request, or, with
-# HERDESK_DB_POOL=1 and the psycopg-pool package, use a small pool per process (Django >= 5.1).
+# PostgreSQL: HTTP requests run in a fixed pool of long-lived threads (config/asgi.py, ADR 0005), so
+# a persistent connection per thread is reused, and a web process holds at most
+# HERDESK_HTTP_THREADS of them (+ the sockets' executor and the scheduler). Opening one per request
+# cost a PostgreSQL log-in each time. With HERDESK_DB_POOL=1 (psycopg-pool) a small pool per
+# process instead (Django >= 5.1).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("HERDESK_DB_CONN_MAX_AGE", default=0)
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("HERDESK_DB_CONN_MAX_AGE", default=60)
     if env.bool("HERDESK_DB_POOL", default=False):
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

@@ -25,6 +25,7 @@ HERDESK_2FA_REQUIRED_ROLES = []
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HERDESK_EMBEDDED_SCHEDULER = False
 HERDESK_CALENDAR_RECHECK_SECONDS = 0  # tests edit calendars from "other processes" and expect it seen
+HERDESK_TRIAGE_RECHECK_SECONDS = 0  # likewise a model trained "elsewhere"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="herdesk-test-media-"))
 HERDESK_SMS_CONSOLE_FILE = str(Path(tempfile.mkdtemp(prefix="herdesk-test-sms-")) / "sms-console.log")
 STORAGES = {
@@ -36,8 +37,12 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Several test runs may share one PostgreSQL server (developers in parallel, xdist workers):
 # HERDESK_TEST_DB_SUFFIX keeps their test databases apart.
 _suffix = env("HERDESK_TEST_DB_SUFFIX", default="")  # noqa: F405
-if _suffix and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+if _suffix and DATABASES["default"]["ENGINE"] != SQLITE_ENGINE:  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_herdesk_{_suffix}"}  # noqa: F405
+if DATABASES["default"]["ENGINE"] == SQLITE_ENGINE:  # noqa: F405
+    # In memory, one per xdist worker. Said explicitly: pytest-django recognises SQLite by Django's
+    # own ENGINE name only, and would otherwise give our backend (herdesk.common.sqlite) a file name.
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}  # noqa: F405
 
 # The API's per-IP/per-token limits count every request of the whole run (one IP, the cache lives
 # for the process); herdesk/api/tests/test_limits.py sets small limits where it tests them.

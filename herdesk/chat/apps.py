@@ -12,7 +12,3 @@ class Config(AppConfig):
         from herdesk.inbound.registry import handler_register
 
         handler_register("chat", "herdesk.chat.ingest:process_payload")
-
-        from .dbconnections import connect
-
-        connect()

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -72,9 +74,25 @@ def _starter_classifier() -> classifier.Classifier:
         return _loaded["starter"]
 
 
-def _current() -> tuple[classifier.Classifier, int | None, float]:
-    """The newest active model (one indexed query per call to notice a retrain in another process)."""
+# The active model's (pk, threshold) and when it was read: every ticket's intake asks, and a retrain
+# in another process is noticed within HERDESK_TRIAGE_RECHECK_SECONDS (one query saved per creation,
+# issue #20; a retrain in this process is seen at once).
+_active: dict[str, tuple[Any, float]] = {}
+
+
+def _active_row() -> tuple[int, float] | None:
+    now = time.monotonic()
+    hit = _active.get("row")
+    if hit is not None and now - hit[1] < float(settings.HERDESK_TRIAGE_RECHECK_SECONDS):
+        return hit[0]
     row = TriageModel.objects.filter(active=True).values_list("pk", "threshold").first()
+    _active["row"] = (row, now)
+    return row
+
+
+def _current() -> tuple[classifier.Classifier, int | None, float]:
+    """The newest active model (see _active_row for how a retrain elsewhere is noticed)."""
+    row = _active_row()
     if row is None:
         return _starter_classifier(), None, DEFAULT_THRESHOLD
     pk, threshold = row
@@ -252,6 +270,7 @@ def triage_train(*, progress: Callable[[str], None] | None = None, with_tickets:
             },
             blob=model.dumps(),
         )
+        transaction.on_commit(_active.clear)
     return row
 
 

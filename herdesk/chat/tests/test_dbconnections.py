@@ -1,5 +1,6 @@
-"""Persistent connections (SQLite CONN_MAX_AGE) for the consumers' database thread, none left
-behind by ASGI HTTP requests (herdesk.chat.dbconnections)."""
+"""Persistent database connections (CONN_MAX_AGE) for the consumers' database thread and for HTTP,
+whose requests run Django's WSGI handler in a fixed pool of long-lived threads (config/asgi.py,
+ADR 0005): connections are reused, and never more than one per HTTP thread."""
 
 from __future__ import annotations
 
@@ -9,52 +10,44 @@ import pytest
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
-from django.core.asgi import get_asgi_application
-from django.core.signals import request_finished
 from django.db import connections
 from django.db.backends.signals import connection_created
-
-from herdesk.chat.dbconnections import close_request_thread_connections
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _asgi_get(path: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[Any], list[Any]]:
-    """GET `path` through Django's real ASGI handler: (status, connections opened meanwhile,
-    connections whose close() was called meanwhile). The closes are counted, not observed: SQLite's
-    in-memory test database ignores close() (it would destroy the database)."""
+def _scope(path: str) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 40000),
+        "server": ("localhost", 80),
+    }
+
+
+def _served_gets(path: str, n: int) -> tuple[list[int], list[Any]]:
+    """GET `path` n times through the served application (config.asgi, what uvicorn runs):
+    (statuses, connections opened meanwhile)."""
+    from config.asgi import application
+
     opened: list[Any] = []
-    closed: list[Any] = []
 
     def on_created(sender: Any, connection: Any, **kwargs: Any) -> None:
         opened.append(connection)
 
-    wrapper_class = type(connections["default"])
-    original_close = wrapper_class.close
-
-    def spy_close(self: Any) -> None:
-        closed.append(self)
-        original_close(self)
-
-    monkeypatch.setattr(wrapper_class, "close", spy_close)
     connection_created.connect(on_created)
     try:
 
-        async def run() -> int:
-            scope = {
-                "type": "http",
-                "asgi": {"version": "3.0"},
-                "http_version": "1.1",
-                "method": "GET",
-                "scheme": "http",
-                "path": path,
-                "raw_path": path.encode(),
-                "query_string": b"",
-                "headers": [(b"host", b"localhost")],
-                "client": ("127.0.0.1", 40000),
-                "server": ("localhost", 80),
-            }
-            app = ApplicationCommunicator(get_asgi_application(), scope)
+        async def one() -> int:
+            app = ApplicationCommunicator(application, _scope(path))
             await app.send_input({"type": "http.request", "body": b"", "more_body": False})
             start = await app.receive_output(10)
             while (await app.receive_output(10)).get("more_body"):
@@ -62,24 +55,20 @@ def _asgi_get(path: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[Any
             await app.wait(10)
             return int(start["status"])
 
-        return async_to_sync(run)(), opened, closed
+        statuses = [async_to_sync(one)() for _ in range(n)]
+        return statuses, [c for c in opened if c.alias == "default"]
     finally:
         connection_created.disconnect(on_created)
-        monkeypatch.undo()
 
 
 def test_sqlite_connections_are_persistent_by_default(settings):
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.sqlite3":
-        pytest.skip(
-            "the SQLite default; PostgreSQL is configured by HERDESK_DB_CONN_MAX_AGE / HERDESK_DB_POOL"
-        )
-    assert db["CONN_MAX_AGE"] > 0
+    assert db["CONN_MAX_AGE"] > 0, "HTTP threads and the sockets' executor reuse their connections"
     assert db["CONN_HEALTH_CHECKS"] is True
 
 
 def test_consumer_database_calls_reuse_one_connection():
-    """What the benchmark needs: database_sync_to_async closes *old* connections only."""
+    """What the 1,000-socket benchmark needs: database_sync_to_async closes *old* connections only."""
 
     def raw_connection() -> int:
         conn = connections["default"]
@@ -88,47 +77,23 @@ def test_consumer_database_calls_reuse_one_connection():
 
     call = database_sync_to_async(raw_connection)
     seen = {async_to_sync(call)() for _ in range(5)}
-    if connections["default"].settings_dict["CONN_MAX_AGE"] == 0:
-        assert len(seen) == 5  # the old behaviour: reopened every call
-    else:
-        assert len(seen) == 1
+    assert len(seen) == 1
 
 
-def test_an_asgi_request_closes_the_connection_of_its_thread(monkeypatch):
-    status, opened, closed = _asgi_get("/readyz", monkeypatch)
-    assert status in (200, 503)
-    request_conns = [c for c in opened if c.alias == "default"]
-    assert request_conns, "the request used the database"
-    assert all(any(c is d for d in closed) for c in request_conns)
-    in_memory = getattr(connections["default"], "is_in_memory_db", lambda: False)()
-    if not in_memory:  # PostgreSQL, or an SQLite file: really closed
-        assert all(c.connection is None for c in request_conns)
+def test_http_requests_reuse_their_thread_connection():
+    """Twenty requests one after another: one pool thread serves them, and it opens the database
+    once (Django's ASGI handler opened and closed a connection for every request)."""
+    statuses, opened = _served_gets("/readyz", 20)
+    assert all(s in (200, 503) for s in statuses)
+    assert 1 <= len(opened) <= 2, f"{len(opened)} connections opened for 20 requests"
 
 
-def test_without_the_receiver_the_request_thread_connection_would_linger(monkeypatch):
-    """The counter-proof: with persistent connections Django itself leaves it open."""
-    if connections["default"].settings_dict["CONN_MAX_AGE"] == 0:
-        pytest.skip("only persistent connections linger")
-    assert request_finished.disconnect(dispatch_uid="herdesk.chat.close_request_thread_connections")
-    try:
-        _status, opened, closed = _asgi_get("/readyz", monkeypatch)
-        request_conns = [c for c in opened if c.alias == "default"]
-        assert request_conns
-        assert not any(c is d for c in request_conns for d in closed)
-        for c in request_conns:  # tidy up
-            c.inc_thread_sharing()
-            c.close()
-    finally:
-        from herdesk.chat.dbconnections import connect
-
-        connect()
-
-
-def test_other_handlers_keep_their_connection():
-    """WSGI workers (and the test client) reuse their thread: their connection stays open."""
+def test_http_is_served_by_the_wsgi_handler_in_a_bounded_pool():
+    from a2wsgi import WSGIMiddleware
     from django.core.handlers.wsgi import WSGIHandler
 
-    conn = connections["default"]
-    conn.ensure_connection()
-    close_request_thread_connections(sender=WSGIHandler)
-    assert conn.connection is not None
+    from config.asgi import django_http_app
+
+    assert isinstance(django_http_app, WSGIMiddleware)
+    assert isinstance(django_http_app.app, WSGIHandler)
+    assert django_http_app.executor._max_workers >= 1

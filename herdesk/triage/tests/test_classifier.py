@@ -45,3 +45,23 @@ def test_confidence_is_a_probability_and_ranked_covers_every_class() -> None:
     p = _starter_model().predict(["冷藏罐不制冷"])[0]
     assert 0 < p.confidence <= 1 and len(p.ranked) == 6
     assert abs(sum(c for _, c in p.ranked) - 1) < 1e-6
+
+
+def test_one_text_fast_path_scores_exactly_like_scikit_learn() -> None:
+    """Intake classifies one text at a time without scikit-learn's per-call overhead (#20); the
+    result must be the one the vectoriser and the sparse product give, for every held-out text, an
+    empty one, one with no known n-gram, traditional characters, and after a store/load round trip."""
+    import numpy as np
+
+    from herdesk.triage.text import for_model
+
+    model = _starter_model()
+    texts = [e.text for e in dataset.load("heldout")] + ["", "   ", "ⅩⅩⅩ ⅹⅹ", "冷藏罐不製冷 TMR 胀包!!"]
+    for m in (model, classifier.Classifier.loads(model.dumps())):
+        for text in texts:
+            x = m.vectorizer.transform([for_model(text)])
+            expected = np.asarray(x @ m.coef.T) + m.intercept
+            assert np.allclose(m._scores_one(for_model(text)), expected[0], rtol=1e-12, atol=1e-12), text
+        one, batch = m.predict(texts[:1])[0], m.predict(texts[:2])[0]
+        assert one.label == batch.label
+        assert np.allclose([c for _, c in one.ranked], [c for _, c in batch.ranked], rtol=1e-12)

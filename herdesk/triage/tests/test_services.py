@@ -39,6 +39,25 @@ def test_train_stores_an_active_model_that_every_process_uses() -> None:
     assert services.suggest_text(subject="订单什么时候发货").model_version == second.pk
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_active_model_is_read_once_per_recheck_interval(settings, django_assert_num_queries) -> None:
+    """Every intake asks for the active model; one query per interval answers them (#20). A model
+    trained in this process is used at once; one activated elsewhere within the interval."""
+    settings.HERDESK_TRIAGE_RECHECK_SECONDS = 60
+    services._active.clear()
+    first = services.triage_train(with_tickets=False)
+    services.suggest_text(subject="订单什么时候发货")
+    with django_assert_num_queries(0):
+        assert services.suggest_text(subject="订单什么时候发货").model_version == first.pk
+    second = services.triage_train(with_tickets=False)  # this process: seen at once
+    assert services.suggest_text(subject="订单什么时候发货").model_version == second.pk
+    TriageModel.objects.filter(pk=second.pk).update(active=False)  # "another process"
+    TriageModel.objects.filter(pk=first.pk).update(active=True)
+    assert services.suggest_text(subject="订单").model_version == second.pk  # within the interval
+    services._active["row"] = (services._active["row"][0], services._active["row"][1] - 61)
+    assert services.suggest_text(subject="订单").model_version == first.pk  # after it
+
+
 def _suggest(lines: str) -> tuple[list[dict], str, int]:
     out, err = io.StringIO(), io.StringIO()
     stdin = io.StringIO(lines)
