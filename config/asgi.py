@@ -7,7 +7,8 @@ never be reused (every request opened and closed one: SQLite's PRAGMAs, PostgreS
 (b) hops between the event loop and threads where the middleware changes mode. Measured on one
 worker, SQLite, `POST /api/v1/tickets` one after another: 46.8/s through the ASGI handler, 86.5/s
 through this pool (bench/RESULTS.md, seventh session). The threads keep their connections
-(CONN_MAX_AGE), so a process holds at most HERDESK_HTTP_THREADS of them for HTTP.
+(CONN_MAX_AGE), so a process holds at most HERDESK_HTTP_THREADS of them for HTTP (settings: why
+the default is 2 on SQLite and 8 on PostgreSQL).
 """
 
 import os
@@ -17,11 +18,12 @@ from a2wsgi import WSGIMiddleware
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-django_http_app = WSGIMiddleware(
-    # cast: Django's stubs type the handler's return as HttpResponseBase, which is iterable bytes.
-    cast(Any, get_wsgi_application()),
-    workers=int(os.environ.get("HERDESK_HTTP_THREADS", "8")),
-)
+_wsgi = get_wsgi_application()  # sets Django up
+
+from django.conf import settings  # noqa: E402
+
+# cast: Django's stubs type the handler's return as HttpResponseBase, which is iterable bytes.
+django_http_app = WSGIMiddleware(cast(Any, _wsgi), workers=settings.HERDESK_HTTP_THREADS)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

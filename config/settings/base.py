@@ -163,7 +163,8 @@ def _private_sqlite(name: str) -> None:
         pass  # a read-only or foreign location: SQLite reports its own error on connect
 
 
-if DATABASES["default"]["ENGINE"] in ("django.db.backends.sqlite3", SQLITE_ENGINE):
+_SQLITE = DATABASES["default"]["ENGINE"] in ("django.db.backends.sqlite3", SQLITE_ENGINE)
+if _SQLITE:
     _private_sqlite(str(DATABASES["default"].get("NAME", "")))
     # Django's backend, with one process's writers queued on a lock instead of SQLite's sleeping
     # busy handler (herdesk/common/sqlite/base.py, issue #20).
@@ -186,6 +187,14 @@ if DATABASES["default"]["ENGINE"] in ("django.db.backends.sqlite3", SQLITE_ENGIN
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+
+# Threads per web process serving HTTP (config/asgi.py, ADR 0005). On SQLite every write waits for
+# the one writer, and a thread that holds the write lock shares the interpreter with the others of
+# its process: more threads only stretch the write everyone waits for (measured, 2 workers and 4
+# clients creating tickets: 2 threads 123–190/s, 4 threads 105–108/s, 8 threads 132–140/s, p95
+# 40–62 / 66–82 / 54–63 ms). PostgreSQL writes in parallel and a thread waiting for it lets another
+# run, so more threads help there.
+HERDESK_HTTP_THREADS = env.int("HERDESK_HTTP_THREADS", default=2 if _SQLITE else 8)
 
 _replica = env("DATABASE_REPLICA_URL", default="")
 if _replica:

@@ -4,6 +4,8 @@ at BEGIN IMMEDIATE, given back at commit, rollback and close, never a reason to 
 from __future__ import annotations
 
 import copy
+import fcntl
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -147,3 +149,59 @@ def test_in_memory_databases_are_left_alone():
         w.cursor().execute("SELECT 1")
         assert w._writer_lock_held is None
     w.close()
+
+
+def _other_process_holds(db_file: Path) -> int:
+    """The advisory lock taken through a descriptor of its own, as another process would."""
+    fd = os.open(f"{db_file}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def test_a_writer_of_another_process_is_waited_for_then_let_in(db_file):
+    fd = _other_process_holds(db_file)
+    began = threading.Event()
+
+    def writer() -> None:
+        w = _wrapper(db_file)
+        _use(w)
+        try:
+            with transaction.atomic(using=ALIAS):
+                began.set()
+                w.cursor().execute("INSERT INTO t (who) VALUES ('b')")
+        finally:
+            w.close()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    assert not began.wait(0.3), "began while the other process held the lock"
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+    assert began.wait(5)
+    t.join(10)
+
+
+def test_the_file_lock_is_given_back_at_commit(db_file):
+    w = _wrapper(db_file)
+    _use(w)
+    with transaction.atomic(using=ALIAS):
+        w.cursor().execute("INSERT INTO t (who) VALUES ('a')")
+        probe = os.open(f"{db_file}-writer.lock", os.O_RDWR)
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again
+    os.close(probe)
+    w.close()
+
+
+def test_past_its_timeout_another_process_lock_does_not_block(db_file):
+    fd = _other_process_holds(db_file)
+    try:
+        w = _wrapper(db_file, timeout=0.2)
+        _use(w)
+        with transaction.atomic(using=ALIAS):
+            w.cursor().execute("INSERT INTO t (who) VALUES ('late')")
+        assert w._writer_file_held is None and w._writer_lock_held is None
+        w.close()
+    finally:
+        os.close(fd)
