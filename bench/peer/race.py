@@ -292,7 +292,10 @@ def main() -> int:
     facts["data set"] = (
         f"{tickets:,} generated Chinese tickets (seed {hd.SEED}) in both, SQLite (WAL) for both"
     )
-    facts["servers"] = "Herdesk: `herdesk serve --workers 2` (uvicorn); django-helpdesk 2.6.1: gunicorn -w 2"
+    facts["servers"] = (
+        "Herdesk: `herdesk serve --workers 2` (uvicorn; HTTP on Django's WSGI handler,"
+        " HERDESK_HTTP_THREADS per worker, ADR 0005); django-helpdesk 2.6.1: gunicorn -w 2"
+    )
     facts["run time"] = f"{time.perf_counter() - t_start:.0f} s"
     print(f"\nHerdesk vs django-helpdesk {HELPDESK_VERSION} — {tickets:,} tickets, SQLite\n")
     print(table)
