@@ -25,7 +25,15 @@ from herdesk.tickets.choices import Status
 from herdesk.tickets.models import FollowUp, Ticket, Transfer
 
 from .kpis import HANDLING_CALENDAR, bucket_of, empty_histogram
-from .models import DailyAgentStats, DailyClockStats, DailyTicketStats, HourlyContactStats, RollupState
+from .models import (
+    DailyAgentStats,
+    DailyClockStats,
+    DailyClockStatsNarrow,
+    DailyTicketStats,
+    DailyTicketStatsNarrow,
+    HourlyContactStats,
+    RollupState,
+)
 from .stages import rollup_stages
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -186,7 +194,13 @@ def rollup_day(day: dt.date) -> int:
 
     DailyTicketStats.objects.filter(day=day).delete()
     DailyTicketStats.objects.bulk_create(
-        DailyTicketStats(day=day, **_dim_fields(k), **v) for k, v in stats.items()
+        (DailyTicketStats(day=day, **_dim_fields(k), **v) for k, v in stats.items()), batch_size=2000
+    )
+    narrow = _narrow_tickets(stats)
+    DailyTicketStatsNarrow.objects.filter(day=day).delete()
+    DailyTicketStatsNarrow.objects.bulk_create(
+        DailyTicketStatsNarrow(day=day, **dict(zip(NARROW_DIMS, k, strict=True)), **v)
+        for k, v in narrow.items()
     )
 
     clocks = (
@@ -220,7 +234,13 @@ def rollup_day(day: dt.date) -> int:
         )
         for c in clocks
     ]
-    DailyClockStats.objects.bulk_create(rows)
+    DailyClockStats.objects.bulk_create(rows, batch_size=2000)
+    narrow_clocks = _narrow_clocks(rows)
+    DailyClockStatsNarrow.objects.filter(day=day).delete()
+    DailyClockStatsNarrow.objects.bulk_create(
+        DailyClockStatsNarrow(day=day, **dict(zip(NARROW_CLOCK_DIMS, k, strict=True)), **v)
+        for k, v in narrow_clocks.items()
+    )
 
     _rollup_agents(day, start, end, agents)
     stage_rows = rollup_stages(day, start, end)
@@ -232,7 +252,35 @@ def rollup_day(day: dt.date) -> int:
     HourlyContactStats.objects.bulk_create(
         HourlyContactStats(day=day, hour=h, channel=c, received=n) for (h, c), n in hourly.items()
     )
-    return len(stats) + len(rows) + len(hourly) + len(agents) + stage_rows
+    return len(stats) + len(narrow) + len(rows) + len(narrow_clocks) + len(hourly) + len(agents) + stage_rows
+
+
+# The narrow rollup (#18) is the wide one summed over region, product and tier, computed from the
+# same in-memory rows in the same transaction — so the two tables cannot disagree.
+NARROW_DIMS = ("team_id", "channel", "problem_type")
+NARROW_CLOCK_DIMS = ("kind", "team_id", "channel", "problem_type", "complexity")
+CLOCK_FIGURES = ("total", "met_on_time", "met_after_renegotiation", "breached", "running", "renegotiated")
+
+
+def _narrow_tickets(stats: dict[Dims, dict[str, Any]]) -> dict[tuple[int, str, str], dict[str, Any]]:
+    out: dict[tuple[int, str, str], dict[str, Any]] = {}
+    for k, v in stats.items():
+        n = out.setdefault(k[:3], {"handling_histogram": empty_histogram()})
+        for column, x in v.items():
+            if column == "handling_histogram":
+                n[column] = [a + b for a, b in zip(n[column], x, strict=True)]
+            else:
+                n[column] = n.get(column, 0) + x
+    return out
+
+
+def _narrow_clocks(rows: list[DailyClockStats]) -> dict[tuple[Any, ...], dict[str, int]]:
+    out: dict[tuple[Any, ...], dict[str, int]] = {}
+    for r in rows:
+        n = out.setdefault(tuple(getattr(r, d) for d in NARROW_CLOCK_DIMS), dict.fromkeys(CLOCK_FIGURES, 0))
+        for column in CLOCK_FIGURES:
+            n[column] += getattr(r, column)
+    return out
 
 
 def _rollup_agents(day: dt.date, start: dt.datetime, end: dt.datetime, agents: Any) -> None:

@@ -35,13 +35,18 @@ def _row(k: kpis.Kpi, v: kpis.KpiValue, prev: kpis.KpiValue, last_year: kpis.Kpi
     }
 
 
-def kpi_report(period: Period, filters: kpis.Filters | None = None) -> dict[str, Any]:
+def kpi_report(
+    period: Period, filters: kpis.Filters | None = None, *, breakdowns: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """Every KPI of the period with the previous period and the year before, and the volume
+    breakdowns (`breakdowns`: only these of BREAKDOWNS; the region, product and tier ones read the
+    wide rollup, so a page that shows none of them should not ask for them)."""
     customers = Customer.objects.count()  # the complaint rate's denominator, read once for three periods
     now = kpis.compute(period.first, period.last, filters, customers=customers)
     prev_period, year_period = period.previous(), period.year_before()
     prev = kpis.compute(prev_period.first, prev_period.last, filters, customers=customers)
     year = kpis.compute(year_period.first, year_period.last, filters, customers=customers)
-    breakdown = volume_breakdown(period, filters)
+    breakdown = volume_breakdown(period, filters, only=breakdowns)
     return {
         "period": {"first": period.first.isoformat(), "last": period.last.isoformat()},
         "label": period.label,
