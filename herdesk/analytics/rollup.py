@@ -4,7 +4,8 @@
 grouped queries over indexed time ranges). Late events — a clock breached, a record finalised or a
 follow-up made after the day — change a past day's figures, so the nightly job recomputes the last
 `LATE_DAYS` days as well; `rollup_catch_up` fills every day missed while the system was down, and
-`herdesk kpi --recompute` rebuilds any period (with a progress bar).
+`herdesk kpi --recompute` rebuilds any period (with a progress bar). Each day writes the wide rollup
+rows and, from the same rows in memory, the narrow ones (#18; analytics.sources says who reads which).
 """
 
 from __future__ import annotations
