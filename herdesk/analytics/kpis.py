@@ -317,6 +317,7 @@ def volumes(
 ) -> list[tuple[str, int]]:
     """Contacts received per channel / problem_type / team_id / region / product_id / tier, largest
     first (by region, product or tier from the wide rollup, the others from the narrow one)."""
-    qs = sources.ticket_rows(first, last, filters or Filters(), by=by, source=source)
+    # received > 0: the rows that count (and on the wide table, its covering partial index).
+    qs = sources.ticket_rows(first, last, filters or Filters(), by=by, source=source).filter(received__gt=0)
     rows = qs.values(by).annotate(n=Sum("received")).order_by("-n")
     return [(r[by], r["n"] or 0) for r in rows if r["n"]]

@@ -97,10 +97,10 @@ def volume_breakdown(
 
 
 def regions(period: Period, limit: int = 200) -> list[str]:
-    """The regions with contacts in the period (the reports page's suggestions), from the rollup's
-    day index, not the tickets."""
+    """The regions with contacts in the period (the reports page's suggestions), from the wide
+    rollup's covering index of the rows with contacts (an_ticket_day_received), not the tickets."""
     rows = (
-        DailyTicketStats.objects.filter(day__gte=period.first, day__lte=period.last)
+        DailyTicketStats.objects.filter(day__gte=period.first, day__lte=period.last, received__gt=0)
         .exclude(region="")
         .values_list("region", flat=True)
         .distinct()

@@ -110,5 +110,9 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('day', 'team_id', 'channel', 'problem_type'), name='an_ticket_narrow_day_dims')],
             },
         ),
+        migrations.AddIndex(
+            model_name='dailyticketstats',
+            index=models.Index(condition=models.Q(('received__gt', 0)), fields=['day'], include=('region', 'product_id', 'tier', 'received'), name='an_ticket_day_received'),
+        ),
         migrations.RunPython(fill_narrow, migrations.RunPython.noop),
     ]
