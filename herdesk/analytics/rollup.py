@@ -25,7 +25,7 @@ from herdesk.clocks.models import Clock, ClockState
 from herdesk.tickets.choices import Status
 from herdesk.tickets.models import FollowUp, Ticket, Transfer
 
-from .kpis import HANDLING_CALENDAR, bucket_of, empty_histogram
+from .kpis import HANDLING_CALENDAR, TICKET_SUMS, bucket_of, empty_histogram
 from .models import (
     DailyAgentStats,
     DailyClockStats,
@@ -35,6 +35,7 @@ from .models import (
     HourlyContactStats,
     RollupState,
 )
+from .rows import replace_day
 from .stages import rollup_stages
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -64,10 +65,6 @@ def _dims(row: Any) -> Dims:
         row.get("product_id") or 0,
         row.get("tier") or "",
     )
-
-
-def _dim_fields(k: Dims) -> dict[str, Any]:
-    return dict(zip(DIMS, k, strict=True))
 
 
 @transaction.atomic
@@ -193,18 +190,19 @@ def rollup_day(day: dt.date) -> int:
     ):
         stats[_dims(row)]["backlog_end_of_day"] = row["n"]
 
-    DailyTicketStats.objects.filter(day=day).delete()
-    DailyTicketStats.objects.bulk_create(
-        (DailyTicketStats(day=day, **_dim_fields(k), **v) for k, v in stats.items()), batch_size=2000
+    # Plain tuples through COPY (analytics.rows): the busiest day has tens of thousands of wide rows.
+    replace_day(
+        DailyTicketStats, day, (*DIMS, *TICKET_COLUMNS), ((*k, *_ticket_values(v)) for k, v in stats.items())
     )
     narrow = _narrow_tickets(stats)
-    DailyTicketStatsNarrow.objects.filter(day=day).delete()
-    DailyTicketStatsNarrow.objects.bulk_create(
-        DailyTicketStatsNarrow(day=day, **dict(zip(NARROW_DIMS, k, strict=True)), **v)
-        for k, v in narrow.items()
+    replace_day(
+        DailyTicketStatsNarrow,
+        day,
+        (*NARROW_DIMS, *TICKET_COLUMNS),
+        ((*k, *_ticket_values(v)) for k, v in narrow.items()),
     )
 
-    clocks = (
+    clocks: list[Any] = list(
         Clock.objects.filter(started_at__gte=start, started_at__lt=end)
         .exclude(state=ClockState.CANCELLED)
         .values("kind", complexity=F("ticket__complexity"), **RELATED_DIMS)
@@ -216,31 +214,21 @@ def rollup_day(day: dt.date) -> int:
             ),
             breached=Count("id", filter=Q(state=ClockState.BREACHED)),
             running=Count("id", filter=Q(state__in=[ClockState.RUNNING, ClockState.PAUSED])),
-            renegotiated_n=Count("id", filter=Q(renegotiated=True)),
+            renegotiated_n=Count("id", filter=Q(renegotiated=True)),  # (a Clock field is "renegotiated")
         )
+        .order_by()
     )
-    DailyClockStats.objects.filter(day=day).delete()
-    rows = [
-        DailyClockStats(
-            day=day,
-            kind=c["kind"],
-            **_dim_fields(_dims(c)),
-            complexity=c["complexity"],
-            total=c["total"],
-            met_on_time=c["met_on_time"],
-            met_after_renegotiation=c["met_after_renegotiation"],
-            breached=c["breached"],
-            running=c["running"],
-            renegotiated=c["renegotiated_n"],
-        )
+    clock_rows = [
+        (c["kind"], *_dims(c), c["complexity"], *(c[f] for f in CLOCK_FIGURES[:-1]), c["renegotiated_n"])
         for c in clocks
     ]
-    DailyClockStats.objects.bulk_create(rows, batch_size=2000)
-    narrow_clocks = _narrow_clocks(rows)
-    DailyClockStatsNarrow.objects.filter(day=day).delete()
-    DailyClockStatsNarrow.objects.bulk_create(
-        DailyClockStatsNarrow(day=day, **dict(zip(NARROW_CLOCK_DIMS, k, strict=True)), **v)
-        for k, v in narrow_clocks.items()
+    replace_day(DailyClockStats, day, ("kind", *DIMS, "complexity", *CLOCK_FIGURES), clock_rows)
+    narrow_clocks = _narrow_clocks(clock_rows)
+    replace_day(
+        DailyClockStatsNarrow,
+        day,
+        (*NARROW_CLOCK_DIMS, *CLOCK_FIGURES),
+        ((*k, *v) for k, v in narrow_clocks.items()),
     )
 
     _rollup_agents(day, start, end, agents)
@@ -253,7 +241,8 @@ def rollup_day(day: dt.date) -> int:
     HourlyContactStats.objects.bulk_create(
         HourlyContactStats(day=day, hour=h, channel=c, received=n) for (h, c), n in hourly.items()
     )
-    return len(stats) + len(narrow) + len(rows) + len(narrow_clocks) + len(hourly) + len(agents) + stage_rows
+    wide = len(stats) + len(clock_rows)
+    return wide + len(narrow) + len(narrow_clocks) + len(hourly) + len(agents) + stage_rows
 
 
 # The narrow rollup (#18) is the wide one summed over region, product and tier, computed from the
@@ -261,6 +250,11 @@ def rollup_day(day: dt.date) -> int:
 NARROW_DIMS = ("team_id", "channel", "problem_type")
 NARROW_CLOCK_DIMS = ("kind", "team_id", "channel", "problem_type", "complexity")
 CLOCK_FIGURES = ("total", "met_on_time", "met_after_renegotiation", "breached", "running", "renegotiated")
+TICKET_COLUMNS = (*TICKET_SUMS, "backlog_end_of_day", "handling_histogram")
+
+
+def _ticket_values(v: dict[str, Any]) -> list[Any]:
+    return [v.get(c, 0) for c in TICKET_COLUMNS[:-1]] + [v["handling_histogram"]]
 
 
 def _narrow_tickets(stats: dict[Dims, dict[str, Any]]) -> dict[tuple[int, str, str], dict[str, Any]]:
@@ -275,12 +269,15 @@ def _narrow_tickets(stats: dict[Dims, dict[str, Any]]) -> dict[tuple[int, str, s
     return out
 
 
-def _narrow_clocks(rows: list[DailyClockStats]) -> dict[tuple[Any, ...], dict[str, int]]:
-    out: dict[tuple[Any, ...], dict[str, int]] = {}
+def _narrow_clocks(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], list[int]]:
+    """Wide clock rows (kind, team, channel, type, region, product, tier, complexity, figures…) summed
+    by kind, team, channel, type and complexity."""
+    out: dict[tuple[Any, ...], list[int]] = {}
+    width = len(CLOCK_FIGURES)
     for r in rows:
-        n = out.setdefault(tuple(getattr(r, d) for d in NARROW_CLOCK_DIMS), dict.fromkeys(CLOCK_FIGURES, 0))
-        for column in CLOCK_FIGURES:
-            n[column] += getattr(r, column)
+        n = out.setdefault((*r[:4], r[7]), [0] * width)
+        for i, x in enumerate(r[8:]):
+            n[i] += x
     return out
 
 
