@@ -23,7 +23,6 @@ def replace_day(
     """Delete `model`'s rows of `day` and insert `rows` (values in the order of `columns`, the model's
     field names; JSON fields as Python values). Returns the number of rows inserted. Runs in the
     caller's transaction."""
-    model._default_manager.filter(day=day).delete()
     fields: list[Any] = [model._meta.get_field(c) for c in ("day", *columns)]
     as_json = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
     day_value = connection.ops.adapt_datefield_value(day)
@@ -39,6 +38,9 @@ def replace_day(
     names = ", ".join(qn(f.column) for f in fields)
     n = 0
     with connection.cursor() as cur:
+        # One DELETE statement: QuerySet.delete() fetches the rows first (in chunks) whenever any
+        # delete signal receiver is connected, which at 60,000 rows a day cost seconds.
+        cur.execute(f"DELETE FROM {table} WHERE {qn('day')} = %s", [day_value])
         if connection.vendor == "postgresql":
             with cur.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
