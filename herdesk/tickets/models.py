@@ -191,8 +191,9 @@ class Ticket(models.Model):
             models.Index(fields=["received_at"], name="tkt_received"),
             # The nightly KPI rollup of one day reads the tickets resolved and closed on that day
             # (analytics.rollup, #18): without these it scanned all 1,000,000 tickets several times.
-            models.Index(fields=["resolved_at"], name="tkt_resolved"),
-            models.Index(fields=["closed_at"], name="tkt_closed"),
+            # Partial: a new ticket has neither time, so creating one never touches them (#20).
+            models.Index(fields=["resolved_at"], name="tkt_resolved", condition=Q(resolved_at__isnull=False)),
+            models.Index(fields=["closed_at"], name="tkt_closed", condition=Q(closed_at__isnull=False)),
             # The rollup's repeat contacts: an earlier ticket of the same customer and problem type
             # within 7 days, one index probe per ticket received (tkt_customer_id read ~20 heap rows).
             models.Index(

@@ -15,10 +15,16 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="ticket",
-            index=models.Index(fields=["resolved_at"], name="tkt_resolved"),
+            index=models.Index(
+                condition=models.Q(("resolved_at__isnull", False)),
+                fields=["resolved_at"],
+                name="tkt_resolved",
+            ),
         ),
         migrations.AddIndex(
             model_name="ticket",
-            index=models.Index(fields=["closed_at"], name="tkt_closed"),
+            index=models.Index(
+                condition=models.Q(("closed_at__isnull", False)), fields=["closed_at"], name="tkt_closed"
+            ),
         ),
     ]

@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0007_rollup_time_indexes'),
+        ("tickets", "0007_rollup_time_indexes"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['customer', 'problem_type', 'received_at'], name='tkt_customer_type_received'),
+            model_name="ticket",
+            index=models.Index(
+                fields=["customer", "problem_type", "received_at"], name="tkt_customer_type_received"
+            ),
         ),
     ]
