@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from herdesk.customers.models import Customer
 from herdesk.tickets.choices import channel_group
 
-from .models import DailyClockStats, DailyTicketStats
+from . import sources
 
 # Handling time is working time on the centre's office calendar (the calendar of S1's working-day
 # promises); a ticket received on a Saturday before a make-up Sunday starts counting on that Sunday.
@@ -42,6 +43,17 @@ def empty_histogram() -> list[int]:
 
 def bucket_of(seconds: int) -> int:
     return bisect.bisect_left(BUCKET_EDGES, seconds)
+
+
+def sum_histograms(histograms: Any) -> list[int]:
+    """The bucket-wise sum of handling-time histograms (column sums in C through zip, not a Python
+    loop per bucket: a month of a large centre has thousands of rollup rows)."""
+    out = empty_histogram()
+    rows = list(histograms)
+    if rows:
+        for i, n in enumerate(map(sum, itertools.zip_longest(*rows, fillvalue=0))):
+            out[i] = n
+    return out
 
 
 def percentile_minutes(histogram: list[int], q: float) -> float | None:
@@ -208,28 +220,34 @@ def _ratio(n: float, d: float) -> KpiValue:
 
 
 def compute(
-    first: dt.date, last: dt.date, filters: Filters | None = None, *, customers: int | None = None
+    first: dt.date,
+    last: dt.date,
+    filters: Filters | None = None,
+    *,
+    customers: int | None = None,
+    source: sources.Source | None = None,
 ) -> dict[str, KpiValue]:
-    """Every indicator for the local days first..last inclusive, from the rollups."""
+    """Every indicator for the local days first..last inclusive, from the rollups — the narrow one
+    unless a region, product or tier filter needs the wide one (analytics.sources; `source` forces
+    one, for the tests that prove both give the same figures)."""
     filters = filters or Filters()
-    tickets = filters.apply(DailyTicketStats.objects.filter(day__gte=first, day__lte=last))
+    source = source or sources.rollup_source(filters)
+    tickets = sources.ticket_rows(first, last, filters, source=source)
     sums = tickets.aggregate(**{c: Sum(c) for c in TICKET_SUMS})
     sums = {k: v or 0 for k, v in sums.items()}
-    histogram = empty_histogram()
-    for h in tickets.exclude(resolved=0).values_list("handling_histogram", flat=True):
-        for i, n in enumerate(h):
-            histogram[i] += n
+    histogram = sum_histograms(tickets.exclude(resolved=0).values_list("handling_histogram", flat=True))
     # The backlog at the end of the period — or, for a period still running, at the end of today
     # (the rollup's latest day: the future has no rows yet).
     backlog_day = min(last, timezone.localdate())
-    backlog = sum(
-        filters.apply(DailyTicketStats.objects.filter(day=backlog_day)).values_list(
-            "backlog_end_of_day", flat=True
-        )
+    backlog = (
+        sources.ticket_rows(backlog_day, backlog_day, filters, source=source).aggregate(
+            n=Sum("backlog_end_of_day")
+        )["n"]
+        or 0
     )
 
     clock_rows = list(
-        filters.apply(DailyClockStats.objects.filter(day__gte=first, day__lte=last))
+        sources.clock_rows(first, last, filters, source=source)
         .values("kind", "channel", "complexity")
         .annotate(
             total=Sum("total"),
@@ -274,12 +292,7 @@ def compute(
     out["follow_up_rate"] = _ratio(sums["followed_up_in_time"], sums["resolved"])
     out["record_completeness"] = _ratio(sums["closed_finalised"], sums["closed"])
     out["process_compliance"] = _ratio(sums["closed_compliant"], sums["closed"])
-    complaints = (
-        filters.apply(
-            DailyTicketStats.objects.filter(day__gte=first, day__lte=last, problem_type="complaint")
-        ).aggregate(n=Sum("received"))["n"]
-        or 0
-    )
+    complaints = tickets.filter(problem_type="complaint").aggregate(n=Sum("received"))["n"] or 0
     if customers is None:
         customers = Customer.objects.count()
     out["complaint_rate"] = KpiValue(
@@ -294,9 +307,17 @@ def compute(
     return out
 
 
-def volumes(first: dt.date, last: dt.date, by: str, filters: Filters | None = None) -> list[tuple[str, int]]:
+def volumes(
+    first: dt.date,
+    last: dt.date,
+    by: str,
+    filters: Filters | None = None,
+    *,
+    source: sources.Source | None = None,
+) -> list[tuple[str, int]]:
     """Contacts received per channel / problem_type / team_id / region / product_id / tier, largest
-    first."""
-    qs = (filters or Filters()).apply(DailyTicketStats.objects.filter(day__gte=first, day__lte=last))
+    first (by region, product or tier from the wide rollup, the others from the narrow one)."""
+    # received > 0: the rows that count (and on the wide table, its covering partial index).
+    qs = sources.ticket_rows(first, last, filters or Filters(), by=by, source=source).filter(received__gt=0)
     rows = qs.values(by).annotate(n=Sum("received")).order_by("-n")
     return [(r[by], r["n"] or 0) for r in rows if r["n"]]

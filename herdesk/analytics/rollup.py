@@ -4,7 +4,8 @@
 grouped queries over indexed time ranges). Late events — a clock breached, a record finalised or a
 follow-up made after the day — change a past day's figures, so the nightly job recomputes the last
 `LATE_DAYS` days as well; `rollup_catch_up` fills every day missed while the system was down, and
-`herdesk kpi --recompute` rebuilds any period (with a progress bar).
+`herdesk kpi --recompute` rebuilds any period (with a progress bar). Each day writes the wide rollup
+rows and, from the same rows in memory, the narrow ones (#18; analytics.sources says who reads which).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
@@ -24,8 +25,17 @@ from herdesk.clocks.models import Clock, ClockState
 from herdesk.tickets.choices import Status
 from herdesk.tickets.models import FollowUp, Ticket, Transfer
 
-from .kpis import HANDLING_CALENDAR, bucket_of, empty_histogram
-from .models import DailyAgentStats, DailyClockStats, DailyTicketStats, HourlyContactStats, RollupState
+from .kpis import HANDLING_CALENDAR, TICKET_SUMS, bucket_of, empty_histogram
+from .models import (
+    DailyAgentStats,
+    DailyClockStats,
+    DailyClockStatsNarrow,
+    DailyTicketStats,
+    DailyTicketStatsNarrow,
+    HourlyContactStats,
+    RollupState,
+)
+from .rows import replace_day
 from .stages import rollup_stages
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -57,13 +67,19 @@ def _dims(row: Any) -> Dims:
     )
 
 
-def _dim_fields(k: Dims) -> dict[str, Any]:
-    return dict(zip(DIMS, k, strict=True))
+def _no_jit() -> None:
+    """PostgreSQL compiles the day's grouped queries (many FILTER aggregates over tens of thousands
+    of rows, a high plan cost) with JIT: at 1,000,000 tickets that took ~1 s per query, more than
+    running it. Off for this transaction only (SET LOCAL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL jit = off")
 
 
 @transaction.atomic
 def rollup_day(day: dt.date) -> int:
     """Replace the rollup rows of one local day. Returns the number of rows written."""
+    _no_jit()
     start, end = day_bounds(day)
     stats: dict[Dims, dict[str, Any]] = defaultdict(lambda: {"handling_histogram": empty_histogram()})
     dims = DIMS[:5]
@@ -184,12 +200,19 @@ def rollup_day(day: dt.date) -> int:
     ):
         stats[_dims(row)]["backlog_end_of_day"] = row["n"]
 
-    DailyTicketStats.objects.filter(day=day).delete()
-    DailyTicketStats.objects.bulk_create(
-        DailyTicketStats(day=day, **_dim_fields(k), **v) for k, v in stats.items()
+    # Plain tuples through COPY (analytics.rows): the busiest day has tens of thousands of wide rows.
+    replace_day(
+        DailyTicketStats, day, (*DIMS, *TICKET_COLUMNS), ((*k, *_ticket_values(v)) for k, v in stats.items())
+    )
+    narrow = _narrow_tickets(stats)
+    replace_day(
+        DailyTicketStatsNarrow,
+        day,
+        (*NARROW_DIMS, *TICKET_COLUMNS),
+        ((*k, *_ticket_values(v)) for k, v in narrow.items()),
     )
 
-    clocks = (
+    clocks: list[Any] = list(
         Clock.objects.filter(started_at__gte=start, started_at__lt=end)
         .exclude(state=ClockState.CANCELLED)
         .values("kind", complexity=F("ticket__complexity"), **RELATED_DIMS)
@@ -201,26 +224,22 @@ def rollup_day(day: dt.date) -> int:
             ),
             breached=Count("id", filter=Q(state=ClockState.BREACHED)),
             running=Count("id", filter=Q(state__in=[ClockState.RUNNING, ClockState.PAUSED])),
-            renegotiated_n=Count("id", filter=Q(renegotiated=True)),
+            renegotiated_n=Count("id", filter=Q(renegotiated=True)),  # (a Clock field is "renegotiated")
         )
+        .order_by()
     )
-    DailyClockStats.objects.filter(day=day).delete()
-    rows = [
-        DailyClockStats(
-            day=day,
-            kind=c["kind"],
-            **_dim_fields(_dims(c)),
-            complexity=c["complexity"],
-            total=c["total"],
-            met_on_time=c["met_on_time"],
-            met_after_renegotiation=c["met_after_renegotiation"],
-            breached=c["breached"],
-            running=c["running"],
-            renegotiated=c["renegotiated_n"],
-        )
+    clock_rows = [
+        (c["kind"], *_dims(c), c["complexity"], *(c[f] for f in CLOCK_FIGURES[:-1]), c["renegotiated_n"])
         for c in clocks
     ]
-    DailyClockStats.objects.bulk_create(rows)
+    replace_day(DailyClockStats, day, ("kind", *DIMS, "complexity", *CLOCK_FIGURES), clock_rows)
+    narrow_clocks = _narrow_clocks(clock_rows)
+    replace_day(
+        DailyClockStatsNarrow,
+        day,
+        (*NARROW_CLOCK_DIMS, *CLOCK_FIGURES),
+        ((*k, *v) for k, v in narrow_clocks.items()),
+    )
 
     _rollup_agents(day, start, end, agents)
     stage_rows = rollup_stages(day, start, end)
@@ -232,7 +251,44 @@ def rollup_day(day: dt.date) -> int:
     HourlyContactStats.objects.bulk_create(
         HourlyContactStats(day=day, hour=h, channel=c, received=n) for (h, c), n in hourly.items()
     )
-    return len(stats) + len(rows) + len(hourly) + len(agents) + stage_rows
+    wide = len(stats) + len(clock_rows)
+    return wide + len(narrow) + len(narrow_clocks) + len(hourly) + len(agents) + stage_rows
+
+
+# The narrow rollup (#18) is the wide one summed over region, product and tier, computed from the
+# same in-memory rows in the same transaction — so the two tables cannot disagree.
+NARROW_DIMS = ("team_id", "channel", "problem_type")
+NARROW_CLOCK_DIMS = ("kind", "team_id", "channel", "problem_type", "complexity")
+CLOCK_FIGURES = ("total", "met_on_time", "met_after_renegotiation", "breached", "running", "renegotiated")
+TICKET_COLUMNS = (*TICKET_SUMS, "backlog_end_of_day", "handling_histogram")
+
+
+def _ticket_values(v: dict[str, Any]) -> list[Any]:
+    return [v.get(c, 0) for c in TICKET_COLUMNS[:-1]] + [v["handling_histogram"]]
+
+
+def _narrow_tickets(stats: dict[Dims, dict[str, Any]]) -> dict[tuple[int, str, str], dict[str, Any]]:
+    out: dict[tuple[int, str, str], dict[str, Any]] = {}
+    for k, v in stats.items():
+        n = out.setdefault(k[:3], {"handling_histogram": empty_histogram()})
+        for column, x in v.items():
+            if column == "handling_histogram":
+                n[column] = [a + b for a, b in zip(n[column], x, strict=True)]
+            else:
+                n[column] = n.get(column, 0) + x
+    return out
+
+
+def _narrow_clocks(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], list[int]]:
+    """Wide clock rows (kind, team, channel, type, region, product, tier, complexity, figures…) summed
+    by kind, team, channel, type and complexity."""
+    out: dict[tuple[Any, ...], list[int]] = {}
+    width = len(CLOCK_FIGURES)
+    for r in rows:
+        n = out.setdefault((*r[:4], r[7]), [0] * width)
+        for i, x in enumerate(r[8:]):
+            n[i] += x
+    return out
 
 
 def _rollup_agents(day: dt.date, start: dt.datetime, end: dt.datetime, agents: Any) -> None:

@@ -35,13 +35,18 @@ def _row(k: kpis.Kpi, v: kpis.KpiValue, prev: kpis.KpiValue, last_year: kpis.Kpi
     }
 
 
-def kpi_report(period: Period, filters: kpis.Filters | None = None) -> dict[str, Any]:
+def kpi_report(
+    period: Period, filters: kpis.Filters | None = None, *, breakdowns: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """Every KPI of the period with the previous period and the year before, and the volume
+    breakdowns (`breakdowns`: only these of BREAKDOWNS; the region, product and tier ones read the
+    wide rollup, so a page that shows none of them should not ask for them)."""
     customers = Customer.objects.count()  # the complaint rate's denominator, read once for three periods
     now = kpis.compute(period.first, period.last, filters, customers=customers)
     prev_period, year_period = period.previous(), period.year_before()
     prev = kpis.compute(prev_period.first, prev_period.last, filters, customers=customers)
     year = kpis.compute(year_period.first, year_period.last, filters, customers=customers)
-    breakdown = volume_breakdown(period, filters)
+    breakdown = volume_breakdown(period, filters, only=breakdowns)
     return {
         "period": {"first": period.first.isoformat(), "last": period.last.isoformat()},
         "label": period.label,
@@ -92,10 +97,10 @@ def volume_breakdown(
 
 
 def regions(period: Period, limit: int = 200) -> list[str]:
-    """The regions with contacts in the period (the reports page's suggestions), from the rollup's
-    day index, not the tickets."""
+    """The regions with contacts in the period (the reports page's suggestions), from the wide
+    rollup's covering index of the rows with contacts (an_ticket_day_received), not the tickets."""
     rows = (
-        DailyTicketStats.objects.filter(day__gte=period.first, day__lte=period.last)
+        DailyTicketStats.objects.filter(day__gte=period.first, day__lte=period.last, received__gt=0)
         .exclude(region="")
         .values_list("region", flat=True)
         .distinct()

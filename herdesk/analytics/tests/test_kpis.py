@@ -298,3 +298,122 @@ def test_report_pack_pdf_and_xlsx_whose_totals_equal_the_kpis(october, tmp_path)
         assert list(book[sheets[i]].iter_rows(values_only=True))[-1][1] == 3
     tickets = list(book[sheets[-1]].iter_rows(min_row=2, values_only=True))
     assert len(tickets) == 3
+
+
+# ---- the narrow rollup (#18): the same figures as the wide one --------------------------------
+
+NARROW_FILTERS = [
+    None,
+    {"team": "tech-support"},
+    {"team": "after-sales"},
+    {"channel": "wechat"},
+    {"channel": "email"},
+    {"problem_type": "complaint"},
+    {"team": "account-managers", "channel": "wechat", "problem_type": "complaint"},
+]
+PERIODS = [
+    (OCT_1, OCT_31),
+    (dt.date(2026, 9, 1), dt.date(2026, 9, 30)),
+    (dt.date(2026, 9, 30), OCT_31),
+    (dt.date(2026, 10, 10), dt.date(2026, 10, 10)),  # the make-up working Saturday
+    (dt.date(2026, 10, 1), dt.date(2026, 10, 8)),  # the National Day holiday and the day after
+    (dt.date(2026, 10, 12), dt.date(2026, 10, 13)),
+]
+
+
+def _filters(spec, teams):
+    if spec is None:
+        return None
+    spec = dict(spec)
+    if "team" in spec:
+        spec["team_id"] = teams[spec.pop("team")].pk
+    return kpis.Filters(**spec)
+
+
+def _figures(values):
+    return {c: (v.value, v.numerator, v.denominator, v.extra) for c, v in values.items()}
+
+
+@pytest.mark.parametrize("spec", NARROW_FILTERS)
+def test_every_kpi_is_the_same_from_the_narrow_and_the_wide_rollup(october, spec) -> None:
+    from herdesk.analytics import sources
+
+    filters = _filters(spec, october["teams"])
+    assert sources.rollup_source(filters) is sources.NARROW
+    for first, last in PERIODS:
+        wide = kpis.compute(first, last, filters, customers=2, source=sources.WIDE)
+        narrow = kpis.compute(first, last, filters, customers=2, source=sources.NARROW)
+        assert _figures(narrow) == _figures(wide), (first, last, spec)
+        assert _figures(kpis.compute(first, last, filters, customers=2)) == _figures(narrow)
+        for by in ("channel", "problem_type", "team_id"):
+            assert kpis.volumes(first, last, by, filters, source=sources.NARROW) == kpis.volumes(
+                first, last, by, filters, source=sources.WIDE
+            )
+    # The 12-month trends of the management dashboard.
+    from herdesk.analytics import dashboards, periods
+
+    month = periods.month("2026-10")
+    trend = {
+        s.name: dashboards.monthly_trend(month, filters, source=s) for s in (sources.WIDE, sources.NARROW)
+    }
+    for t in trend.values():
+        t.pop("periods")
+    assert trend["narrow"] == trend["wide"]
+
+
+def test_the_hand_computed_month_holds_in_both_rollups(october) -> None:
+    """The hand-computed October (make-up Saturday, National Day) read from each table; the narrow
+    one has fewer rows (T1–T4 differ only by region, product and tier within a team/channel/type)."""
+    from herdesk.analytics import sources
+    from herdesk.analytics.models import DailyTicketStats, DailyTicketStatsNarrow
+
+    for source in (sources.WIDE, sources.NARROW):
+        v = {c: x.value for c, x in kpis.compute(OCT_1, OCT_31, customers=2, source=source).items()}
+        assert v["received"] == 3 and v["resolved"] == 3 and v["backlog"] == 2
+        assert v["handling_time_avg"] == pytest.approx((480 + 120 + 300) / 3)
+        assert v["handling_time_p90"] == 480
+        assert v["first_response_on_time"] == pytest.approx(1 / 3)
+        assert v["renegotiation_rate"] == pytest.approx(1 / 7)
+    assert 0 < DailyTicketStatsNarrow.objects.count() <= DailyTicketStats.objects.count()
+
+
+def test_only_a_region_product_or_tier_filter_reads_the_wide_rollup(october) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from herdesk.analytics import sources
+
+    def tables(filters):
+        with CaptureQueriesContext(connection) as ctx:
+            kpis.compute(OCT_1, OCT_31, filters, customers=2)
+        sql = " ".join(q["sql"] for q in ctx.captured_queries)
+        return {t for t in ("dailyticketstats", "dailyclockstats") if f'"analytics_{t}"' in sql}, {
+            t for t in ("dailyticketstatsnarrow", "dailyclockstatsnarrow") if f'"analytics_{t}"' in sql
+        }
+
+    teams = october["teams"]
+    assert tables(None) == (set(), {"dailyticketstatsnarrow", "dailyclockstatsnarrow"})
+    assert tables(kpis.Filters(team_id=teams["tech-support"].pk, channel="phone"))[0] == set()
+    for f in (kpis.Filters(region="内蒙古"), kpis.Filters(product_id=october["milker"].pk),
+              kpis.Filters(tier="key_account", channel="wechat")):  # fmt: skip
+        assert sources.rollup_source(f) is sources.WIDE
+        assert tables(f) == ({"dailyticketstats", "dailyclockstats"}, set())
+    assert sources.rollup_source(None, by="region") is sources.WIDE
+    assert sources.rollup_source(None, by="channel") is sources.NARROW
+
+
+def test_the_migration_fills_the_narrow_rollup_from_the_wide_one(october) -> None:
+    """An installation upgraded with wide rows only gets the same figures without a recomputation."""
+    import importlib
+
+    from django.apps import apps
+
+    from herdesk.analytics import sources
+    from herdesk.analytics.models import DailyClockStatsNarrow, DailyTicketStatsNarrow
+
+    before = _figures(kpis.compute(dt.date(2026, 9, 1), OCT_31, customers=2, source=sources.NARROW))
+    DailyTicketStatsNarrow.objects.all().delete()
+    DailyClockStatsNarrow.objects.all().delete()
+    importlib.import_module("herdesk.analytics.migrations.0007_narrow_rollup").fill_narrow(apps, None)
+    after = _figures(kpis.compute(dt.date(2026, 9, 1), OCT_31, customers=2, source=sources.NARROW))
+    assert after == before

@@ -143,3 +143,40 @@ def test_supervisor_dashboard_live_state_and_load_drill_down(october, django_ass
     assert _listed(c, types["links"][complaint], october) == {"t3", "t4"}
     assert c.get("/dashboard/team/", {"month": "bad"}).status_code == 400
     assert _client("agent1").get("/dashboard/team/").status_code == 403
+
+
+WIDE_TABLES = ('"analytics_dailyticketstats"', '"analytics_dailyclockstats"')
+NARROW_TABLES = ('"analytics_dailyticketstatsnarrow"', '"analytics_dailyclockstatsnarrow"')
+
+
+def _rollup_reads(client: Client, path: str, params: dict) -> tuple[list[str], list[str]]:
+    """The page's reads of the wide and of the narrow rollup tables (#18)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.get(path, params)
+    assert r.status_code == 200
+    sql = [q["sql"] for q in ctx.captured_queries]
+    return [q for q in sql if any(t in q for t in WIDE_TABLES)], [
+        q for q in sql if any(t in q for t in NARROW_TABLES)
+    ]
+
+
+def test_unfiltered_dashboards_read_the_narrow_rollup(october) -> None:
+    """Every KPI, trend and channel/type/team figure of the unfiltered pages sums the narrow rollup;
+    the wide one is read only for what needs region, product or tier (#18)."""
+    wide, narrow = _rollup_reads(_client("manager"), "/dashboard/centre/", {"month": "2026-10"})
+    assert all(any(t in q for q in narrow) for t in NARROW_TABLES)
+    # The one wide read of the management dashboard: the top regions.
+    assert len(wide) == 1 and '"analytics_dailyticketstats"."region"' in wide[0], wide
+    wide, narrow = _rollup_reads(_client("cs_lead"), "/dashboard/team/", {"team": "", "month": "2026-10"})
+    assert wide == [] and narrow
+    # The reports page: the region, product and tier breakdowns and the region suggestions only.
+    wide, narrow = _rollup_reads(_client("manager"), "/reports/", {"month": "2026-10"})
+    assert narrow and len(wide) == 4, wide
+    assert not [q for q in wide if not any(f'"analytics_dailyticketstats"."{c}"' in q
+                                           for c in ("region", "product_id", "tier"))]  # fmt: skip
+    # With a region filter every figure comes from the wide rollup.
+    wide, narrow = _rollup_reads(_client("manager"), "/reports/", {"month": "2026-10", "region": "山东"})
+    assert wide and narrow == []
