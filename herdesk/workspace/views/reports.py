@@ -37,11 +37,19 @@ REPORTS_PERM = "tickets.view_reports"
 
 
 def _period(request: HttpRequest) -> periods.Period:
-    kind = request.GET.get("kind", "month")
+    """The period the form chose (day, ISO week, month, quarter or explicit dates; #18)."""
+    g = request.GET
+    kind = g.get("kind", "month")
     today = timezone.localdate()
+    if kind == "day":
+        return periods.day(g.get("day") or today.isoformat())
+    if kind == "week":
+        return periods.week(g.get("week") or f"{today.isocalendar()[0]}-W{today.isocalendar()[1]:02d}")
+    if kind == "custom":
+        return periods.custom(g.get("from") or "", g.get("to") or "")
     if kind == "quarter":
-        return periods.quarter(request.GET.get("quarter") or f"{today.year}Q{(today.month - 1) // 3 + 1}")
-    return periods.month(request.GET.get("month") or f"{today:%Y-%m}")
+        return periods.quarter(g.get("quarter") or f"{today.year}Q{(today.month - 1) // 3 + 1}")
+    return periods.month(g.get("month") or f"{today:%Y-%m}")
 
 
 def _filters(request: HttpRequest) -> kpis.Filters:
@@ -104,7 +112,8 @@ def service_reports(request: HttpRequest) -> HttpResponse:
         {
             "active": "reports",
             "period": period,
-            "download_kind": "quarterly" if period.kind == "quarter" else "monthly",
+            # The report pack (服务数据汇总) is monthly and quarterly; other periods are read here.
+            "download_kind": {"quarter": "quarterly", "month": "monthly"}.get(period.kind, ""),
             "archives": archives(),
             "report": report,
             "error": error,

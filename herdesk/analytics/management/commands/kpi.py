@@ -1,4 +1,5 @@
-"""`herdesk kpi --month 2026-11 [--json]`, `--quarter 2026Q4`, and `--recompute --from D --to D` (#18)."""
+"""`herdesk kpi --month 2026-11 [--json]`, `--quarter 2026Q4`, `--day D`, `--week 2026-W45`,
+`--from D --to D`, and `--recompute --from D --to D` (#18)."""
 
 from __future__ import annotations
 
@@ -15,15 +16,20 @@ from herdesk.analytics.management.filter_args import add_filter_arguments, filte
 
 
 class Command(BaseCommand):
-    help = "Print every KPI of a month or quarter (from the daily rollups), or recompute the rollups."
+    help = (
+        "Print every KPI of a day, week, month, quarter or date range (from the daily rollups), "
+        "or recompute the rollups."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--month", help="YYYY-MM")
         parser.add_argument("--quarter", help="YYYYQn")
+        parser.add_argument("--day", help="YYYY-MM-DD")
+        parser.add_argument("--week", help="YYYY-Www (ISO week, Monday to Sunday)")
         parser.add_argument("--json", action="store_true", help="Machine-readable output")
         parser.add_argument("--recompute", action="store_true", help="Rebuild the rollups of --from..--to")
-        parser.add_argument("--from", dest="first", help="YYYY-MM-DD (with --recompute)")
-        parser.add_argument("--to", dest="last", help="YYYY-MM-DD (with --recompute)")
+        parser.add_argument("--from", dest="first", help="YYYY-MM-DD: first day of a range")
+        parser.add_argument("--to", dest="last", help="YYYY-MM-DD: last day of a range")
         add_filter_arguments(parser)
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -33,6 +39,12 @@ class Command(BaseCommand):
         try:
             if opts["quarter"]:
                 period = periods.quarter(opts["quarter"])
+            elif opts["day"]:
+                period = periods.day(opts["day"])
+            elif opts["week"]:
+                period = periods.week(opts["week"])
+            elif opts["first"] or opts["last"]:
+                period = periods.custom(opts["first"] or "", opts["last"] or "")
             else:
                 period = periods.month(opts["month"] or f"{dt.date.today():%Y-%m}")
         except periods.PeriodError as exc:
