@@ -54,7 +54,8 @@ class Everything:
     terms: tuple[str, ...] = ()
     tickets: list[TicketHit] = field(default_factory=list)
     ticket_count: int = 0
-    ticket_count_capped: bool = False  # at least ticket_count tickets match ("1,000+")
+    ticket_count_capped: bool = False  # more than ticket_count tickets match ("more than 1,000")
+    ticket_count_estimated: bool = False  # ticket_count is an estimate ("about 1,200")
     articles: list[Any] = field(default_factory=list)
     customers: list[Any] = field(default_factory=list)
     jump: str = ""
@@ -64,7 +65,8 @@ class Everything:
 
 def everything_search(*, user: Any, q: str, limit: int = 10, exact_count: bool = False) -> Everything:
     """See the module docstring. The ticket count is exact up to box.BOX_COUNT_CAP and "more than
-    that" beyond (`ticket_count_capped`), unless `exact_count` (the page's "count all" link)."""
+    that" beyond (`ticket_count_capped`), or an estimate where counting would be slow
+    (`ticket_count_estimated`); exact with `exact_count` (the page's "count all" link)."""
     plan = "exact" if exact_count else "auto"
     q = (q or "").strip()[:200]
     out = Everything(q)
@@ -88,6 +90,7 @@ def everything_search(*, user: Any, q: str, limit: int = 10, exact_count: bool =
     alternatives = [parse_query(" ".join(combo)) for combo in combos]
     found = box_ticket_search(user=user, alternatives=alternatives, limit=limit, plan=plan)
     out.ticket_count, out.ticket_count_capped = found.count, found.capped
+    out.ticket_count_estimated = found.estimated
     tickets = found.tickets
     texts = dict(SearchDocument.objects.filter(pk__in=[t.pk for t in tickets]).values_list("pk", "text"))
     out.tickets = [TicketHit(t, highlight(texts.get(t.pk, ""), query)) for t in tickets]
