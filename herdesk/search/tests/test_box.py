@@ -137,7 +137,7 @@ def test_the_box_page_labels_a_capped_count(corpus, staff, monkeypatch) -> None:
     from herdesk.workspace.tests.i18n_util import ensure_compiled
 
     ensure_compiled()  # the label's Chinese text is new: drop a catalogue loaded before it
-    trans_real._translations.clear()
+    trans_real._translations.clear()  # type: ignore[attr-defined]
     monkeypatch.setattr(box, "BOX_COUNT_CAP", 5)
     manager = staff["manager"]
     total = len(_expected(manager, ["酸奶"]))
@@ -165,3 +165,50 @@ def test_synonym_alternatives_count_a_ticket_once(corpus, staff) -> None:
     assert len(both) < len(_expected(user, ["酸奶"])) + len(_expected(user, ["胀袋"]))  # they overlap
     r = box_ticket_search(user=user, alternatives=_alts(["酸奶", "胀袋"]), limit=10, cap=10_000)
     assert r.count == len(both) and len(set(Ticket.objects.filter(pk__in=[t.pk for t in r.tickets]))) == 10
+
+
+def test_an_estimate_where_counting_would_read_every_candidate(corpus, staff, monkeypatch) -> None:
+    """The walk fills the page within the newest documents, the statistics say the exact count is
+    expensive: the count is extrapolated (two figures, "about"), the page is still exact."""
+    user = staff["agent1"]
+    documents = Ticket.objects.count()
+    # statistics as on a large database: every gram in every document, far above EXACT_BELOW
+    monkeypatch.setattr(box, "_gram_stats", lambda: (documents * 1000.0, {}, 1.0, 0.0))
+    expected = _expected(user, ["酸奶"])
+    walk_rows = documents // 2
+    r = box_ticket_search(user=user, alternatives=_alts(["酸奶"]), limit=3, walk_rows=walk_rows)
+    assert (r.plan, r.estimated, r.capped) == ("walk", True, False)
+    assert [t.pk for t in r.tickets] == expected[:3]
+    # found in the newest half, scaled to the (pretended) number of documents
+    assert r.count > len(expected) * 100
+    # fewer matches than a page in the walk: the exact plan answers
+    r = box_ticket_search(user=user, alternatives=_alts(["灌装机故障"]), limit=10, walk_rows=20)
+    assert (r.plan, r.estimated) == ("exact", False)
+    assert r.count == len(_expected(user, ["灌装机故障"]))
+
+
+def test_two_figures() -> None:
+    assert [box._two_figures(x) for x in (0.2, 87, 1244.9, 1250, 10592, 164065)] == [
+        1,
+        87,
+        1200,
+        1200,
+        11000,
+        160000,
+    ]
+
+
+def test_the_box_page_labels_an_estimate(corpus, staff, monkeypatch) -> None:
+    from django.utils.translation import trans_real
+
+    from herdesk.workspace.tests.i18n_util import ensure_compiled
+
+    ensure_compiled()
+    trans_real._translations.clear()  # type: ignore[attr-defined]
+    estimate = box.BoxTickets([], 1200, False, "walk", True)
+    monkeypatch.setattr("herdesk.search.unified.box_ticket_search", lambda **kw: estimate)
+    for lang, label in (("en", "about 1,200"), ("zh-hans", "约 1200 条")):  # zh: no separator
+        client = Client(HTTP_ACCEPT_LANGUAGE=lang)
+        client.force_login(staff["agent1"])
+        body = client.get("/search/", {"q": "酸奶"}).content.decode()
+        assert label in body and 'id="count-all"' in body, lang
