@@ -64,7 +64,13 @@ def parse_query(q: str) -> list[str]:
 def _matches_cte(user: Any, terms: list[str]) -> tuple[str, list[Any], str]:
     """`WITH v(ticket_id) AS MATERIALIZED (…)`: the ids of the tickets `user` may see matching every
     term; its params and the plan's name."""
-    match_sql, params, plan = _match_sql(terms)
+    return _visible_matches_cte(user, *_match_sql(terms))
+
+
+def _visible_matches_cte(
+    user: Any, match_sql: str, params: list[Any], plan: str
+) -> tuple[str, list[Any], str]:
+    """As `_matches_cte`, for any SQL selecting matching ticket ids."""
     visible = tickets_visible_to(user)
     if visible.query.where:  # restricted: only the matches the selector lets this user see
         # "Visible tickets whose id is among the matches", in one query the planner sees whole: it
@@ -80,11 +86,28 @@ def _matches_cte(user: Any, terms: list[str]) -> tuple[str, list[Any], str]:
 def ticket_search(*, user: Any, q: str, limit: int = 25, before_id: int | None = None) -> SearchResult:
     """Exact full-text search over the tickets `user` may see; see the module docstring."""
     terms = parse_query(q)
+    if not terms:
+        return SearchResult(0, [], None, ())
+    return _search(user, [terms], limit, before_id)
+
+
+def ticket_search_any(*, user: Any, alternatives: list[list[str]], limit: int = 25) -> SearchResult:
+    """Exact like `ticket_search`, for tickets matching any of several term lists (a query's
+    synonym combinations, herdesk.search.unified): one statement, so a ticket matching two
+    alternatives is counted once. Each list holds normalised terms (`parse_query`)."""
+    alternatives = [a for a in alternatives if a]
+    if not alternatives:
+        return SearchResult(0, [], None, ())
+    return _search(user, alternatives, limit, None)
+
+
+def _search(user: Any, alternatives: list[list[str]], limit: int, before_id: int | None) -> SearchResult:
     limit = max(1, min(int(limit), MAX_LIMIT))
+    terms = list(dict.fromkeys(t for a in alternatives for t in a))
     visible = tickets_visible_to(user)
-    if not terms or visible.query.is_empty():
+    if visible.query.is_empty():
         return SearchResult(0, [], None, tuple(terms))
-    sql, params, plan = _matches_cte(user, terms)
+    sql, params, plan = _visible_matches_cte(user, *_match_sql_any(alternatives))
     page = "SELECT ticket_id FROM v WHERE ticket_id < %s ORDER BY ticket_id DESC LIMIT %s"
     if connection.vendor == "postgresql":
         sql += f" SELECT (SELECT count(*) FROM v), ARRAY({page})"
@@ -158,6 +181,15 @@ def match_plan(q: str) -> str:
     """Which index answers this query on the current database (for `herdesk search explain`)."""
     terms = parse_query(q)
     return _match_sql(terms)[2] if terms else ""
+
+
+def _match_sql_any(alternatives: list[list[str]]) -> tuple[str, list[Any], str]:
+    """SQL selecting the ids of the tickets matching every term of at least one alternative."""
+    if len(alternatives) == 1:
+        return _match_sql(alternatives[0])
+    parts = [_match_sql(a) for a in alternatives]
+    plan = MatchPlan.VERIFIED if any(p[2] == MatchPlan.VERIFIED for p in parts) else MatchPlan.GRAMS_EXACT
+    return " UNION ".join(p[0] for p in parts), [x for p in parts for x in p[1]], plan
 
 
 def _match_sql(terms: list[str]) -> tuple[str, list[Any], str]:

@@ -215,6 +215,9 @@ _PG_BULK_CREATE = [
     "FOR EACH ROW EXECUTE FUNCTION herdesk_search_gramdoc_sync()",
     # Back to Django's INITIALLY DEFERRED foreign keys for the rest of a caller's transaction.
     "SET CONSTRAINTS ALL DEFERRED",
+    # The header box chooses its plan from the gram index's statistics (search.box, issue #15):
+    # gather them now rather than whenever autovacuum gets to a freshly loaded table (~3 s at 1M).
+    "ANALYZE search_gramdoc",
 ]
 
 

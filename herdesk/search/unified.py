@@ -11,8 +11,9 @@ redirects). A query that looks like a phone number finds customers through the b
 
 Terms: whitespace-separated, "quoted phrases" kept whole; a term also matches its synonyms
 (kb synonym dictionary) for articles and tickets. Tickets keep the exact rule of search.md: every
-term is a substring of the document; with synonyms, the ticket query is run once per combination
-of synonyms (at most MAX_SYNONYM_QUERIES) and the results merged, newest first.
+term is a substring of the document; with synonyms, each combination
+of synonyms (at most MAX_SYNONYM_QUERIES) as alternatives of one search (herdesk.search.box: the
+newest matches and a count capped at "1,000+", < 100 ms at 1,000,000 tickets).
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from herdesk.kb.synonyms import thesaurus
 from herdesk.tickets.models import Ticket
 from herdesk.tickets.selectors import tickets_visible_to
 
+from .box import box_ticket_search
 from .models import SearchDocument
-from .selectors import ticket_search
+from .selectors import parse_query
 from .text import MAX_TERMS
 
 MAX_SYNONYM_QUERIES = 4
@@ -52,6 +54,8 @@ class Everything:
     terms: tuple[str, ...] = ()
     tickets: list[TicketHit] = field(default_factory=list)
     ticket_count: int = 0
+    ticket_count_capped: bool = False  # more than ticket_count tickets match ("more than 1,000")
+    ticket_count_estimated: bool = False  # ticket_count is an estimate ("about 1,200")
     articles: list[Any] = field(default_factory=list)
     customers: list[Any] = field(default_factory=list)
     jump: str = ""
@@ -59,15 +63,23 @@ class Everything:
     segmented: tuple[str, ...] = ()
 
 
-def everything_search(*, user: Any, q: str, limit: int = 10) -> Everything:
+def everything_search(*, user: Any, q: str, limit: int = 10, exact_count: bool = False) -> Everything:
+    """See the module docstring. The ticket count is exact up to box.BOX_COUNT_CAP and "more than
+    that" beyond (`ticket_count_capped`), or an estimate where counting would be slow
+    (`ticket_count_estimated`); exact with `exact_count` (the page's "count all" link)."""
+    plan = "exact" if exact_count else "auto"
     q = (q or "").strip()[:200]
     out = Everything(q)
     if not q:
         return out
     number = q.upper()
-    if _TICKET_NUMBER.match(number) and tickets_visible_to(user).filter(number=number).exists():
-        out.jump = number
-        return out
+    if _TICKET_NUMBER.match(number):
+        if tickets_visible_to(user).filter(number=number).exists():
+            out.jump = number
+            return out
+        # Someone else's ticket number: in a handful of documents at most, though each of its
+        # grams (the date's digits) is common: the exact plan, without a walk first.
+        plan = "exact"
     if _PHONE.match(q) and sum(ch.isdigit() for ch in q) >= 7:
         out.by_phone = True
         if user.has_perm("customers.view_customer"):
@@ -76,18 +88,14 @@ def everything_search(*, user: Any, q: str, limit: int = 10) -> Everything:
     thes = thesaurus()
     query = parse(q, thes)  # ValidationError (field q) on too many / too long terms
     out.terms = query.terms
-    # Tickets: the exact substring rule; a phrase with a space is searched as its words.
-    seen: dict[int, Ticket] = {}
+    # Tickets: the exact substring rule; a phrase with a space is searched as its words. The
+    # synonym combinations are alternatives of one search (a ticket matching two counts once).
     combos = itertools.islice(itertools.product(*query.variants), MAX_SYNONYM_QUERIES)
-    for combo in combos:
-        words = " ".join(" ".join(combo).split())
-        result = ticket_search(user=user, q=words, limit=limit)
-        out.ticket_count = (
-            max(out.ticket_count, result.count) if not seen else out.ticket_count + result.count
-        )
-        for t in result.tickets:
-            seen.setdefault(t.pk, t)
-    tickets = sorted(seen.values(), key=lambda t: -t.pk)[:limit]
+    alternatives = [parse_query(" ".join(combo)) for combo in combos]
+    found = box_ticket_search(user=user, alternatives=alternatives, limit=limit, plan=plan)
+    out.ticket_count, out.ticket_count_capped = found.count, found.capped
+    out.ticket_count_estimated = found.estimated
+    tickets = found.tickets
     texts = dict(SearchDocument.objects.filter(pk__in=[t.pk for t in tickets]).values_list("pk", "text"))
     out.tickets = [TicketHit(t, highlight(texts.get(t.pk, ""), query)) for t in tickets]
     if is_staff_reader(user):
