@@ -120,6 +120,36 @@ AGENT_RATES = (
 
 
 RESOLVED_BASIS = {"first_contact_resolution", "follow_up_rate"}
+# Figures counted over the tickets resolved / received / rated in the period.
+RESOLVED_DRILL = RESOLVED_BASIS | {"resolved", "handling_time_avg", "handling_time_p90"}
+RECEIVED_DRILL = {"received"}
+RATED_DRILL = {"csat", "csat_average"}
+
+
+def kpi_drill_url(
+    code: str, first: dt.date, last: dt.date, filters: kpis.Filters | None = None, queue: str = ALL_QUEUE
+) -> str | None:
+    """The queue listing the tickets behind a KPI of first..last (local days), or None where no queue
+    filter selects them. A clock rate lists the tickets whose clock of that kind, started in the
+    period, missed its original target (what a supervisor opens a red figure for); satisfaction the
+    tickets whose follow-up was recorded in the period; the others by resolution or receipt day."""
+    params: dict[str, Any] = {}
+    if code in kpis.CLOCK_KPIS:
+        kind, cond = kpis.CLOCK_KPIS[code]
+        if "channel_group" in cond:  # a group of channels: no single queue filter
+            return None
+        params = {"clock": kind, "clock_from": first, "clock_to": last, "clock_missed": "on"}
+        params.update(cond)  # complexity
+    elif code in RATED_DRILL:
+        params = {"rated_from": first, "rated_to": last}
+    elif code in RESOLVED_DRILL:
+        params = {"resolved_from": first, "resolved_to": last}
+    elif code in RECEIVED_DRILL:
+        params = {"received_from": first, "received_to": last}
+    else:
+        return None
+    params.update((filters or kpis.Filters()).as_params())
+    return f"{reverse('workspace:queue', args=[queue])}?{urlencode({k: str(v) for k, v in params.items()})}"
 
 
 def _agent_sums(user_id: int, first: dt.date, last: dt.date) -> dict[str, int]:
@@ -182,15 +212,9 @@ def agent_dashboard(user_id: int, today: dt.date) -> dict[str, Any]:
             {"name": _("This month"), "data": [r["value"] for r in rates]},
             {"name": _("Target value"), "data": [r["target"] for r in rates]},
         ],
-        # First-contact resolution and the follow-up rate count my tickets resolved this month: the
-        # link lists exactly those. The clock rates count clocks by their start day and CSAT the
-        # ratings of the month, which no queue filter selects: no link rather than a wrong one.
-        "links": [
-            f"{mine}?{urlencode({'resolved_from': first, 'resolved_to': today})}"
-            if r["code"] in RESOLVED_BASIS
-            else None
-            for r in rates
-        ],
+        # My tickets behind each rate (the clock rates: those whose clock missed; CSAT: those rated
+        # this month); record completeness counts closures, which no queue filter selects: no link.
+        "links": [kpi_drill_url(r["code"], first, today, queue="mine") for r in rates],
     }
     return {
         "today": today_rows,

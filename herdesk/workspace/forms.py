@@ -203,6 +203,24 @@ class QueueFilterForm(forms.Form):
     resolved_to = forms.DateField(
         label=_("Resolved until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    # The drill-down from a clock's on-time rate and from satisfaction (#18): those figures count
+    # clocks by the local day they started and follow-ups by the day they were recorded.
+    clock = forms.ChoiceField(
+        label=_("Clock"), choices=_choices(ClockKind.choices), required=False, widget=FastSelect
+    )
+    clock_from = forms.DateField(
+        label=_("Clock started from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    clock_to = forms.DateField(
+        label=_("Clock started until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    clock_missed = forms.BooleanField(label=_("Missed its target"), required=False)
+    rated_from = forms.DateField(
+        label=_("Follow-up recorded from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    rated_to = forms.DateField(
+        label=_("Follow-up recorded until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(
         self, *args: Any, supervisor: bool = False, shared: SharedChoices | None = None, **kwargs: Any
@@ -218,6 +236,10 @@ class QueueFilterForm(forms.Form):
             # Team and assignee filters are for people who see across teams.
             del self.fields["team"]
             del self.fields["assignee"]
+        if not any(self.data.get(k) for k in DRILL_ONLY):
+            # Reached from a figure's link only: not one more row of filters on every queue.
+            for k in DRILL_ONLY:
+                del self.fields[k]
         for field in self.fields.values():
             # Every filter is optional, so no widget gets `required`; but Django asks each select
             # first (Select.use_required_attribute reads its first choice: the whole choice list
@@ -238,11 +260,15 @@ class QueueFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        for what in ("received", "resolved"):
+        for what in ("received", "resolved", "clock", "rated"):
             first, last = data.get(f"{what}_from"), data.get(f"{what}_to")
             if first and last and last < first:
                 self.add_error(f"{what}_to", _("The end is before the start / 结束日期早于开始日期"))
         return data
+
+
+# The queue filters shown only when a drill-down link set one (QueueFilterForm.__init__).
+DRILL_ONLY = ("clock", "clock_from", "clock_to", "clock_missed", "rated_from", "rated_to")
 
 
 class SavedViewForm(forms.Form):

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connections
-from django.db.models import Avg, Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -81,10 +81,45 @@ def _apply_filters(qs: QuerySet[Ticket], filters: dict[str, Any]) -> QuerySet[Ti
             qs = qs.filter(**{f"{what}_at__gte": _local_midnight(filters[f"{what}_from"])})
         if filters.get(f"{what}_to"):
             qs = qs.filter(**{f"{what}_at__lt": _local_midnight(filters[f"{what}_to"] + timedelta(days=1))})
+    clocks = _clock_filter(filters)
+    if clocks is not None:
+        qs = qs.filter(Exists(clocks))
+    if filters.get("rated_from") or filters.get("rated_to"):
+        rated = FollowUp.objects.filter(ticket=OuterRef("pk"), **_day_range("recorded_at", filters, "rated"))
+        qs = qs.filter(Exists(rated))
     return qs
 
 
-DATE_RANGES = ("received_from", "received_to", "resolved_from", "resolved_to")
+def _day_range(column: str, filters: dict[str, Any], prefix: str) -> dict[str, datetime]:
+    out = {}
+    if filters.get(f"{prefix}_from"):
+        out[f"{column}__gte"] = _local_midnight(filters[f"{prefix}_from"])
+    if filters.get(f"{prefix}_to"):
+        out[f"{column}__lt"] = _local_midnight(filters[f"{prefix}_to"] + timedelta(days=1))
+    return out
+
+
+def _clock_filter(filters: dict[str, Any]) -> QuerySet[Clock] | None:
+    """The ticket's clocks a clock filter asks for, counted as analytics.rollup counts a clock rate:
+    by the local day it started, cancelled ones left out; "missed" is a finished clock that did not
+    meet its original target (breached, or met only after a renegotiation)."""
+    if not (filters.get("clock") or filters.get("clock_from") or filters.get("clock_to")):
+        return None
+    started = _day_range("started_at", filters, "clock")
+    clocks = Clock.objects.filter(ticket=OuterRef("pk"), **started).exclude(state=ClockState.CANCELLED)
+    if filters.get("clock"):
+        clocks = clocks.filter(kind=filters["clock"])
+    if filters.get("clock_missed"):
+        clocks = clocks.filter(
+            Q(state=ClockState.BREACHED) | Q(state=ClockState.MET, stopped_at__gt=F("original_due_at"))
+        )
+    return clocks
+
+
+DATE_RANGES = (
+    "received_from", "received_to", "resolved_from", "resolved_to",
+    "clock_from", "clock_to", "rated_from", "rated_to",
+)  # fmt: skip
 
 
 def _history(filters: dict[str, Any]) -> bool:

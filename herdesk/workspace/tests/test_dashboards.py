@@ -119,7 +119,15 @@ def test_agent_dashboard_my_figures_and_drill_down(october, django_assert_max_nu
         rates = _chart(r, "chart-my-rates")
         fcr = rates["categories"].index(month["first_contact_resolution"]["name"])
         assert _listed(c, rates["links"][fcr], october) == {"t1", "t3"}  # resolved by me in October
-        assert rates["links"][rates["categories"].index(month["csat"]["name"])] is None
+        # CSAT: my tickets with a follow-up recorded this month so far (T1 on the 12th; T3's is on
+        # the 13th); first response: mine whose clock missed its original target (T3, met only
+        # after renegotiation; T4 is not mine).
+        csat = rates["categories"].index(month["csat"]["name"])
+        assert _listed(c, rates["links"][csat], october) == {"t1"}
+        first = rates["categories"].index(month["first_response_on_time"]["name"])
+        assert _listed(c, rates["links"][first], october) == {"t3"}
+        completeness = rates["categories"].index(month["record_completeness"]["name"])
+        assert rates["links"][completeness] is None  # counts closures: no queue filter selects them
     assert _client("manager").get("/dashboard/me/").status_code == 403
 
 
@@ -180,3 +188,27 @@ def test_unfiltered_dashboards_read_the_narrow_rollup(october) -> None:
     # With a region filter every figure comes from the wide rollup.
     wide, narrow = _rollup_reads(_client("manager"), "/reports/", {"month": "2026-10", "region": "山东"})
     assert wide and narrow == []
+
+
+def test_every_kpi_row_of_the_reports_page_drills_down_to_its_tickets(october) -> None:
+    """A clock rate lists the tickets whose clock of that kind, started in the period, missed its
+    original target; satisfaction the tickets rated in the period (#18)."""
+    c = _client("manager")
+    r = c.get("/reports/", {"kind": "month", "month": "2026-10"})
+    rows = {row["code"]: row for row in r.context["report"]["kpis"]}
+    expected = {
+        "first_response_on_time": {"t3", "t4"},  # T3 met after renegotiation, T4 breached
+        "resolution_on_time": {"t1"},
+        "resolution_on_time_general": {"t1"},
+        "resolution_on_time_simple": set(),  # T3 met its 15 minutes
+        "csat": {"t1", "t3"},
+        "csat_average": {"t1", "t3"},
+        "received": {"t1", "t3", "t4"},
+    }
+    for code, tickets in expected.items():
+        assert _listed(c, rows[code]["drill"], october) == tickets, code
+        assert rows[code]["drill"] in r.content.decode().replace("&amp;", "&")
+    assert rows["first_response_on_time_primary"]["drill"] is None  # a group of channels
+    # The drill-only filters show on the queue page that a link opened, and nowhere else.
+    assert 'name="clock_missed"' in c.get(rows["resolution_on_time"]["drill"]).content.decode()
+    assert 'name="clock_missed"' not in c.get("/queues/all/").content.decode()

@@ -86,6 +86,7 @@ def service_reports(request: HttpRequest) -> HttpResponse:
     report = kpi_report(period, filters)
     percent = {"rate"}
     for row in report["kpis"]:
+        row["drill"] = dashboards.kpi_drill_url(row["code"], period.first, period.last, filters)
         for key in ("value", "target", "previous", "year_before"):
             v = row[key]
             row[f"{key}_shown"] = (
