@@ -212,3 +212,24 @@ def test_the_box_page_labels_an_estimate(corpus, staff, monkeypatch) -> None:
         client.force_login(staff["agent1"])
         body = client.get("/search/", {"q": "酸奶"}).content.decode()
         assert label in body and 'id="count-all"' in body, lang
+
+
+def test_the_search_api_with_a_fast_count_answers_like_the_box(corpus, staff, monkeypatch) -> None:
+    """`/api/v1/search?count=fast`: the same first page as the exact search, the count capped and
+    flagged; the default stays exact; a bad value is a 422 naming the field."""
+    from herdesk.staff.services import token_create
+
+    monkeypatch.setattr(box, "BOX_COUNT_CAP", 5)
+    manager = staff["manager"]
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=manager, name='t')[1]}")
+    exact = client.get("/api/v1/search", {"q": "酸奶", "limit": 3}).json()
+    fast = client.get("/api/v1/search", {"q": "酸奶", "limit": 3, "count": "fast"}).json()
+    assert [i["number"] for i in fast["items"]] == [i["number"] for i in exact["items"]]
+    assert exact["count"] == len(_expected(manager, ["酸奶"])) > 5 and not exact["count_capped"]
+    assert (fast["count"], fast["count_capped"]) == (5, True)
+    more = client.get("/api/v1/search", {"q": "酸奶", "limit": 3, "cursor": fast["next_cursor"]}).json()
+    assert [i["number"] for i in more["items"]] == [
+        i["number"] for i in client.get("/api/v1/search", {"q": "酸奶", "limit": 6}).json()["items"][3:]
+    ]
+    bad = client.get("/api/v1/search", {"q": "酸奶", "count": "roughly"})
+    assert bad.status_code == 422 and "count" in bad.content.decode()
