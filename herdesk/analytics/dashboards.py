@@ -127,7 +127,12 @@ RATED_DRILL = {"csat", "csat_average"}
 
 
 def kpi_drill_url(
-    code: str, first: dt.date, last: dt.date, filters: kpis.Filters | None = None, queue: str = ALL_QUEUE
+    code: str,
+    first: dt.date,
+    last: dt.date,
+    filters: kpis.Filters | None = None,
+    queue: str = ALL_QUEUE,
+    extra: dict[str, Any] | None = None,
 ) -> str | None:
     """The queue listing the tickets behind a KPI of first..last (local days), or None where no queue
     filter selects them. A clock rate lists the tickets whose clock of that kind, started in the
@@ -149,6 +154,7 @@ def kpi_drill_url(
     else:
         return None
     params.update((filters or kpis.Filters()).as_params())
+    params.update(extra or {})
     return f"{reverse('workspace:queue', args=[queue])}?{urlencode({k: str(v) for k, v in params.items()})}"
 
 
@@ -178,8 +184,9 @@ def _agent_rows(sums: dict[str, int]) -> list[dict[str, Any]]:
     return rows
 
 
-def agent_dashboard(user_id: int, today: dt.date) -> dict[str, Any]:
-    """Today's and this month's figures of one agent (from DailyAgentStats: 3 queries)."""
+def agent_dashboard(user_id: int, today: dt.date, *, seen_by_other: bool = False) -> dict[str, Any]:
+    """Today's and this month's figures of one agent (from DailyAgentStats: 3 queries). The agent's
+    own links open "mine"; a supervisor's (`seen_by_other`) the "all" queue of that assignee."""
     first = today.replace(day=1)
     today_rows = _agent_rows(_agent_sums(user_id, today, today))
     month_rows = _agent_rows(_agent_sums(user_id, first, today))
@@ -189,7 +196,9 @@ def agent_dashboard(user_id: int, today: dt.date) -> dict[str, Any]:
         )
     )
     days = [first + dt.timedelta(days=i) for i in range((today - first).days + 1)]
-    mine = reverse("workspace:queue", args=["mine"])
+    who: dict[str, Any] = {"assignee": user_id} if seen_by_other else {}
+    queue = ALL_QUEUE if seen_by_other else "mine"
+    mine = reverse("workspace:queue", args=[queue])
     resolved_chart = with_drill(
         {
             "id": "chart-my-resolved",
@@ -198,7 +207,7 @@ def agent_dashboard(user_id: int, today: dt.date) -> dict[str, Any]:
             "categories": [f"{d:%m-%d}" for d in days],
             "series": [{"name": _("Tickets resolved"), "data": [per_day.get(d, 0) for d in days]}],
             # My tickets resolved that day: the "mine" queue with a resolved range lists them.
-            "links": [f"{mine}?{urlencode({'resolved_from': d, 'resolved_to': d})}" for d in days],
+            "links": [f"{mine}?{urlencode({'resolved_from': d, 'resolved_to': d, **who})}" for d in days],
         }
     )
     rates = [r for r in month_rows if r["unit"] == "rate"]
@@ -214,7 +223,7 @@ def agent_dashboard(user_id: int, today: dt.date) -> dict[str, Any]:
         ],
         # My tickets behind each rate (the clock rates: those whose clock missed; CSAT: those rated
         # this month); record completeness counts closures, which no queue filter selects: no link.
-        "links": [kpi_drill_url(r["code"], first, today, queue="mine") for r in rates],
+        "links": [kpi_drill_url(r["code"], first, today, queue=queue, extra=who) for r in rates],
     }
     return {
         "today": today_rows,

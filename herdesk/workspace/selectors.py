@@ -678,3 +678,12 @@ def open_load(*, user: Any, team_id: int | None) -> list[dict[str, Any]]:
         .annotate(n=Count("id"), waiting=Count("id", filter=Q(status=Status.WAITING_CUSTOMER)))
         .order_by("-n", "assignee__username")[:30]
     ]
+
+
+def team_agents(*, team_id: int | None) -> list[dict[str, Any]]:
+    """The active staff of one team (or of every team), for the team dashboard's links to each
+    agent's figures; whether or not they hold open tickets now."""
+    qs = User.objects.filter(is_active=True, customer__isnull=True, team__isnull=False)
+    if team_id:
+        qs = qs.filter(team_id=team_id)
+    return [dict(r) for r in qs.order_by("username").values("pk", "display_name", "username")[:60]]

@@ -43,6 +43,7 @@ urlpatterns = [
     path("supervisor/triage/", reports.triage_model, name="triage_model"),
     path("reports/peaks/", reports.peak_analysis, name="peaks"),
     path("dashboard/me/", dashboards.agent_dashboard, name="dashboard_agent"),
+    path("dashboard/agents/<int:pk>/", dashboards.agent_figures, name="dashboard_agent_figures"),
     path("dashboard/team/", dashboards.supervisor_dashboard, name="dashboard_supervisor"),
     path("dashboard/centre/", dashboards.management_dashboard, name="dashboard_management"),
     path("reports/archive/<int:pk>/", reports.report_archive_download, name="report_archive"),

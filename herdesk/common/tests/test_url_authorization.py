@@ -134,6 +134,7 @@ EXPECTED: dict[str, str] = {
     'reports/peaks/': 'lg fb fb fb ok ok ok fb rd',
     'dashboard/me/': 'lg ok ok ok ok fb fb fb rd',
     'dashboard/team/': 'lg fb fb fb ok ok ok ok rd',
+    'dashboard/agents/<int:pk>/': 'lg fb fb fb ok ok ok ok rd',
     'dashboard/centre/': 'lg fb fb fb ok ok ok fb rd',
     'reports/archive/<int:pk>/': 'lg fb fb fb nf nf nf fb rd',
     'governance/policies/': 'lg fb fb fb ok ok ok ok rd',
@@ -337,6 +338,7 @@ def samples(staff, customer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         # Real objects, not the payload's id (which is only equal to theirs by chance on SQLite).
         "customers/<int:pk>/": str(customer.pk),
         "quality/agents/<int:pk>/": str(staff["agent1"].pk),
+        "dashboard/agents/<int:pk>/": str(staff["agent1"].pk),
         "quality/agents/<int:pk>/export.xlsx": str(staff["agent1"].pk),
         # A shipped scorecard version (its id depends on the database's sequences).
         "quality/versions/<int:pk>/": str(_first_scorecard_version()),

@@ -135,7 +135,7 @@ def test_supervisor_dashboard_live_state_and_load_drill_down(october, django_ass
     agent = User.objects.get(username="agent1")
     Ticket.objects.filter(pk__in=[october["t3"].pk, october["t4"].pk]).update(assignee=agent)
     c = _client("cs_lead")
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):  # + the list of agents whose figures it links
         r = c.get("/dashboard/team/", {"team": "", "month": "2026-10"})
     assert r.status_code == 200
     load = _chart(r, "chart-agent-load")
@@ -212,3 +212,32 @@ def test_every_kpi_row_of_the_reports_page_drills_down_to_its_tickets(october) -
     # The drill-only filters show on the queue page that a link opened, and nowhere else.
     assert 'name="clock_missed"' in c.get(rows["resolution_on_time"]["drill"]).content.decode()
     assert 'name="clock_missed"' not in c.get("/queues/all/").content.decode()
+
+
+def test_a_supervisor_reads_each_agents_figures_and_their_tickets(october) -> None:
+    """KPI-2 per agent: the team dashboard lists its agents; each one's page shows the figures the
+    agent sees on their own dashboard, and its links open that assignee's tickets in "all"."""
+    agent = User.objects.get(username="agent1")
+    Ticket.objects.filter(pk__in=[october["t1"].pk, october["t3"].pk]).update(assignee=agent)
+    rollup_range(dt.date(2026, 10, 1), OCT_31)
+    lead = _client("cs_lead")
+    with time_machine.travel(at(12, 20), tick=False):
+        team = lead.get("/dashboard/team/").content.decode()
+        assert f'href="/dashboard/agents/{agent.pk}/"' in team
+        own = _client("agent1").get("/dashboard/me/")
+        seen = lead.get(f"/dashboard/agents/{agent.pk}/")
+        assert seen.status_code == 200 and 'id="agent-figures-intro"' in seen.content.decode()
+        values = {r["code"]: r["value"] for r in seen.context["month_rows"]}
+        assert values == {r["code"]: r["value"] for r in own.context["month_rows"]}
+        rates = _chart(seen, "chart-my-rates")
+        names = {r["code"]: r["name"] for r in seen.context["month_rows"]}
+        fcr = rates["categories"].index(names["first_contact_resolution"])
+        link = rates["links"][fcr]
+        assert link.startswith("/queues/all/") and f"assignee={agent.pk}" in link
+        assert _listed(lead, rates["links"][fcr], october) == {"t1", "t3"}
+        per_day = _chart(seen, "chart-my-resolved")
+        assert _listed(lead, per_day["links"][per_day["categories"].index("10-10")], october) == {"t1"}
+    assert _client("agent1").get(f"/dashboard/agents/{agent.pk}/").status_code == 403
+    customer = october["t1"].customer
+    portal = User.objects.create_user(username="p-fig", password="x-portal-pass", customer=customer)
+    assert lead.get(f"/dashboard/agents/{portal.pk}/").status_code == 404

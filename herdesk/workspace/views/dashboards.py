@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ from herdesk.analytics import dashboards, kpis, periods
 from herdesk.analytics.selectors import kpi_report, volume_breakdown
 from herdesk.analytics.stages import bottleneck_report
 from herdesk.savedviews.choices import Queue
-from herdesk.staff.models import Team
+from herdesk.staff.models import Team, User
 
 from .. import selectors
 from .common import _page, staff_required
@@ -74,13 +75,30 @@ def agent_dashboard(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if not user.has_perm("tickets.change_ticket"):
         raise PermissionDenied
+    return _agent_page(request, user, seen_by_other=False)
+
+
+@staff_required
+@require_GET
+def agent_figures(request: HttpRequest, pk: int) -> HttpResponse:
+    """One agent's dashboard as their supervisor sees it (KPI-2: the figures per agent), reached from
+    the team dashboard's list of agents; its links open the "all" queue of that assignee."""
+    user: Any = request.user
+    if not user.has_perm("tickets.view_all_tickets"):
+        raise PermissionDenied
+    agent = get_object_or_404(User, pk=pk, is_active=True, customer__isnull=True)
+    return _agent_page(request, agent, seen_by_other=True)
+
+
+def _agent_page(request: HttpRequest, agent: Any, *, seen_by_other: bool) -> HttpResponse:
     today = timezone.localdate()
-    data = dashboards.agent_dashboard(user.pk, today)
+    data = dashboards.agent_dashboard(agent.pk, today, seen_by_other=seen_by_other)
     return _page(
         request,
         "workspace/dashboard_agent.html",
         {
-            "active": "dashboard_agent",
+            "active": "dashboard_supervisor" if seen_by_other else "dashboard_agent",
+            "agent": agent if seen_by_other else None,
             "today": today,
             "today_rows": _decorate(data["today"]),
             "month_rows": _decorate(data["month"]),
@@ -172,6 +190,7 @@ def supervisor_dashboard(request: HttpRequest) -> HttpResponse:
             "error": error,
             "soon": soon,
             "load": load,
+            "agents": selectors.team_agents(team_id=team_id),
             "month_rows": month_rows,
             "charts": [queue_chart, load_chart, type_chart],
             "now": now,
