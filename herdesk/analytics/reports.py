@@ -179,7 +179,9 @@ def context(period: Period, title: str, filters: kpis.Filters | None = None) -> 
 def title_for(period: Period) -> str:
     if period.kind == "quarter":
         return _("Quarterly service data summary %(p)s") % {"p": period.label}
-    return _("Monthly service data summary %(p)s") % {"p": period.label}
+    if period.kind == "month":
+        return _("Monthly service data summary %(p)s") % {"p": period.label}
+    return _("Service data summary %(p)s") % {"p": period.label}
 
 
 def filters_shown(filters: kpis.Filters | None) -> str:
