@@ -16,6 +16,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from herdesk.common.rowsql import column, table
+
 
 def replace_day(
     model: type[models.Model], day: dt.date, columns: Sequence[str], rows: Iterable[Sequence[Any]]
@@ -33,16 +35,16 @@ def replace_day(
             out[i] = json.dumps(out[i])
         return out
 
-    qn = connection.ops.quote_name
-    table = qn(model._meta.db_table)
-    names = ", ".join(qn(f.column) for f in fields)
+    # Names through the model (common.rowsql), like every hand-written statement of the project.
+    into = table(model)
+    names = ", ".join(column(model, f.name) for f in fields)
     n = 0
     with connection.cursor() as cur:
         # One DELETE statement: QuerySet.delete() fetches the rows first (in chunks) whenever any
         # delete signal receiver is connected, which at 60,000 rows a day cost seconds.
-        cur.execute(f"DELETE FROM {table} WHERE {qn('day')} = %s", [day_value])
+        cur.execute(f"DELETE FROM {into} WHERE {column(model, 'day')} = %s", [day_value])
         if connection.vendor == "postgresql":
-            with cur.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            with cur.cursor.copy(f"COPY {into} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(values(row))
                     n += 1
@@ -50,6 +52,6 @@ def replace_day(
             data = [values(row) for row in rows]
             if data:
                 marks = ", ".join(["%s"] * len(fields))
-                cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", data)
+                cur.executemany(f"INSERT INTO {into} ({names}) VALUES ({marks})", data)
             n = len(data)
     return n
