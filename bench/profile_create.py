@@ -32,6 +32,8 @@ os.environ.setdefault("HERDESK_VAR_DIR", "/tmp/herdesk_profile_create_var")
 os.environ.setdefault("HERDESK_EMBEDDED_SCHEDULER", "false")
 os.environ.setdefault("HERDESK_LOG_LEVEL", "WARNING")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1")
+os.environ.setdefault("HERDESK_API_RATE_PER_TOKEN", "100000000")
+os.environ.setdefault("HERDESK_API_RATE_PER_IP", "100000000")
 os.environ.pop("REDIS_URL", None)
 
 import django  # noqa: E402
@@ -64,6 +66,7 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--html")
     ap.add_argument("--sql", action="store_true")
+    ap.add_argument("--cprofile", type=int, metavar="N", help="cProfile: the N functions of most own time")
     args = ap.parse_args()
     token, customers = prepare()
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT_LANGUAGE="en")
@@ -108,6 +111,18 @@ def main() -> None:
         print(prof.output_text(unicode=True, color=False, show_all=False))
         if args.html:
             Path(args.html).write_text(prof.output_html())
+    if args.cprofile:
+        import cProfile
+        import pstats
+
+        cp = cProfile.Profile()
+        cp.enable()
+        for _ in range(args.n):
+            post()
+        cp.disable()
+        st = pstats.Stats(cp)
+        st.sort_stats("tottime").print_stats(args.cprofile)
+        st.sort_stats("cumulative").print_stats("herdesk|ninja|api|middleware", args.cprofile)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Header, NinjaAPI, Query, Schema, Status
 
-from herdesk.catalog.models import Product
 from herdesk.clocks.selectors import compliance_summary
 from herdesk.customers import selectors as customer_selectors
 from herdesk.customers import services as customer_services
@@ -26,7 +25,6 @@ from herdesk.search.box import box_ticket_search
 from herdesk.tickets import selectors as ticket_selectors
 from herdesk.tickets import services as ticket_services
 from herdesk.tickets.choices import Channel
-from herdesk.tickets.models import Category
 from herdesk.triage.services import triage_ticket_received
 
 from . import errors
@@ -142,7 +140,7 @@ def ticket_create(
     user = _user(request)
     if not (user.customer_id or user.has_perm("tickets.add_ticket")):
         raise PermissionDenied
-    customer = customer_selectors.customers_visible_to(user).get(pk=payload.customer_id)
+    customer = customer_selectors.customer_visible_get(user, payload.customer_id)
     if user.customer_id:
         sent = [f for f in STAFF_ONLY_TICKET_FIELDS if f in payload.model_fields_set]
         if sent:
@@ -154,8 +152,8 @@ def ticket_create(
         raise ValidationError({"channel": _("This field is required.")})
     else:
         channel = payload.channel
-    product = Product.objects.get(code=payload.product_code) if payload.product_code else None
-    category = Category.objects.get(pk=payload.category_id) if payload.category_id else None
+    product = ticket_selectors.product_named(payload.product_code)
+    category = ticket_selectors.category_named(payload.category_id)
     # INT-3: a phone or chat contact recorded through the API is held to the intake checklist.
     ticket_services.intake_check_for_customer(
         channel=channel,

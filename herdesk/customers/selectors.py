@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from herdesk.audit.services import audit_record
 from herdesk.common.pii import mask_email, mask_phone, mask_text
+from herdesk.common.rowsql import column, row_get, table
 
 from .models import Contact, Customer
 from .services import email_index, phone_index
@@ -41,6 +43,36 @@ def customers_visible_to(user: Any) -> QuerySet[Customer]:
             return qs.filter(organisation_id=me.organisation_id)
         return qs.filter(pk=me.pk)
     return qs
+
+
+def customer_visible_get(user: Any, pk: int) -> Customer:
+    """`customers_visible_to(user).get(pk=pk)` with its organisation, for the API's ticket creation:
+    one statement built once per process (issue #20). Raises Customer.DoesNotExist (404) for a
+    customer the user may not see, exactly as the queryset would."""
+    customer: Customer | None = row_get(Customer, "pk", pk, related=("organisation",))
+    if customer is not None and getattr(user, "customer_id", None):
+        me = user.customer
+        seen = customer.organisation_id == me.organisation_id if me.organisation_id else customer.pk == me.pk
+        customer = customer if seen else None
+    if customer is None:
+        raise Customer.DoesNotExist("Customer matching query does not exist.")
+    return customer
+
+
+_HAS_CONTACT_SQL: dict[str, str] = {}
+
+
+def customer_has_contact(customer: Customer) -> bool:
+    """Whether the customer has any contact (INT-3's "contact" item at intake): one indexed
+    statement, built once per process, for every phone or chat ticket the API records."""
+    sql = _HAS_CONTACT_SQL.get(connection.vendor)
+    if sql is None:
+        sql = _HAS_CONTACT_SQL[connection.vendor] = (
+            f"SELECT 1 FROM {table(Contact)} WHERE {column(Contact, 'customer')} = %s LIMIT 1"
+        )
+    with connection.cursor() as cur:
+        cur.execute(sql, [customer.pk])
+        return cur.fetchone() is not None
 
 
 def contact_primary(*, customer: Customer, reachable_by: str = "") -> Contact | None:

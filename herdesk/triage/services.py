@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from herdesk.common.rowsql import rows_insert
 from herdesk.notifications.services import outbox_enqueue_many
 from herdesk.tickets import services as ticket_services
 from herdesk.tickets.choices import Priority
@@ -127,7 +128,9 @@ def suggest_text(
     )
 
 
-@transaction.atomic
+# savepoint=False: every caller creates the ticket in the same transaction and lets an error undo
+# both, so a savepoint of its own would only add two statements to each ticket creation (#20).
+@transaction.atomic(savepoint=False)
 def triage_ticket_received(*, ticket: Any, text: str = "") -> TriageSuggestion:
     """Record the suggestion for a newly received ticket (every intake path calls this once, in the
     transaction that created the ticket). `text`: what the customer wrote, when it is more than the
@@ -139,7 +142,7 @@ def triage_ticket_received(*, ticket: Any, text: str = "") -> TriageSuggestion:
     """
     tier = getattr(getattr(ticket, "customer", None), "tier", "regular") or "regular"
     s = suggest_text(subject=ticket.subject, description=f"{ticket.description}\n{text}".strip(), tier=tier)
-    row = TriageSuggestion.objects.create(
+    row = TriageSuggestion(
         ticket=ticket,
         model_version=s.model_version,
         problem_type=s.problem_type,
@@ -149,6 +152,7 @@ def triage_ticket_received(*, ticket: Any, text: str = "") -> TriageSuggestion:
         food_safety=s.food_safety,
         food_safety_terms=list(s.food_safety_terms),
     )
+    rows_insert([row])  # the statement built once (#20); no model signals listen to suggestions
     if s.food_safety:
         _food_safety_act(ticket=ticket, terms=s.food_safety_terms)
     return row

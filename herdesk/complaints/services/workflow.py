@@ -44,17 +44,30 @@ from ._common import (
 # --- the record ------------------------------------------------------------------------------------
 
 
-def complaint_ensure(*, ticket: Ticket, actor: Any = None, at: dt.datetime | None = None) -> Complaint | None:
+def complaint_ensure(
+    *, ticket: Ticket, actor: Any = None, at: dt.datetime | None = None, new_ticket: bool = False
+) -> Complaint | None:
     """The complaint record of a complaint ticket, created once (idempotent: a second call, or a race,
     returns the existing record). None for a ticket that is not a complaint. At creation the
-    customer's tier and account manager are noted and a key account's manager is told (CMP-4)."""
+    customer's tier and account manager are noted and a key account's manager is told (CMP-4).
+
+    `new_ticket`: `ticket` was committed a moment ago by its creator (the creation hook), so no
+    record can exist unless another transaction made one meanwhile, which the unique key's
+    IntegrityError below catches: the look-up first is skipped (issue #20). The customer, its
+    organisation and their account managers are still read afresh: the creator's instances may
+    predate a change to them."""
     if ticket.problem_type != ProblemType.COMPLAINT:
         return None
-    existing = Complaint.objects.filter(ticket_id=ticket.pk).first()
-    if existing is not None:
-        return existing
+    if not new_ticket:
+        existing = Complaint.objects.filter(ticket_id=ticket.pk).first()
+        if existing is not None:
+            return existing
+    ticket = Ticket.objects.select_related(
+        "customer__organisation__account_manager",
+        "customer__account_manager",
+        "organisation__account_manager",
+    ).get(pk=ticket.pk)
     at = _now(at)
-    ticket = Ticket.objects.select_related("customer__organisation", "organisation").get(pk=ticket.pk)
     tier, manager = _tier_and_manager(ticket)
     try:
         with transaction.atomic():
@@ -99,8 +112,11 @@ def complaints_ensure_missing(*, limit: int = 500, at: dt.datetime | None = None
     return n
 
 
-def _ensure_after_commit(pk: int) -> None:
+def _ensure_after_commit(pk: int, new_ticket: Ticket | None = None) -> None:
     try:
+        if new_ticket is not None:
+            complaint_ensure(ticket=new_ticket, new_ticket=True)
+            return
         ticket = Ticket.objects.filter(pk=pk).first()
         if ticket is not None:
             complaint_ensure(ticket=ticket)
@@ -113,7 +129,7 @@ def ticket_created_hook(ticket: Ticket) -> None:
     transaction commits, so the ticket services' own statements and pinned query counts are
     untouched. A complaint ticket gets its record (CMP-1)."""
     if ticket.problem_type == ProblemType.COMPLAINT:
-        _ensure_after_commit(ticket.pk)
+        _ensure_after_commit(ticket.pk, ticket)
 
 
 def _ticket_saved(sender: Any, instance: Ticket | None = None, **kwargs: Any) -> None:

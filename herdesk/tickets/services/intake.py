@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from herdesk.customers.selectors import contact_primary
+from herdesk.customers.selectors import customer_has_contact
 
 from ..choices import Channel
 
@@ -122,7 +122,7 @@ def intake_check_for_customer(
 
     missing = intake_missing(
         name=customer.name,
-        contact="x" if contact_primary(customer=customer) is not None else "",
+        contact="x" if customer_has_contact(customer) else "",
         region=region or customer.region,
         problem_type=problem_type,
         product=str(product.pk) if product is not None else "",
