@@ -15,12 +15,11 @@ import os
 from typing import Any, cast
 
 from a2wsgi import WSGIMiddleware
-from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-_wsgi = get_wsgi_application()  # sets Django up
+from django.conf import settings
 
-from django.conf import settings  # noqa: E402
+from config.wsgi import application as _wsgi  # sets Django up; /api/v1/ short stack (ADR 0006)
 
 # cast: Django's stubs type the handler's return as HttpResponseBase, which is iterable bytes.
 django_http_app = WSGIMiddleware(cast(Any, _wsgi), workers=settings.HERDESK_HTTP_THREADS)

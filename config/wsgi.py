@@ -1,6 +1,8 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-application = get_wsgi_application()
+
+from herdesk.ops.wsgi import application as _herdesk_wsgi
+
+# The token API takes a shorter middleware stack than the pages (herdesk/ops/wsgi.py, ADR 0006).
+application = _herdesk_wsgi()

@@ -121,6 +121,21 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the 429 page
 ]
 
+# Middleware a browser's request needs and a bearer-token API request (/api/v1/) does not: sessions,
+# CSRF, sign-in, TOTP, messages, framing, sign-in lockout, static files. The WSGI application skips
+# them for the API (herdesk/ops/wsgi.py, ADR 0006: they cost every API request CPU for nothing).
+HERDESK_BROWSER_ONLY_MIDDLEWARE = [
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "herdesk.staff.twofactor.TwoFactorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"

@@ -279,7 +279,10 @@ def row_get(model: type, field: str, value: Any, related: tuple[str, ...] = ()) 
         )
     target = meta.pk if field == "pk" else meta.get_field(field)
     with conn.cursor() as cur:
-        cur.execute(sql, [target.get_db_prep_value(value, conn)])
+        try:
+            cur.execute(sql, [target.get_db_prep_value(value, conn)])
+        except OverflowError:  # SQLite: an integer beyond 64 bits matches no row (as in the ORM)
+            return None
         row = cur.fetchone()
     if row is None:
         return None

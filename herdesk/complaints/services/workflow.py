@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from herdesk.catalog.models import Product
 from herdesk.clocks.services import clocks_on_event, compute_due
 from herdesk.common.errors import DomainError, TransitionNotAllowed
+from herdesk.common.rowsql import rows_insert
 from herdesk.notifications.choices import NotificationKind
 from herdesk.notifications.customer_notices import notice_send
 from herdesk.notifications.staff_notices import notify
@@ -71,13 +72,14 @@ def complaint_ensure(
     tier, manager = _tier_and_manager(ticket)
     try:
         with transaction.atomic():
-            complaint = Complaint.objects.create(
+            complaint = Complaint(
                 ticket=ticket,
                 received_at=ticket.received_at,
                 customer_tier=tier,
                 is_key_account=tier == "key_account",
                 account_manager=manager,
             )
+            rows_insert([complaint])  # built once (#20); nothing listens to a complaint's save
             _timeline(complaint, actor, _("Complaint record opened (CMP-1)."), at, stage=Stage.RECEIVED)
             _audit(actor, "received", complaint, tier=tier, account_manager=getattr(manager, "username", ""))
             if complaint.is_key_account and manager is not None:
