@@ -51,14 +51,6 @@ class Command(BaseCommand):
             )
             metrics.multiprocess_prepare(path)
             os.environ[metrics.MULTIPROC_ENV] = path
-        if workers > 1 and settings.DATABASES["default"]["ENGINE"] == settings.SQLITE_ENGINE:
-            # SQLite with several worker processes: one HTTP thread each unless told otherwise
-            # (HERDESK_HTTP_THREADS). The processes already serve requests side by side; a second
-            # thread in a process only shares its interpreter lock with the first, so each request
-            # gets slower (measured, 2 workers, 4 clients creating tickets, same run: 1 thread
-            # 124.6/s p95 61 ms, 2 threads 98.5/s p95 81 ms; bench/RESULTS.md, eighth session).
-            # One process alone keeps 2, so one slow report does not hold up every other page.
-            os.environ.setdefault("HERDESK_HTTP_THREADS", "1")
         self.stdout.write(f"Herdesk on http://{opts['host']}:{opts['port']}/ ({workers} worker(s))")
         uvicorn.run(
             "config.asgi:application",
