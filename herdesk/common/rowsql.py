@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
+from django.db.transaction import TransactionManagementError
 
 # Field classes whose get_db_prep_save returns None and values of exactly these types unchanged
 # (checked per value, so anything else — lazy text, a subclass with its own preparation such as
@@ -248,19 +249,25 @@ def row_instance(model: type, row: Any, offset: int = 0) -> Any:
     return model.from_db(conn.alias, names, values)  # type: ignore[attr-defined]
 
 
-_GET_SQL: dict[tuple[str, type, str, tuple[str, ...]], str] = {}
+_GET_SQL: dict[tuple[str, type, str, tuple[str, ...], bool], str] = {}
 
 
-def row_get(model: type, field: str, value: Any, related: tuple[str, ...] = ()) -> Any:
+def row_get(
+    model: type, field: str, value: Any, related: tuple[str, ...] = (), for_update: bool = False
+) -> Any:
     """`model.objects.select_related(*related).filter(**{field: value}).first()` for a unique
     `field` ("pk" for the primary key), its statement built once: the instance, or None. Each name
     in `related` is a nullable or not foreign key of `model`, joined (LEFT) and set on the
     instance as the ORM's select_related sets it. Why: the API's ticket creation reads its
     customer, product and category this way on every request (issue #20), and building the
-    ORM's statement cost several times running it."""
+    ORM's statement cost several times running it. `for_update`: `select_for_update()` (the row is
+    locked until the transaction ends on PostgreSQL; SQLite's IMMEDIATE transaction already holds
+    its only write lock)."""
     conn = _db()
+    if for_update and conn.features.has_select_for_update and conn.get_autocommit():  # as the ORM
+        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
     meta = model._meta  # type: ignore[attr-defined]
-    key = (conn.vendor, model, field, related)
+    key = (conn.vendor, model, field, related, for_update)
     sql = _GET_SQL.get(key)
     fks = [meta.get_field(name) for name in related]
     if sql is None:
@@ -273,10 +280,14 @@ def row_get(model: type, field: str, value: Any, related: tuple[str, ...] = ()) 
             joins.append(
                 f"LEFT OUTER JOIN {table(other)} r{i} ON r{i}.{column(other, 'pk')} = m.{qn(fk.column)}"
             )
-        sql = _GET_SQL[key] = (
+        sql = (
             f"SELECT {', '.join(selects)} FROM {table(model)} m {' '.join(joins)} "
             f"WHERE m.{column(model, field)} = %s LIMIT 1"
         )
+        if for_update and conn.features.has_select_for_update:
+            # Lock the row asked for only (PostgreSQL refuses to lock the nullable side of a join).
+            sql += " FOR UPDATE OF m" if related and conn.features.has_select_for_update_of else " FOR UPDATE"
+        _GET_SQL[key] = sql
     target = meta.pk if field == "pk" else meta.get_field(field)
     with conn.cursor() as cur:
         try:

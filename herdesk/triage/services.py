@@ -160,10 +160,10 @@ def triage_ticket_received(*, ticket: Any, text: str = "") -> TriageSuggestion:
 
 def _food_safety_act(*, ticket: Any, terms: tuple[str, ...]) -> None:
     reason = _("Possible food-safety risk (%(terms)s).") % {"terms": "、".join(terms)}
-    for _step in range(3):  # low → normal → high → urgent at most
-        if ticket.priority == Priority.URGENT:
-            break
-        ticket = ticket_services.ticket_escalate_priority(ticket=ticket, actor=None, reason=reason)
+    # Straight to urgent: one timeline entry and one reconciliation of the clocks (issue #20).
+    ticket = ticket_services.ticket_escalate_priority(
+        ticket=ticket, actor=None, reason=reason, to=Priority.URGENT
+    )
     outbox_enqueue_many(
         [
             {

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from herdesk.catalog.models import Product
 from herdesk.clocks.services import clocks_on_event, compute_due
 from herdesk.common.errors import DomainError, TransitionNotAllowed
-from herdesk.common.rowsql import rows_insert
+from herdesk.common.rowsql import row_get, rows_insert
+from herdesk.customers.models import Customer, Organisation
 from herdesk.notifications.choices import NotificationKind
 from herdesk.notifications.customer_notices import notice_send
 from herdesk.notifications.staff_notices import notify
@@ -59,15 +60,25 @@ def complaint_ensure(
     predate a change to them."""
     if ticket.problem_type != ProblemType.COMPLAINT:
         return None
-    if not new_ticket:
+    if new_ticket:
+        # The ticket's own fields are what its creator wrote; who the customer's and organisation's
+        # account managers are now is read afresh (one statement built once; the organisation's
+        # manager only when the customer has none).
+        customer = row_get(Customer, "pk", ticket.customer_id, related=("organisation", "account_manager"))
+        ticket.customer = customer
+        if ticket.organisation_id == customer.organisation_id:
+            ticket.organisation = customer.organisation
+        else:
+            ticket.organisation = Organisation.objects.filter(pk=ticket.organisation_id).first()
+    else:
         existing = Complaint.objects.filter(ticket_id=ticket.pk).first()
         if existing is not None:
             return existing
-    ticket = Ticket.objects.select_related(
-        "customer__organisation__account_manager",
-        "customer__account_manager",
-        "organisation__account_manager",
-    ).get(pk=ticket.pk)
+        ticket = Ticket.objects.select_related(
+            "customer__organisation__account_manager",
+            "customer__account_manager",
+            "organisation__account_manager",
+        ).get(pk=ticket.pk)
     at = _now(at)
     tier, manager = _tier_and_manager(ticket)
     try:
@@ -140,6 +151,9 @@ def _ticket_saved(sender: Any, instance: Ticket | None = None, **kwargs: Any) ->
     served by `ticket_created_hook`)."""
     if instance is None or instance.problem_type != ProblemType.COMPLAINT or kwargs.get("raw"):
         return
+    fields = kwargs.get("update_fields")
+    if fields is not None and "problem_type" not in fields:
+        return  # a save that does not write the type cannot make a complaint (e.g. an escalation)
     pk = instance.pk
     transaction.on_commit(lambda: _ensure_after_commit(pk))
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from herdesk.audit.services import audit_record
 from herdesk.clocks import services as clocks
 from herdesk.common.errors import TransitionNotAllowed
+from herdesk.common.rowsql import row_get
 from herdesk.staff.models import User
 
 from ..choices import Channel, Direction, InteractionKind, Status
@@ -68,7 +69,12 @@ def request_fingerprint(data: dict[str, Any]) -> str:
 
 
 def _lock(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+    """The ticket's row, fresh and locked until the transaction ends (every action on a ticket
+    starts here): `Ticket.objects.select_for_update().get(pk=…)` with its statement built once."""
+    locked: Ticket | None = row_get(Ticket, "pk", ticket.pk, for_update=True)
+    if locked is None:
+        raise Ticket.DoesNotExist("Ticket matching query does not exist.")
+    return locked
 
 
 def _system_event(ticket: Ticket, actor: Actor, text: str, at: datetime, **data: Any) -> None:

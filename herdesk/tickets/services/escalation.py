@@ -33,17 +33,22 @@ REASSIGN_TO_LEAST_LOADED = "least_loaded"
 
 @transaction.atomic
 def ticket_escalate_priority(
-    *, ticket: Ticket, actor: Actor = None, reason: str = "", at: datetime | None = None
+    *, ticket: Ticket, actor: Actor = None, reason: str = "", at: datetime | None = None, to: str = ""
 ) -> Ticket:
-    """One step up (low → normal → high → urgent; urgent stays). A timeline entry and an audit
-    entry name the reason (the clock that breached); clocks that depend on the priority are
-    reconciled (POL-4 `applies_to.priorities`). Locks the ticket."""
+    """One step up (low → normal → high → urgent; urgent stays), or straight up to `to` (a food-
+    safety report goes to urgent at once: one timeline entry, one audit entry, one reconciliation;
+    never down). A timeline entry and an audit entry name the reason (the clock that breached);
+    clocks that depend on the priority are reconciled (POL-4 `applies_to.priorities`). Locks the
+    ticket."""
     at = at or timezone.now()
     ticket = _lock(ticket)
     old = ticket.priority
     if old not in PRIORITY_ORDER or old == Priority.URGENT:
         return ticket
-    ticket.priority = PRIORITY_ORDER[PRIORITY_ORDER.index(old) + 1]
+    new = PRIORITY_ORDER[PRIORITY_ORDER.index(old) + 1]
+    if to in PRIORITY_ORDER and PRIORITY_ORDER.index(to) > PRIORITY_ORDER.index(new):
+        new = to
+    ticket.priority = new
     ticket.save(update_fields=["priority", "updated_at"])
     _system_event(
         ticket,
