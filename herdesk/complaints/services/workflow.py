@@ -68,8 +68,8 @@ def complaint_ensure(
         ticket.customer = customer
         if ticket.organisation_id == customer.organisation_id:
             ticket.organisation = customer.organisation
-        else:
-            ticket.organisation = Organisation.objects.filter(pk=ticket.organisation_id).first()
+        elif ticket.organisation_id is not None:
+            ticket.organisation = Organisation.objects.get(pk=ticket.organisation_id)
     else:
         existing = Complaint.objects.filter(ticket_id=ticket.pk).first()
         if existing is not None:
