@@ -93,7 +93,12 @@ def test_http_is_served_by_the_wsgi_handler_in_a_bounded_pool():
     from django.core.handlers.wsgi import WSGIHandler
 
     from config.asgi import django_http_app
+    from herdesk.ops.wsgi import HerdeskWSGI
 
     assert isinstance(django_http_app, WSGIMiddleware)
-    assert isinstance(django_http_app.app, WSGIHandler)
+    # Django's WSGI handlers: the pages' full stack and the token API's short one (ADR 0006).
+    assert isinstance(django_http_app.app, HerdeskWSGI)
+    assert isinstance(django_http_app.app.site, WSGIHandler) and isinstance(
+        django_http_app.app.api, WSGIHandler
+    )
     assert django_http_app.executor._max_workers >= 1
