@@ -21,11 +21,14 @@ from herdesk.staff.services import token_create
 
 @pytest.fixture
 def app() -> Iterator[HerdeskWSGI]:
-    # As Django's test client does: a finished request must not close the test's connection.
+    # As Django's test client does: a request starting or finishing must not close the test's
+    # connection (on PostgreSQL it would end the test's transaction).
+    signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
         yield HerdeskWSGI()
     finally:
+        signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
 
 
