@@ -12,9 +12,7 @@
 Environment: BENCH_PEER_TICKETS (100000), BENCH_SEED (1), BENCH_SECONDS (60), BENCH_CLIENTS (4),
 BENCH_SEQUENTIAL (2000), BENCH_PEER_REPEAT (requests per slow read, 5), BENCH_PEER_TIMEOUT (per
 request and per command cap in seconds, 120; a capped scenario is reported as "> N s"),
-BENCH_PEER_ONLY=create (only the API create rows, printed and not recorded: for iterating),
-BENCH_PEER_MAX_AGE_MINUTES (60: an older data set is generated again, so the sweep's backlog is the
-data set's own and not the hours since its generation).
+BENCH_PEER_ONLY=create (only the API create rows, printed and not recorded: for iterating).
 """
 
 from __future__ import annotations
@@ -202,28 +200,9 @@ def create_load(
     return seq, bl.summarise(f"1b API create, {CLIENTS} clients", lat, wall)
 
 
-# The generated clocks run in real time from the data set's generation: a data set generated hours
-# earlier hands Herdesk's sweep hours of expiries to record (5,413 at two hours against 24 fresh, the
-# eighth session), so scenario 5 would compare a different backlog each time. Older than this, the
-# data set (and the peer's copy of it) is generated again before the race.
-MAX_AGE_MINUTES = float(os.environ.get("BENCH_PEER_MAX_AGE_MINUTES", "60"))
-
-
-def drop_stale_dataset(tickets: int) -> None:
-    source = hd.VAR / f"dataset-{tickets}-{hd.SEED}.sqlite3"
-    # The peer's copy is written once, right after the generation (Herdesk's file is opened, so
-    # touched, by every run's migrate).
-    peer = hd.VAR / f"peer-dataset-{tickets}-{hd.SEED}.sqlite3"
-    if peer.exists() and time.time() - peer.stat().st_mtime > MAX_AGE_MINUTES * 60:
-        print(f"the data set is older than {MAX_AGE_MINUTES:.0f} min: generating it again", flush=True)
-        for path in (source, peer):
-            path.unlink(missing_ok=True)
-
-
 def main() -> int:
     ensure_venv()
     t_start = time.perf_counter()
-    drop_stale_dataset(hd.TICKETS)
     env, _dbdesc = hd.prepare_dataset()
     tickets = hd.TICKETS
     peer_db = prepare_peer(tickets)
