@@ -48,7 +48,8 @@ def customers_visible_to(user: Any) -> QuerySet[Customer]:
 def customer_visible_get(user: Any, pk: int) -> Customer:
     """`customers_visible_to(user).get(pk=pk)` with its organisation, for the API's ticket creation:
     one statement built once per process (issue #20). Raises Customer.DoesNotExist (404) for a
-    customer the user may not see, exactly as the queryset would."""
+    customer the user may not see, exactly as the queryset would: the rule is written twice, so
+    tests/test_selectors_fast.py compares the two for staff and both kinds of portal user."""
     customer: Customer | None = row_get(Customer, "pk", pk, related=("organisation",))
     if customer is not None and getattr(user, "customer_id", None):
         me = user.customer

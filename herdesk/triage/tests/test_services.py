@@ -118,7 +118,10 @@ def test_a_food_safety_report_through_the_api_is_urgent_and_tells_the_supervisor
     s = TriageSuggestion.objects.get(ticket=ticket)
     assert s.food_safety and s.problem_type == "complaint" and "胀包" in s.food_safety_terms
     assert ticket.priority == "urgent"
-    assert AuditEntry.objects.filter(action="ticket.escalate_priority", object_id=ticket.number).exists()
+    # One step from normal straight to urgent: one audit entry, one timeline entry (issue #20).
+    escalations = AuditEntry.objects.filter(action="ticket.escalate_priority", object_id=ticket.number)
+    assert [(e.data["from"], e.data["to"]) for e in escalations] == [("normal", "urgent")]
+    assert ticket.interactions.filter(data__to_priority="urgent").count() == 1
     outbox_dispatch()
     supervisors = set(Notification.objects.filter(ticket=ticket).values_list("user__username", flat=True))
     assert "cs_lead" in supervisors
